@@ -1,0 +1,261 @@
+/**
+ * The declarative system config: a JSON document that builds a whole system (memory, IOMMUs, devices,
+ * processes, domains, mappings, attachments, bindings). Experiments store exactly this shape, so it is
+ * versioned; the schema is TypeBox, i.e. JSON Schema, which the API reuses for validation and OpenAPI.
+ */
+import Type, { type Static } from 'typebox';
+import Value from 'typebox/value';
+import { EmulatorError } from '../errors';
+import { KERNEL_PROFILES } from '../profile/kernel-profile';
+
+export const SYSTEM_CONFIG_VERSION = 1;
+
+/** An object schema with more (or overriding) fields; still closed to unknown fields. */
+function withFields<P extends Type.TProperties, Q extends Type.TProperties>(
+  base: Type.TObject<P>,
+  fields: Q,
+) {
+  return Type.Object({ ...base.properties, ...fields } as Omit<P, keyof Q> & Q, {
+    additionalProperties: false,
+  });
+}
+
+export const IdSchema = Type.String({
+  pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$',
+  description: 'A name: a letter, then letters, digits, "_", "." or "-" (64 characters at most).',
+});
+export const HexAddressSchema = Type.String({
+  pattern: '^0x[0-9a-fA-F]{1,16}$',
+  description: 'An address as a hex string, e.g. "0x7f0000001000".',
+});
+export const SizeSchema = Type.Union(
+  [Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), HexAddressSchema],
+  {
+    description: 'A size in bytes: an integer or a hex string.',
+  },
+);
+export const ProtSchema = Type.String({
+  pattern: '^(?!.*(.).*\\1)[rwxp]{1,4}$',
+  description: 'Permissions: r, w, x and p (privileged-only), each at most once, e.g. "rw".',
+});
+export const PageSizeSchema = Type.Enum(['4K', '2M', '1G']);
+export const ProfileSchema = Type.Enum([...KERNEL_PROFILES]);
+export const FamilySchema = Type.Enum(['vtd', 'smmuv3']);
+export const FeatureSchema = Type.Enum(['IOPF', 'SVA', 'AUX']);
+export const DomainTypeSchema = Type.Enum(['blocked', 'identity', 'dma', 'nested']);
+export const AccessSchema = Type.Enum(['read', 'write', 'exec']);
+
+export const CacheGeometrySchema = Type.Object(
+  {
+    entries: Type.Integer({ minimum: 1, maximum: 1048576 }),
+    ways: Type.Integer({ minimum: 1, maximum: 64 }),
+    replacement: Type.Enum(['lru', 'fifo', 'random']),
+  },
+  { additionalProperties: false },
+);
+
+export const IommuCapabilitiesSchema = Type.Object(
+  {
+    addressWidth: Type.Enum([48, 57]),
+    pasidBits: Type.Integer({ minimum: 0, maximum: 20 }),
+    pri: Type.Boolean(),
+    stall: Type.Boolean(),
+    nesting: Type.Boolean(),
+    sva: Type.Boolean(),
+    pageSizes: Type.Array(PageSizeSchema, { minItems: 1, uniqueItems: true }),
+    iotlb: CacheGeometrySchema,
+    pageRequestQueueDepth: Type.Integer({ minimum: 1, maximum: 2 ** 20 }),
+    faultQueueDepth: Type.Integer({ minimum: 1, maximum: 2 ** 20 }),
+  },
+  { additionalProperties: false },
+);
+
+export const IommuSpecSchema = Type.Object(
+  {
+    id: Type.Optional(IdSchema),
+    family: FamilySchema,
+    profile: ProfileSchema,
+    capabilities: Type.Optional(Type.Partial(IommuCapabilitiesSchema)),
+  },
+  { additionalProperties: false },
+);
+
+export const DeviceSpecSchema = Type.Object(
+  {
+    id: Type.Optional(IdSchema),
+    iommu: IdSchema,
+    kind: Type.Optional(Type.Enum(['pci', 'platform'])),
+    rid: Type.Optional(
+      Type.Union([
+        Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+        Type.String({ pattern: '^[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\\.[0-7]$' }),
+      ]),
+    ),
+    ats: Type.Optional(Type.Boolean()),
+    pri: Type.Optional(
+      Type.Object(
+        { capacity: Type.Integer({ minimum: 1, maximum: 2 ** 32 - 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+    pasidBits: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+    prgResponsePasidRequired: Type.Optional(Type.Boolean()),
+    stall: Type.Optional(Type.Boolean()),
+    streamIds: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    managesOwnFaults: Type.Optional(Type.Boolean()),
+    atc: Type.Optional(CacheGeometrySchema),
+  },
+  { additionalProperties: false },
+);
+
+export const VmaSpecSchema = Type.Object(
+  {
+    address: Type.Optional(HexAddressSchema),
+    size: SizeSchema,
+    prot: Type.String({ pattern: '^(?!.*(.).*\\1)[rwx]{1,3}$' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ProcessSpecSchema = Type.Object(
+  {
+    id: Type.Optional(IdSchema),
+    /** 5-level CPU tables (57-bit user addresses). */
+    fiveLevel: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const DomainSpecSchema = Type.Object(
+  {
+    id: Type.Optional(IdSchema),
+    iommu: IdSchema,
+    type: DomainTypeSchema,
+    /** nested: the stage-2 DMA domain underneath. */
+    parent: Type.Optional(IdSchema),
+    /** dma: allocate as a nest parent (stage 2 of nested domains). */
+    nestParent: Type.Optional(Type.Boolean()),
+    /** dma: force the stage of its tables (VT-d first or second level). */
+    stage: Type.Optional(Type.Enum([1, 2])),
+  },
+  { additionalProperties: false },
+);
+
+export const MappingSpecSchema = Type.Object(
+  {
+    iova: HexAddressSchema,
+    size: SizeSchema,
+    /** Physical (or, for a nested domain's stage 1, guest physical) address; omitted = allocate frames. */
+    phys: Type.Optional(HexAddressSchema),
+    prot: ProtSchema,
+    pageSize: Type.Optional(PageSizeSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const AttachSpecSchema = Type.Object(
+  {
+    pasid: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 20 - 1 })),
+    replace: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const LatencySchema = Type.Object(
+  {
+    iotlbHitNs: Type.Number({ minimum: 0 }),
+    atcHitNs: Type.Number({ minimum: 0 }),
+    walkAccessNs: Type.Number({ minimum: 0 }),
+    atsRoundTripNs: Type.Number({ minimum: 0 }),
+    transferBytesPerNs: Type.Number({ exclusiveMinimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export const SystemOptionsSchema = Type.Object(
+  {
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    /** Physical memory in 4 KiB frames (default 2^20 = 4 GiB). */
+    memoryFrames: Type.Optional(Type.Integer({ minimum: 16, maximum: 2 ** 28 })),
+    /** Width of the global PASID space (default 20). */
+    pasidBits: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    latency: Type.Optional(Type.Partial(LatencySchema)),
+  },
+  { additionalProperties: false },
+);
+
+export const SystemConfigSchema = Type.Object(
+  {
+    version: Type.Literal(SYSTEM_CONFIG_VERSION),
+    options: Type.Optional(SystemOptionsSchema),
+    iommus: Type.Array(withFields(IommuSpecSchema, { id: IdSchema }), { minItems: 1 }),
+    devices: Type.Optional(Type.Array(withFields(DeviceSpecSchema, { id: IdSchema }))),
+    processes: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            id: IdSchema,
+            fiveLevel: Type.Optional(Type.Boolean()),
+            vmas: Type.Optional(Type.Array(VmaSpecSchema)),
+            /** Ranges faulted in (written) at build time, as if the process had touched them. */
+            resident: Type.Optional(
+              Type.Array(
+                Type.Object({ address: HexAddressSchema, size: SizeSchema }, { additionalProperties: false }),
+              ),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    domains: Type.Optional(Type.Array(withFields(DomainSpecSchema, { id: IdSchema }))),
+    mappings: Type.Optional(Type.Array(withFields(MappingSpecSchema, { domain: IdSchema }))),
+    features: Type.Optional(
+      Type.Array(Type.Object({ device: IdSchema, feature: FeatureSchema }, { additionalProperties: false })),
+    ),
+    attachments: Type.Optional(
+      Type.Array(withFields(AttachSpecSchema, { device: IdSchema, domain: IdSchema })),
+    ),
+    bindings: Type.Optional(
+      Type.Array(Type.Object({ device: IdSchema, process: IdSchema }, { additionalProperties: false })),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type IommuSpec = Static<typeof IommuSpecSchema>;
+export type DeviceSpec = Static<typeof DeviceSpecSchema>;
+export type ProcessSpec = Static<typeof ProcessSpecSchema>;
+export type VmaSpec = Static<typeof VmaSpecSchema>;
+export type DomainSpec = Static<typeof DomainSpecSchema>;
+export type MappingSpec = Static<typeof MappingSpecSchema>;
+export type AttachSpec = Static<typeof AttachSpecSchema>;
+export type SystemOptions = Static<typeof SystemOptionsSchema>;
+export type SystemConfig = Static<typeof SystemConfigSchema>;
+
+/**
+ * Checks a value against a schema; throws (EINVAL for a call's input, ECONFIG for a config document)
+ * naming the problem's path. Where a value fails a
+ * union, the most specific error (deepest path) is the one reported.
+ */
+export function validate<T>(
+  schema: Type.TSchema,
+  value: unknown,
+  what: string,
+  code: 'EINVAL' | 'ECONFIG' = 'EINVAL',
+): T {
+  if (Value.Check(schema, value)) return value as T;
+  const errors = Value.Errors(schema, value);
+  const deepest = errors.reduce(
+    (best, error) => (error.instancePath.length > best.instancePath.length ? error : best),
+    errors[0]!,
+  );
+  const path = deepest.instancePath || '/';
+  const detail =
+    deepest.keyword === 'additionalProperties'
+      ? `has an unknown field ${JSON.stringify((deepest.params as { additionalProperties: string[] }).additionalProperties[0])}`
+      : deepest.keyword === 'enum'
+        ? `must be one of ${(deepest.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+        : deepest.message;
+  throw new EmulatorError(code, `${what} ${path} ${detail}.`, { path, reason: 'invalid' });
+}

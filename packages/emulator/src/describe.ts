@@ -1,0 +1,181 @@
+/**
+ * A plain-JSON picture of a system: topology (IOMMUs, devices, domains, PASIDs, bonds, processes) and the
+ * state a person inspects (feature and PRI state, cache occupancy). The API and dashboard show it; tests
+ * compare two of them to prove that a refused call changed nothing.
+ */
+import { PAGE_SIZE, formatAddress } from './address';
+import type { TranslationCache } from './cache/translation-cache';
+import { DmaDomain } from './domain/dma-domain';
+import { NO_PASID } from './domain/domain';
+import { NestedDomain } from './domain/nested-domain';
+import { SvaDomain } from './domain/sva-domain';
+import type { IommuCapabilities, IommuFamily } from './iommu/capabilities';
+import { formatProt } from './pagetable/permissions';
+import type { KernelProfileName } from './profile/kernel-profile';
+import type { System } from './system';
+
+export interface CacheSnapshot {
+  entries: number;
+  ways: number;
+  replacement: string;
+  valid: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
+export interface SystemSnapshot {
+  timeNs: number;
+  seed: number;
+  memory: { frames: number; framesUsed: number };
+  iommus: {
+    id: string;
+    family: IommuFamily;
+    profile: KernelProfileName;
+    capabilities: IommuCapabilities;
+    devices: string[];
+    iotlb: CacheSnapshot;
+    faults: number;
+  }[];
+  devices: {
+    id: string;
+    iommu: string;
+    kind: 'pci' | 'platform';
+    rid: string;
+    capabilities: {
+      ats: boolean;
+      priCapacity: number | null;
+      pasidBits: number;
+      stall: boolean;
+      streamIds: number;
+      managesOwnFaults: boolean;
+    };
+    features: string[];
+    iopf: {
+      enabled: boolean;
+      users: number;
+      pri: { enabled: boolean; allocation: number; responseFailure: boolean };
+      stall: boolean;
+    };
+    domain: string | null;
+    pasids: { pasid: number; domain: string }[];
+    bonds: { process: string; pasid: number; refs: number }[];
+    atc: CacheSnapshot | null;
+  }[];
+  domains: {
+    id: string;
+    iommu: string;
+    type: string;
+    stage: 1 | 2;
+    nestParent?: boolean;
+    parent?: string;
+    process?: string;
+    mappedBytes: number;
+    attachments: { device: string; pasid: number | null }[];
+  }[];
+  processes: {
+    id: string;
+    pid: number;
+    pasid: number | null;
+    exiting: boolean;
+    vmas: { address: string; size: number; prot: string }[];
+    residentPages: number;
+    swappedPages: number;
+    faults: { minor: number; major: number; errors: number };
+  }[];
+}
+
+function cache(c: TranslationCache): CacheSnapshot {
+  return {
+    entries: c.entries,
+    ways: c.ways,
+    replacement: c.replacement,
+    valid: c.valid,
+    hits: c.hits,
+    misses: c.misses,
+    evictions: c.evictions,
+  };
+}
+
+export function describeSystem(system: System): SystemSnapshot {
+  return {
+    timeNs: system.nowNs,
+    seed: system.options.seed,
+    memory: { frames: system.env.memory.frames, framesUsed: system.env.memory.framesUsed },
+    iommus: [...system.iommus.values()].map((iommu) => ({
+      id: iommu.id,
+      family: iommu.family,
+      profile: iommu.profile.name,
+      capabilities: iommu.caps,
+      devices: [...iommu.devices.values()].map((device) => device.id),
+      iotlb: cache(iommu.iotlb),
+      faults: iommu.faultsTotal,
+    })),
+    devices: [...system.devices.values()].map((device) => ({
+      id: device.id,
+      iommu: device.iommu.id,
+      kind: device.kind,
+      rid: device.ridName,
+      capabilities: {
+        ats: device.caps.ats,
+        priCapacity: device.caps.pri?.capacity ?? null,
+        pasidBits: device.caps.pasidBits,
+        stall: device.caps.stall,
+        streamIds: device.caps.streamIds,
+        managesOwnFaults: device.caps.managesOwnFaults,
+      },
+      features: [...device.features].sort(),
+      iopf: {
+        enabled: device.iopfEnabled,
+        users: device.iopfUsers,
+        pri: {
+          enabled: device.pri.enabled,
+          allocation: device.pri.allocation,
+          responseFailure: device.pri.responseFailure,
+        },
+        stall: device.stallEnabled,
+      },
+      domain: device.ridDomain.type === 'blocked' ? null : device.ridDomain.id,
+      pasids: [...device.pasidDomains].map(([pasid, domain]) => ({ pasid, domain: domain.id })),
+      bonds: [...device.bonds.values()].map((bond) => ({
+        process: bond.process.id,
+        pasid: bond.pasid,
+        refs: bond.refs,
+      })),
+      atc: device.atc ? cache(device.atc) : null,
+    })),
+    domains: [...system.allDomains()].map((domain) => ({
+      id: domain.id,
+      iommu: domain.iommu.id,
+      type: domain.type,
+      stage: domain.stage,
+      ...(domain instanceof DmaDomain ? { nestParent: domain.nestParent } : {}),
+      ...(domain instanceof NestedDomain ? { parent: domain.parent.id } : {}),
+      ...(domain instanceof SvaDomain ? { process: domain.process.id } : {}),
+      mappedBytes:
+        domain instanceof DmaDomain
+          ? domain.pageTable.mappedPages * PAGE_SIZE
+          : domain instanceof NestedDomain
+            ? domain.stage1.mappedPages * PAGE_SIZE
+            : 0,
+      attachments: [...domain.attachments].map(({ device, pasid }) => ({
+        device: device.id,
+        pasid: pasid === NO_PASID ? null : pasid,
+      })),
+    })),
+    processes: [...system.processes.values()].map((process) => ({
+      id: process.id,
+      pid: process.pid,
+      pasid: process.pasid ?? null,
+      exiting: process.exiting,
+      vmas: process.vmas.map((vma) => ({
+        address: formatAddress(vma.startPage),
+        size: (vma.endPage - vma.startPage) * PAGE_SIZE,
+        prot: formatProt(vma.prot),
+      })),
+      residentPages: process.residentPages,
+      swappedPages: process.swappedPages,
+      faults: { ...process.faults },
+    })),
+  };
+}

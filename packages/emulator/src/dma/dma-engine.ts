@@ -1,0 +1,198 @@
+/**
+ * Carries DMA transactions out in simulated time. Each page: translate (translation-path.ts), move the
+ * bytes, then schedule the next page after the translation and transfer cost. The last page's step
+ * completes the transaction; a translation that fails ends it with an unrecoverable fault recorded by the
+ * IOMMU.
+ */
+import { PAGE_SIZE, formatAddress } from '../address';
+import { type CacheHit, newCacheHit } from '../cache/translation-cache';
+import type { Device } from '../device/device';
+import { NO_PASID } from '../domain/domain';
+import {
+  SOURCE_ATC,
+  SOURCE_IDENTITY,
+  SOURCE_IOTLB,
+  SOURCE_NAMES,
+  SOURCE_WALK,
+  type Translation,
+  newTranslation,
+} from '../iommu/translation';
+import type { ScopeMetrics } from '../metrics/metrics';
+import { ACCESS_BIT } from '../pagetable/permissions';
+import type { SimEnvironment } from '../sim/environment';
+import { type DmaRequest, Transaction } from './transaction';
+import { translateForDevice } from './translation-path';
+
+export class DmaEngine {
+  private readonly active = new Map<number, Transaction>();
+  private nextId = 1;
+  private readonly translation: Translation = newTranslation();
+  private readonly hit: CacheHit = newCacheHit();
+  private readonly stepAction = (id: number): void => this.step(id);
+
+  constructor(private readonly env: SimEnvironment) {}
+
+  /** Transactions still running. */
+  get inFlight(): number {
+    return this.active.size;
+  }
+
+  submit(request: DmaRequest): Transaction {
+    const { metrics, scheduler } = this.env;
+    const transaction = new Transaction(
+      this.nextId++,
+      request,
+      ACCESS_BIT[request.access],
+      scheduler.nowNs,
+      metrics.device(request.device.id),
+      metrics.iommu(request.device.iommu.id),
+    );
+    this.active.set(transaction.id, transaction);
+    scheduler.schedule(scheduler.nowNs, this.stepAction, transaction.id);
+    return transaction;
+  }
+
+  /** Ends every running transaction of a device with an error completion (device reset or removal). */
+  abortDevice(device: Device, cause: string): number {
+    let aborted = 0;
+    for (const transaction of this.active.values()) {
+      if (transaction.device !== device) continue;
+      transaction.state = 'aborted';
+      this.finish(transaction);
+      this.env.bus.emit({ kind: 'dma.aborted', transaction: transaction.id, device: device.id, cause });
+      aborted++;
+    }
+    return aborted;
+  }
+
+  private step(id: number): void {
+    const transaction = this.active.get(id);
+    if (transaction === undefined) return; // aborted while its next step was scheduled
+    if (transaction.pageIndex === transaction.pages) {
+      transaction.state = 'completed';
+      this.finish(transaction);
+      this.emitEnd(transaction);
+      return;
+    }
+    const { request } = transaction;
+    const page = request.page + transaction.pageIndex;
+    const inPage = transaction.pageIndex === 0 ? request.offset : 0;
+    const chunk = Math.min(PAGE_SIZE - inPage, request.length - transaction.bytesDone);
+    const t = this.translation;
+    const ok = translateForDevice(
+      request.device,
+      request.pasid,
+      page,
+      transaction.accessBit,
+      request.privileged,
+      this.env.latency,
+      t,
+      this.hit,
+    );
+    this.count(transaction, t, chunk, ok);
+    if (!ok) {
+      transaction.fault = request.device.iommu.recordFault(
+        request.device,
+        request.pasid,
+        page,
+        inPage,
+        request.access,
+        request.privileged,
+        t,
+        transaction.id,
+      );
+      transaction.state = 'faulted';
+      this.finish(transaction);
+      this.emitEnd(transaction);
+      return;
+    }
+    this.moveData(transaction, t.pfn, inPage, chunk);
+    if (this.env.bus.wants('dma.page')) {
+      this.env.bus.emit({
+        kind: 'dma.page',
+        transaction: transaction.id,
+        device: request.device.id,
+        pasid: request.pasid === NO_PASID ? null : request.pasid,
+        address: formatAddress(page),
+        frame: formatAddress(t.pfn),
+        source: SOURCE_NAMES[t.source] as 'atc' | 'iotlb' | 'walk' | 'identity',
+        costNs: t.costNs,
+      });
+    }
+    transaction.pageIndex++;
+    transaction.bytesDone += chunk;
+    const transferNs = Math.ceil(chunk / this.env.latency.transferBytesPerNs);
+    this.env.scheduler.schedule(this.env.scheduler.nowNs + t.costNs + transferNs, this.stepAction, id);
+  }
+
+  private moveData(transaction: Transaction, pfn: number, inPage: number, chunk: number): void {
+    const { request } = transaction;
+    if (request.access === 'write') {
+      if (request.data)
+        this.env.memory.write(
+          pfn,
+          inPage,
+          request.data.subarray(transaction.bytesDone, transaction.bytesDone + chunk),
+        );
+    } else if (transaction.readBack) {
+      this.env.memory.read(pfn, inPage, chunk, transaction.readBack, transaction.bytesDone);
+    }
+  }
+
+  private count(transaction: Transaction, t: Translation, chunk: number, ok: boolean): void {
+    this.countIn(this.env.metrics.system, t, chunk, ok);
+    this.countIn(transaction.deviceMetrics, t, chunk, ok);
+    this.countIn(transaction.iommuMetrics, t, chunk, ok);
+  }
+
+  private countIn(scope: ScopeMetrics, t: Translation, chunk: number, ok: boolean): void {
+    if (t.source === SOURCE_ATC) scope.atcHits++;
+    else if (t.atsRequest) scope.atcMisses++;
+    if (t.source === SOURCE_IOTLB) scope.iotlbHits++;
+    else if (t.source === SOURCE_IDENTITY) scope.identity++;
+    else if (t.source === SOURCE_WALK) {
+      scope.iotlbMisses++;
+      scope.walks++;
+    }
+    scope.translationLatency.record(t.costNs);
+    if (ok) {
+      scope.pages++;
+      scope.bytes += chunk;
+    }
+  }
+
+  private finish(transaction: Transaction): void {
+    transaction.finishedNs = this.env.scheduler.nowNs;
+    this.active.delete(transaction.id);
+    const completed = transaction.state === 'completed';
+    for (const scope of [this.env.metrics.system, transaction.deviceMetrics, transaction.iommuMetrics]) {
+      if (completed) scope.completed++;
+      else if (transaction.state === 'faulted') scope.faulted++;
+      else scope.aborted++;
+      scope.dmaLatency.record(transaction.latencyNs);
+    }
+  }
+
+  private emitEnd(transaction: Transaction): void {
+    const { request } = transaction;
+    const common = {
+      transaction: transaction.id,
+      device: request.device.id,
+      pasid: request.pasid === NO_PASID ? null : request.pasid,
+      address: formatAddress(request.page, request.offset),
+      length: request.length,
+      access: request.access,
+      privileged: request.privileged,
+      latencyNs: transaction.latencyNs,
+    };
+    if (transaction.state === 'completed') this.env.bus.emit({ kind: 'dma.completed', ...common });
+    else
+      this.env.bus.emit({
+        kind: 'dma.faulted',
+        ...common,
+        bytesDone: transaction.bytesDone,
+        fault: transaction.fault!.fault,
+        faultAddress: transaction.fault!.address,
+      });
+  }
+}

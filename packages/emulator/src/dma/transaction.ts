@@ -1,0 +1,59 @@
+/**
+ * A DMA transaction: one device request over a byte range, split at 4 KiB page boundaries and carried out
+ * page by page in simulated time. Its state says where it is; `pageIndex` is the next page to translate,
+ * so a translation that has to wait (a page request, a stall) can resume from the same place.
+ */
+import { PAGE_SIZE } from '../address';
+import type { Device } from '../device/device';
+import type { FaultRecord } from '../iommu/fault-record';
+import type { ScopeMetrics } from '../metrics/metrics';
+import type { Access } from '../pagetable/permissions';
+
+export type TransactionState = 'running' | 'completed' | 'faulted' | 'aborted';
+
+export interface DmaRequest {
+  device: Device;
+  /** NO_PASID (-1) for a request without PASID. */
+  pasid: number;
+  page: number;
+  offset: number;
+  length: number;
+  access: Access;
+  privileged: boolean;
+  /** Bytes a write stores; without them a write moves no modelled contents. */
+  data?: Uint8Array;
+  /** Keep the bytes a read returns. */
+  returnData?: boolean;
+}
+
+export class Transaction {
+  readonly pages: number;
+  state: TransactionState = 'running';
+  /** Next page to translate, 0-based. */
+  pageIndex = 0;
+  bytesDone = 0;
+  finishedNs = -1;
+  fault: FaultRecord | null = null;
+  readonly readBack: Uint8Array | null;
+
+  constructor(
+    readonly id: number,
+    readonly request: DmaRequest,
+    readonly accessBit: number,
+    readonly submittedNs: number,
+    /** Metric scopes of the device and its IOMMU, looked up once. */
+    readonly deviceMetrics: ScopeMetrics,
+    readonly iommuMetrics: ScopeMetrics,
+  ) {
+    this.pages = Math.ceil((request.offset + request.length) / PAGE_SIZE);
+    this.readBack = request.returnData && request.access !== 'write' ? new Uint8Array(request.length) : null;
+  }
+
+  get device(): Device {
+    return this.request.device;
+  }
+
+  get latencyNs(): number {
+    return this.finishedNs - this.submittedNs;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * What may attach where (iommu_attach_device / iommu_attach_device_pasid / AUX attach, reference §3):
+ * - a domain serves devices behind its own IOMMU only (-EINVAL);
+ * - the requester ID takes one domain at a time: attaching over a non-blocked domain is -EBUSY unless
+ *   the caller asks to replace it (iommu_group_replace_domain);
+ * - a PASID must be supported by the device, not 0 (IOMMU_NO_PASID) and below its PASID table size
+ *   (-EINVAL), and free (-EBUSY);
+ * - SVA domains come only from an SVA bind; at a PASID, identity and nested domains need family support
+ *   (-EOPNOTSUPP); before iommu_attach_device_pasid (v6.2) a DMA domain reaches a PASID only as an
+ *   auxiliary domain, which needs the AUX feature (-EPERM).
+ * A replaced or detached attachment flushes the device's ATC for it: ATC entries are tagged by PASID, not
+ * by domain, so they would otherwise outlive the attachment.
+ */
+import type { Device } from '../device/device';
+import { fail } from '../errors';
+import type { EventBus } from '../sim/event-bus';
+import { type Attachment, type Domain, NO_PASID } from './domain';
+
+export interface AttachOptions {
+  /** Replace a domain already attached at the requester ID instead of refusing with EBUSY. */
+  replace?: boolean;
+}
+
+export function attachDomain(
+  device: Device,
+  domain: Domain,
+  pasid: number | undefined,
+  bus: EventBus,
+  options: AttachOptions = {},
+): void {
+  if (domain.iommu !== device.iommu) {
+    fail(
+      'EINVAL',
+      `domain ${domain.id} belongs to ${domain.iommu.id}; ${device.id} is behind ${device.iommu.id}.`,
+      { reason: 'foreign-domain' },
+    );
+  }
+  if (domain.type === 'sva')
+    fail('EINVAL', `SVA domain ${domain.id} is attached by binding a process, not directly.`, {
+      reason: 'sva-domain',
+    });
+  if (pasid === undefined) {
+    const current = device.ridDomain;
+    if (current === domain) return;
+    if (current.type !== 'blocked' && domain.type !== 'blocked' && !options.replace) {
+      fail('EBUSY', `${device.id} is attached to ${current.id}; detach it first or replace it.`, {
+        reason: 'attached',
+      });
+    }
+    setRidDomain(device, domain, bus);
+    return;
+  }
+  checkPasidSlot(device, pasid);
+  const { model, profile } = device.iommu;
+  if (domain.type === 'blocked')
+    fail('EINVAL', 'to block a PASID, detach it.', { reason: 'blocked-at-pasid' });
+  if (domain.type === 'identity' && !model.identityAtPasid) {
+    fail('EOPNOTSUPP', `${model.label} cannot attach an identity domain at a PASID.`, {
+      reason: 'unsupported-at-pasid',
+    });
+  }
+  if (domain.type === 'nested' && !model.nestedAtPasid) {
+    fail('EOPNOTSUPP', `${model.label} cannot attach a nested domain at a PASID.`, {
+      reason: 'unsupported-at-pasid',
+    });
+  }
+  if (domain.type === 'dma' && profile.dmaDomainAtPasid === 'aux' && !device.features.has('AUX')) {
+    fail(
+      'EPERM',
+      `under ${profile.name} a DMA domain reaches a PASID only as an auxiliary domain: enable AUX on ${device.id} first.`,
+      {
+        reason: 'aux-not-enabled',
+      },
+    );
+  }
+  setPasidDomain(device, pasid, domain, bus);
+}
+
+export function detachDomain(device: Device, pasid: number | undefined, bus: EventBus): void {
+  if (pasid === undefined) {
+    if (device.ridDomain.type === 'blocked')
+      fail('ENOENT', `${device.id} has no domain attached at its requester ID.`, { reason: 'not-attached' });
+    setRidDomain(device, device.iommu.blockedDomain, bus);
+    return;
+  }
+  const domain = device.pasidDomains.get(pasid);
+  if (!domain)
+    fail('ENOENT', `${device.id} has no domain attached at PASID ${pasid}.`, { reason: 'not-attached' });
+  if (domain.type === 'sva')
+    fail('EINVAL', `PASID ${pasid} of ${device.id} is an SVA bond; unbind the process instead.`, {
+      reason: 'sva-domain',
+    });
+  clearPasidDomain(device, pasid, bus);
+}
+
+/** Throws unless `pasid` is a PASID this device could have a domain at, and that slot is free. */
+export function checkPasidSlot(device: Device, pasid: number): void {
+  if (device.maxPasids === 0) fail('EINVAL', `${device.id} has no PASID capability.`, { reason: 'no-pasid' });
+  if (!Number.isInteger(pasid) || pasid <= 0 || pasid >= device.maxPasids) {
+    fail(
+      'EINVAL',
+      `PASID ${pasid} must be 1..${device.maxPasids - 1} for ${device.id} (0 is IOMMU_NO_PASID).`,
+      { reason: 'bad-pasid' },
+    );
+  }
+  const occupant = device.pasidDomains.get(pasid);
+  if (occupant)
+    fail('EBUSY', `PASID ${pasid} of ${device.id} is taken by ${occupant.id}.`, { reason: 'pasid-busy' });
+}
+
+/** Installs a domain at a PASID (already checked). Used by attachDomain and by SVA bind. */
+export function setPasidDomain(device: Device, pasid: number, domain: Domain, bus: EventBus): void {
+  device.pasidDomains.set(pasid, domain);
+  domain.attachments.add({ device, pasid });
+  bus.emit({ kind: 'domain.attached', device: device.id, domain: domain.id, pasid });
+}
+
+export function clearPasidDomain(device: Device, pasid: number, bus: EventBus): void {
+  const domain = device.pasidDomains.get(pasid)!;
+  device.pasidDomains.delete(pasid);
+  removeAttachment(domain, device, pasid);
+  device.iommu.flushDeviceAtc(device, pasid, 0, Number.POSITIVE_INFINITY, 'detach');
+  bus.emit({ kind: 'domain.detached', device: device.id, domain: domain.id, pasid });
+}
+
+function setRidDomain(device: Device, domain: Domain, bus: EventBus): void {
+  const previous = device.ridDomain;
+  removeAttachment(previous, device, NO_PASID);
+  device.ridDomain = domain;
+  if (domain.type !== 'blocked') domain.attachments.add({ device, pasid: NO_PASID });
+  device.iommu.flushDeviceAtc(device, NO_PASID, 0, Number.POSITIVE_INFINITY, 'detach');
+  if (previous.type !== 'blocked')
+    bus.emit({ kind: 'domain.detached', device: device.id, domain: previous.id, pasid: null });
+  if (domain.type !== 'blocked')
+    bus.emit({ kind: 'domain.attached', device: device.id, domain: domain.id, pasid: null });
+}
+
+function removeAttachment(domain: Domain, device: Device, pasid: number): void {
+  const attachment: Attachment | undefined = domain.attachment(device, pasid);
+  if (attachment) domain.attachments.delete(attachment);
+}

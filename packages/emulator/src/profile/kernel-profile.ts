@@ -1,0 +1,92 @@
+/**
+ * Kernel profiles (reference, table at the top). An IOMMU's driver behaves as one of three kernels wherever
+ * Linux changed over time or the 2021 proposal never landed. Every behaviour switch lives here, named, so
+ * a reader can see in one place what a profile decides.
+ */
+import { fail } from '../errors';
+
+export const KERNEL_PROFILES = ['seed-5.13', 'mainline', 'proposal'] as const;
+export type KernelProfileName = (typeof KERNEL_PROFILES)[number];
+
+/** Fault categories of the proposal: page tables bound to the IOMMU (SVA, guest SVA) vs explicitly mapped. */
+export type FaultCategory = 'BIND' | 'MAP';
+
+export interface KernelProfile {
+  name: KernelProfileName;
+  /** iommu_dev_enable_feature()/disable exist (removed in v6.16, reference §3). */
+  featureCalls: boolean;
+  /** IOMMU_DEV_FEAT_AUX exists (VT-d only; gone by ≈v5.17). */
+  auxFeature: boolean;
+  /** IOPF is switched on, reference-counted, when a fault-capable domain is attached (mainline, §3). */
+  implicitIopfOnAttach: boolean;
+  /** Handlers are registered per device with a set of categories (the proposal). */
+  categoryHandlers: boolean;
+  /** Stage-2 (MAP) faults are resolved by the host; mainline assumes stage 2 pinned (§4). */
+  stage2FaultsHandled: boolean;
+  /** SMMUv3 feeds PRI page requests to the fault path; mainline denies them (§6, §11). */
+  smmuPriAccepted: boolean;
+  /** Unrecoverable faults carry IOMMU_FAULT_REASON_* and go to a registered device handler (uapi 5.3–6.7, §1). */
+  unrecoverableReports: boolean;
+  /** A DMA domain may be attached at a PASID directly (iommu_attach_device_pasid, v6.2+); before, only as AUX. */
+  dmaDomainAtPasid: 'direct' | 'aux';
+  /** Default VT-d stage for DMA domains: second level before v6.x, first level in mainline. */
+  vtdDmaDomainStage: 1 | 2;
+}
+
+const PROFILES: Record<KernelProfileName, KernelProfile> = {
+  'seed-5.13': {
+    name: 'seed-5.13',
+    featureCalls: true,
+    auxFeature: true,
+    implicitIopfOnAttach: false,
+    categoryHandlers: false,
+    stage2FaultsHandled: false,
+    smmuPriAccepted: false,
+    unrecoverableReports: true,
+    dmaDomainAtPasid: 'aux',
+    vtdDmaDomainStage: 2,
+  },
+  mainline: {
+    name: 'mainline',
+    featureCalls: false,
+    auxFeature: false,
+    implicitIopfOnAttach: true,
+    categoryHandlers: false,
+    stage2FaultsHandled: false,
+    smmuPriAccepted: false,
+    unrecoverableReports: false,
+    dmaDomainAtPasid: 'direct',
+    vtdDmaDomainStage: 1,
+  },
+  proposal: {
+    name: 'proposal',
+    featureCalls: true,
+    auxFeature: true,
+    implicitIopfOnAttach: false,
+    categoryHandlers: true,
+    stage2FaultsHandled: true,
+    smmuPriAccepted: true,
+    unrecoverableReports: true,
+    dmaDomainAtPasid: 'aux',
+    vtdDmaDomainStage: 2,
+  },
+};
+
+export function kernelProfile(name: string): KernelProfile {
+  if (!(KERNEL_PROFILES as readonly string[]).includes(name)) {
+    fail('EINVAL', `kernel profile ${JSON.stringify(name)} must be one of ${KERNEL_PROFILES.join(', ')}.`, {
+      reason: 'bad-profile',
+    });
+  }
+  return PROFILES[name as KernelProfileName];
+}
+
+/** Refuses a call that the profile does not have, naming the profile. */
+export function requireInProfile(profile: KernelProfile, available: boolean, call: string): void {
+  if (!available) {
+    fail('EPROFILE', `${call} does not exist under kernel profile ${profile.name}.`, {
+      profile: profile.name,
+      reason: 'not-in-profile',
+    });
+  }
+}

@@ -1,0 +1,700 @@
+/**
+ * A whole emulated system and its public API. Callers (the API server, tests, benchmarks) use only this:
+ * it names things by string id, takes addresses as bigint or hex strings, checks everything a user could
+ * get wrong before changing anything, and delegates each rule to the module named for it
+ * (attach.ts, features.ts, sva-bind.ts, dma-engine.ts, …).
+ */
+import {
+  type AddressInput,
+  PAGE_SIZE,
+  type PageSizeName,
+  formatAddress,
+  pagesOf,
+  parseSize,
+  splitAddress,
+} from './address';
+import {
+  type AttachSpec,
+  type DeviceSpec,
+  DeviceSpecSchema,
+  type DomainSpec,
+  DomainSpecSchema,
+  type IommuSpec,
+  IommuSpecSchema,
+  type MappingSpec,
+  MappingSpecSchema,
+  type ProcessSpec,
+  ProcessSpecSchema,
+  type SystemOptions,
+  SystemOptionsSchema,
+  type VmaSpec,
+  VmaSpecSchema,
+  validate,
+} from './config/system-config';
+import { DEFAULT_ATC, type DeviceCapabilities } from './device/device-capabilities';
+import { DEVICE_FEATURES, Device, type DeviceFeature } from './device/device';
+import { disableFeature, enableFeature } from './device/features';
+import { parseRid } from './device/requester-id';
+import { attachDomain, detachDomain } from './domain/attach';
+import { DmaDomain } from './domain/dma-domain';
+import { BlockedDomain, type Domain, IdentityDomain, NO_PASID } from './domain/domain';
+import { NestedDomain } from './domain/nested-domain';
+import { SvaDomain } from './domain/sva-domain';
+import { DmaEngine } from './dma/dma-engine';
+import type { Transaction } from './dma/transaction';
+import { fail } from './errors';
+import type { IommuCapabilities } from './iommu/capabilities';
+import { FAMILY_MODELS } from './iommu/family';
+import { Iommu } from './iommu/iommu';
+import { newTranslation } from './iommu/translation';
+import { resolveLatency } from './latency/latency-model';
+import { PhysicalMemory } from './memory/physical-memory';
+import { Metrics, type MetricsSnapshot } from './metrics/metrics';
+import { type WalkStep, newWalkResult } from './pagetable/page-table';
+import { ACCESS_BIT, type Access, formatProt, parseProt } from './pagetable/permissions';
+import { type MmFaultOutcome, Process } from './process/process';
+import { kernelProfile } from './profile/kernel-profile';
+import type { SimEnvironment } from './sim/environment';
+import { EventBus, type AnyListener, type Listener } from './sim/event-bus';
+import type { EventKind } from './sim/events';
+import { Random } from './sim/random';
+import { Scheduler } from './sim/scheduler';
+import { PasidAllocator } from './sva/pasid-allocator';
+import { type SvaContext, dropProcessPasid, svaBind, svaUnbind } from './sva/sva-bind';
+import { type SystemSnapshot, describeSystem } from './describe';
+
+export const DEFAULT_MEMORY_FRAMES = 2 ** 20;
+
+export interface DmaSpec {
+  device: string;
+  pasid?: number;
+  address: AddressInput;
+  length: number;
+  access: Access;
+  privileged?: boolean;
+  /** Bytes a write stores (length must match). */
+  data?: Uint8Array;
+  /** Keep the bytes a read returns (transaction.readBack). */
+  returnData?: boolean;
+}
+
+export interface InvalidateIotlbSpec {
+  domain?: string;
+  pasid?: number;
+  iova?: AddressInput;
+  size?: number | string;
+}
+
+export interface Translated {
+  phys: string;
+  prot: string;
+  pageSize: PageSizeName;
+}
+
+const LEAF_NAMES: Record<number, PageSizeName> = { 1: '4K', 2: '2M', 3: '1G' };
+const ID_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+export class System {
+  readonly env: SimEnvironment;
+  readonly iommus = new Map<string, Iommu>();
+  readonly devices = new Map<string, Device>();
+  readonly processes = new Map<string, Process>();
+  readonly options: Required<Omit<SystemOptions, 'latency'>>;
+  private readonly dmaEngine: DmaEngine;
+  private readonly pasids: PasidAllocator;
+  private readonly sva: SvaContext;
+  private nextTag = 1;
+  private nextPid = 100;
+  private readonly autoNames = { iommu: 0, dev: 0, dom: 0, proc: 0 };
+
+  constructor(options: SystemOptions = {}) {
+    validate(SystemOptionsSchema, options, 'system options');
+    this.options = {
+      seed: options.seed ?? 1,
+      memoryFrames: options.memoryFrames ?? DEFAULT_MEMORY_FRAMES,
+      pasidBits: options.pasidBits ?? 20,
+    };
+    const scheduler = new Scheduler();
+    this.env = {
+      scheduler,
+      bus: new EventBus(() => scheduler.nowNs),
+      random: new Random(this.options.seed),
+      memory: new PhysicalMemory(this.options.memoryFrames),
+      latency: resolveLatency(options.latency),
+      metrics: new Metrics(),
+    };
+    this.dmaEngine = new DmaEngine(this.env);
+    this.pasids = new PasidAllocator(this.options.pasidBits);
+    this.sva = {
+      bus: this.env.bus,
+      pasids: this.pasids,
+      newDomainIdentity: () => ({
+        id: this.newName('dom', (name) => this.findDomain(name) !== undefined),
+        tag: this.nextTag++,
+      }),
+    };
+  }
+
+  // ——— time and events ———
+
+  get nowNs(): number {
+    return this.env.scheduler.nowNs;
+  }
+
+  get pendingEvents(): number {
+    return this.env.scheduler.pending;
+  }
+
+  get transactionsInFlight(): number {
+    return this.dmaEngine.inFlight;
+  }
+
+  step(): boolean {
+    return this.env.scheduler.step();
+  }
+
+  runUntilIdle(maxEvents?: number): number {
+    return this.env.scheduler.runUntilIdle(maxEvents);
+  }
+
+  runUntil(timeNs: number): number {
+    return this.env.scheduler.runUntil(timeNs);
+  }
+
+  on<K extends EventKind>(kind: K, listener: Listener<K>): () => void {
+    return this.env.bus.on(kind, listener);
+  }
+
+  onAny(listener: AnyListener): () => void {
+    return this.env.bus.onAny(listener);
+  }
+
+  metrics(): MetricsSnapshot {
+    return this.env.metrics.snapshot();
+  }
+
+  describe(): SystemSnapshot {
+    return describeSystem(this);
+  }
+
+  // ——— IOMMUs and devices ———
+
+  addIommu(spec: IommuSpec): Iommu {
+    validate(IommuSpecSchema, spec, 'iommu');
+    const id = this.claimName(spec.id, 'iommu', (name) => this.iommus.has(name));
+    const model = FAMILY_MODELS[spec.family];
+    const profile = kernelProfile(spec.profile);
+    const caps: IommuCapabilities = { ...model.defaults, ...spec.capabilities };
+    if (caps.stall && spec.family === 'vtd')
+      fail('EINVAL', 'VT-d has no stall model; stall is an SMMUv3 capability.', { reason: 'bad-capability' });
+    if (!caps.pageSizes.includes('4K'))
+      fail('EINVAL', 'page sizes must include 4K.', { reason: 'bad-capability' });
+    const iommu = new Iommu(id, model, profile, caps, this.env, this.nextTag++);
+    this.iommus.set(id, iommu);
+    this.env.bus.emit({ kind: 'iommu.added', iommu: id, family: spec.family, profile: profile.name });
+    return iommu;
+  }
+
+  addDevice(spec: DeviceSpec): Device {
+    validate(DeviceSpecSchema, spec, 'device');
+    const iommu = this.iommu(spec.iommu);
+    const kind = spec.kind ?? 'pci';
+    if (kind === 'platform' && !iommu.model.platformDevices) {
+      fail('EINVAL', `${iommu.model.label} has no platform devices; use a PCIe function.`, {
+        reason: 'bad-device-kind',
+      });
+    }
+    const pasidBits = spec.pasidBits ?? 0;
+    const caps: DeviceCapabilities = {
+      kind,
+      ats: spec.ats ?? false,
+      pri: spec.pri ?? null,
+      pasidBits,
+      prgResponsePasidRequired: spec.prgResponsePasidRequired ?? (spec.pri !== undefined && pasidBits > 0),
+      stall: spec.stall ?? false,
+      streamIds: spec.streamIds ?? 1,
+      managesOwnFaults: spec.managesOwnFaults ?? false,
+      atc: spec.atc ?? DEFAULT_ATC,
+    };
+    if (kind === 'pci' && caps.stall)
+      fail('EINVAL', 'a PCIe function cannot stall; stall is for platform devices behind SMMUv3.', {
+        reason: 'bad-capability',
+      });
+    if (kind === 'platform' && (caps.ats || caps.pri))
+      fail('EINVAL', 'ATS and PRI are PCIe capabilities; a platform device has neither.', {
+        reason: 'bad-capability',
+      });
+    if (caps.pri && !caps.ats)
+      fail('EINVAL', 'PRI needs ATS: page requests are answered with translations the device caches.', {
+        reason: 'bad-capability',
+      });
+    const rid = spec.rid === undefined ? this.freeRid(iommu, kind) : parseRid(spec.rid, kind);
+    const holder = iommu.devices.get(rid);
+    if (holder)
+      fail('EEXIST', `requester id ${holder.ridName} is taken by ${holder.id} on ${iommu.id}.`, {
+        reason: 'rid-taken',
+      });
+    const id = this.claimName(spec.id, 'dev', (name) => this.devices.has(name));
+    const device = new Device(id, iommu, rid, caps, this.env);
+    iommu.devices.set(rid, device);
+    this.devices.set(id, device);
+    this.env.bus.emit({
+      kind: 'device.added',
+      device: id,
+      iommu: iommu.id,
+      rid: device.ridName,
+      deviceKind: kind,
+    });
+    return device;
+  }
+
+  /**
+   * A function-level reset: in-flight DMA ends with an error, the ATC is emptied and PRI's error status
+   * (Response Failure, Unexpected PRG Index) is cleared, so page requests flow again.
+   */
+  resetDevice(id: string): void {
+    const device = this.device(id);
+    const aborted = this.dmaEngine.abortDevice(device, 'reset');
+    device.iommu.flushDeviceAtc(device, null, 0, Number.POSITIVE_INFINITY, 'reset');
+    device.pri.responseFailure = false;
+    device.pri.unexpectedPrgIndex = false;
+    this.env.bus.emit({ kind: 'device.reset', device: id, aborted });
+  }
+
+  enableFeature(deviceId: string, feature: DeviceFeature): void {
+    enableFeature(this.device(deviceId), this.checkFeature(feature), this.env.bus);
+  }
+
+  disableFeature(deviceId: string, feature: DeviceFeature): void {
+    disableFeature(this.device(deviceId), this.checkFeature(feature), this.env.bus);
+  }
+
+  // ——— processes ———
+
+  createProcess(spec: ProcessSpec = {}): Process {
+    validate(ProcessSpecSchema, spec, 'process');
+    const id = this.claimName(spec.id, 'proc', (name) => this.processes.has(name));
+    const process = new Process(id, this.nextPid++, this.env.memory, this.env.bus, spec.fiveLevel ? 5 : 4);
+    this.processes.set(id, process);
+    this.env.bus.emit({ kind: 'process.created', process: id, pid: process.pid });
+    return process;
+  }
+
+  mmap(processId: string, spec: VmaSpec): { address: string; size: number; prot: string } {
+    validate(VmaSpecSchema, spec, 'vma');
+    const process = this.process(processId);
+    const prot = parseProt(spec.prot, { allowPrivileged: false });
+    const pages = this.pageCount(spec.size);
+    const start = spec.address === undefined ? undefined : this.alignedPage(spec.address, 'address');
+    const vma = process.mmap(start, pages, prot);
+    return {
+      address: formatAddress(vma.startPage),
+      size: (vma.endPage - vma.startPage) * PAGE_SIZE,
+      prot: formatProt(vma.prot),
+    };
+  }
+
+  munmap(processId: string, address: AddressInput, size: number | string): void {
+    const process = this.process(processId);
+    process.munmap(this.alignedPage(address, 'address'), this.pageCount(size));
+  }
+
+  mprotect(processId: string, address: AddressInput, size: number | string, prot: string): void {
+    const process = this.process(processId);
+    const bits = parseProt(prot, { allowPrivileged: false });
+    process.mprotect(this.alignedPage(address, 'address'), this.pageCount(size), bits);
+  }
+
+  /** A CPU access by the process itself: faults the page in like handle_mm_fault (or says why not). */
+  touch(processId: string, address: AddressInput, access: Access): MmFaultOutcome {
+    const process = this.process(processId);
+    return process.handleMmFault(splitAddress(address).page, this.accessBit(access));
+  }
+
+  /** A CPU store of bytes into the process's memory. */
+  writeProcess(processId: string, address: AddressInput, bytes: Uint8Array): void {
+    const process = this.process(processId);
+    const { page, offset } = splitAddress(address);
+    process.write(page, offset, bytes, ACCESS_BIT.write);
+  }
+
+  /** Faults every page of a range in (as MAP_POPULATE would); the whole range must be inside VMAs. */
+  populate(processId: string, address: AddressInput, size: number | string): number {
+    const process = this.process(processId);
+    const start = this.alignedPage(address, 'address');
+    const pages = this.pageCount(size);
+    for (let page = start; page < start + pages; page++) {
+      if (!process.findVma(page))
+        fail('EFAULT', `${formatAddress(page)} is not inside a VMA of ${processId}.`, { reason: 'no-vma' });
+    }
+    let faulted = 0;
+    for (let page = start; page < start + pages; page++) {
+      const outcome = process.handleMmFault(page, 0);
+      if (outcome === 'oom')
+        fail('ENOMEM', `out of memory populating ${formatAddress(page)}.`, { reason: 'out-of-memory' });
+      if (outcome !== 'present') faulted++;
+    }
+    return faulted;
+  }
+
+  reclaim(processId: string, address: AddressInput, size: number | string): number {
+    const process = this.process(processId);
+    return process.reclaim(this.alignedPage(address, 'address'), this.pageCount(size));
+  }
+
+  exitProcess(processId: string): void {
+    const process = this.process(processId);
+    process.exit();
+    dropProcessPasid(process, this.sva);
+  }
+
+  // ——— domains ———
+
+  createDomain(spec: DomainSpec): Domain {
+    validate(DomainSpecSchema, spec, 'domain');
+    const iommu = this.iommu(spec.iommu);
+    if (spec.type !== 'dma' && (spec.nestParent !== undefined || spec.stage !== undefined)) {
+      fail('EINVAL', 'nestParent and stage apply to dma domains only.', { reason: 'bad-domain-spec' });
+    }
+    if (spec.type !== 'nested' && spec.parent !== undefined)
+      fail('EINVAL', 'parent applies to nested domains only.', { reason: 'bad-domain-spec' });
+    let domain: Domain;
+    let parent: DmaDomain | undefined;
+    if (spec.type === 'dma' || spec.type === 'nested') {
+      if ((spec.type === 'nested' || spec.nestParent) && !iommu.caps.nesting) {
+        fail('EOPNOTSUPP', `${iommu.id} has no nested translation.`, { reason: 'no-nesting' });
+      }
+      if (spec.nestParent && spec.stage === 1)
+        fail('EINVAL', 'a nest parent is a stage-2 domain.', { reason: 'bad-domain-spec' });
+    }
+    if (spec.type === 'nested') {
+      if (spec.parent === undefined)
+        fail('EINVAL', 'a nested domain needs a parent (its stage-2 DMA domain).', { reason: 'no-parent' });
+      const candidate = this.domain(spec.parent);
+      if (candidate.iommu !== iommu)
+        fail('EINVAL', `parent ${candidate.id} is on ${candidate.iommu.id}, not ${iommu.id}.`, {
+          reason: 'foreign-domain',
+        });
+      if (!(candidate instanceof DmaDomain) || !candidate.nestParent) {
+        fail('EINVAL', `parent ${candidate.id} must be a DMA domain created with nestParent.`, {
+          reason: 'not-nest-parent',
+        });
+      }
+      parent = candidate;
+    }
+    const id = this.claimName(spec.id, 'dom', (name) => this.findDomain(name) !== undefined);
+    const tag = this.nextTag++;
+    switch (spec.type) {
+      case 'blocked':
+        domain = new BlockedDomain(id, 'blocked', iommu, tag, 1);
+        break;
+      case 'identity':
+        domain = new IdentityDomain(id, 'identity', iommu, tag, 1);
+        break;
+      case 'dma': {
+        const stage = spec.nestParent
+          ? 2
+          : (spec.stage ?? (iommu.family === 'vtd' ? iommu.profile.vtdDmaDomainStage : 1));
+        domain = new DmaDomain(id, iommu, tag, stage, spec.nestParent ?? false, this.env.memory);
+        break;
+      }
+      case 'nested':
+        domain = new NestedDomain(id, iommu, tag, parent!);
+        parent!.nestedChildren.add(domain);
+        break;
+    }
+    iommu.domains.set(id, domain);
+    this.env.bus.emit({ kind: 'domain.created', domain: id, iommu: iommu.id, type: spec.type });
+    return domain;
+  }
+
+  destroyDomain(id: string): void {
+    const domain = this.domain(id);
+    if (domain.type === 'sva')
+      fail('EINVAL', `SVA domain ${id} goes away when its last bond is unbound.`, { reason: 'sva-domain' });
+    if (domain.attachments.size > 0)
+      fail('EBUSY', `domain ${id} is attached to ${domain.attachments.size} device(s).`, {
+        reason: 'attached',
+      });
+    if (domain.nestedChildren.size > 0)
+      fail('EBUSY', `domain ${id} is the parent of nested domain(s).`, { reason: 'has-children' });
+    if (domain instanceof DmaDomain) domain.clear();
+    if (domain instanceof NestedDomain) domain.parent.nestedChildren.delete(domain);
+    domain.iommu.domains.delete(id);
+    this.env.bus.emit({ kind: 'domain.destroyed', domain: id, iommu: domain.iommu.id });
+  }
+
+  /** Maps a range into a DMA domain, or into a nested domain's stage 1 (phys = guest physical). */
+  map(domainId: string, spec: MappingSpec): { iova: string; phys: string; size: number } {
+    validate(MappingSpecSchema, spec, 'mapping');
+    const domain = this.domain(domainId);
+    const page = this.alignedPage(spec.iova, 'iova');
+    const pages = pagesOf(parseSize(spec.size), 'size');
+    const prot = parseProt(spec.prot);
+    const pfn = spec.phys === undefined ? undefined : this.alignedPage(spec.phys, 'phys');
+    let first: number;
+    if (domain instanceof DmaDomain) {
+      first = domain.map(page, pfn, pages, prot, spec.pageSize);
+    } else if (domain instanceof NestedDomain) {
+      if (pfn === undefined)
+        fail('EINVAL', 'a stage-1 mapping of a nested domain needs phys (a guest physical address).', {
+          reason: 'no-phys',
+        });
+      domain.map(page, pfn, pages, prot, spec.pageSize);
+      first = pfn;
+    } else {
+      fail('EINVAL', `domain ${domainId} is ${domain.type}; only dma and nested domains take mappings.`, {
+        reason: 'not-paging',
+      });
+    }
+    const result = { iova: formatAddress(page), phys: formatAddress(first), size: pages * PAGE_SIZE };
+    this.env.bus.emit({ kind: 'domain.mapped', domain: domainId, ...result, prot: formatProt(prot) });
+    return result;
+  }
+
+  unmap(domainId: string, iova: AddressInput, size: number | string): void {
+    const domain = this.domain(domainId);
+    const page = this.alignedPage(iova, 'iova');
+    const pages = pagesOf(parseSize(size), 'size');
+    if (!(domain instanceof DmaDomain || domain instanceof NestedDomain)) {
+      fail('EINVAL', `domain ${domainId} is ${domain.type}; only dma and nested domains have mappings.`, {
+        reason: 'not-paging',
+      });
+    }
+    domain.unmap(page, pages);
+    this.env.bus.emit({
+      kind: 'domain.unmapped',
+      domain: domainId,
+      iova: formatAddress(page),
+      size: pages * PAGE_SIZE,
+    });
+  }
+
+  /** What the domain's tables say for an address (iommu_iova_to_phys); ENOENT when not mapped. */
+  iovaToPhys(domainId: string, iova: AddressInput): Translated {
+    const domain = this.domain(domainId);
+    const { page, offset } = splitAddress(iova, 'iova');
+    const t = newTranslation();
+    if (domain.type === 'blocked' || page >= domain.pageLimit || !domain.walk(page, t)) {
+      fail('ENOENT', `${formatAddress(page, offset)} is not mapped in ${domainId}.`, {
+        reason: 'not-mapped',
+      });
+    }
+    if (domain.type === 'identity') return { phys: formatAddress(page, offset), prot: 'rwx', pageSize: '4K' };
+    return {
+      phys: formatAddress(t.pfn, offset),
+      prot: formatProt(t.perms),
+      pageSize: LEAF_NAMES[t.leafLevel]!,
+    };
+  }
+
+  /** The page walk for one address, level by level (both stages for a nested domain). */
+  walk(domainId: string, iova: AddressInput): { stage1?: WalkStep[]; stage2?: WalkStep[] } {
+    const domain = this.domain(domainId);
+    const { page } = splitAddress(iova, 'iova');
+    if (domain instanceof DmaDomain)
+      return domain.stage === 1
+        ? { stage1: domain.pageTable.walkSteps(page) }
+        : { stage2: domain.pageTable.walkSteps(page) };
+    if (domain instanceof SvaDomain) return { stage1: domain.process.pageTable.walkSteps(page) };
+    if (domain instanceof NestedDomain) {
+      const stage1 = domain.stage1.walkSteps(page);
+      const scratch = newWalkResult();
+      if (!domain.stage1.walk(page, scratch) || scratch.pfn >= domain.parent.pageLimit) return { stage1 };
+      return { stage1, stage2: domain.parent.pageTable.walkSteps(scratch.pfn) };
+    }
+    fail('EINVAL', `domain ${domainId} is ${domain.type}; it has no tables to walk.`, {
+      reason: 'not-paging',
+    });
+  }
+
+  // ——— attachment and SVA ———
+
+  attach(deviceId: string, domainId: string, spec: AttachSpec = {}): void {
+    attachDomain(this.device(deviceId), this.domain(domainId), spec.pasid, this.env.bus, {
+      replace: spec.replace ?? false,
+    });
+  }
+
+  detach(deviceId: string, pasid?: number): void {
+    detachDomain(this.device(deviceId), pasid, this.env.bus);
+  }
+
+  svaBind(deviceId: string, processId: string): { pasid: number; domain: string } {
+    const bond = svaBind(this.device(deviceId), this.process(processId), this.sva);
+    return { pasid: bond.pasid, domain: bond.domain.id };
+  }
+
+  svaUnbind(deviceId: string, processId: string): void {
+    svaUnbind(this.device(deviceId), this.process(processId), this.sva);
+  }
+
+  // ——— explicit invalidation ———
+
+  invalidateIotlb(iommuId: string, spec: InvalidateIotlbSpec = {}): number {
+    const iommu = this.iommu(iommuId);
+    const domain = spec.domain === undefined ? null : this.domain(spec.domain);
+    if (domain && domain.iommu !== iommu)
+      fail('EINVAL', `domain ${domain.id} is not on ${iommuId}.`, { reason: 'foreign-domain' });
+    if (spec.pasid !== undefined && domain === null)
+      fail('EINVAL', 'a PASID-scoped invalidation needs a domain.', { reason: 'bad-scope' });
+    const [start, end] = this.rangeOf(spec.iova, spec.size);
+    return iommu.invalidateIotlb(domain, spec.pasid ?? null, start, end, 'explicit');
+  }
+
+  invalidateAtc(
+    deviceId: string,
+    spec: { pasid?: number; iova?: AddressInput; size?: number | string } = {},
+  ): number {
+    const device = this.device(deviceId);
+    if (device.atc === null) fail('EINVAL', `${deviceId} has no ATS, so no ATC.`, { reason: 'no-atc' });
+    const [start, end] = this.rangeOf(spec.iova, spec.size);
+    return device.iommu.flushDeviceAtc(device, spec.pasid ?? null, start, end, 'explicit');
+  }
+
+  // ——— DMA ———
+
+  /** Submits a DMA transaction; it runs as the simulation runs. */
+  dma(spec: DmaSpec): Transaction {
+    const device = this.device(spec.device);
+    if (!Number.isSafeInteger(spec.length) || spec.length < 1 || spec.length > 2 ** 30) {
+      fail('EINVAL', `DMA length ${spec.length} must be 1..2^30 bytes.`, { reason: 'bad-length' });
+    }
+    const access = spec.access;
+    this.accessBit(access);
+    const { page, offset } = splitAddress(spec.address);
+    if (page + Math.ceil((offset + spec.length) / PAGE_SIZE) > 2 ** 52)
+      fail('ERANGE', 'the DMA runs past the top of the 64-bit address space.', { reason: 'out-of-range' });
+    if (
+      spec.pasid !== undefined &&
+      (!Number.isInteger(spec.pasid) || spec.pasid < 0 || spec.pasid >= 2 ** 20)
+    ) {
+      fail('EINVAL', `PASID ${spec.pasid} must be 0..2^20-1.`, { reason: 'bad-pasid' });
+    }
+    if (spec.data !== undefined && (access !== 'write' || spec.data.length !== spec.length)) {
+      fail('EINVAL', 'data goes with a write and must be exactly length bytes.', { reason: 'bad-data' });
+    }
+    return this.dmaEngine.submit({
+      device,
+      pasid: spec.pasid ?? NO_PASID,
+      page,
+      offset,
+      length: spec.length,
+      access,
+      privileged: spec.privileged ?? false,
+      ...(spec.data ? { data: spec.data } : {}),
+      ...(spec.returnData ? { returnData: true } : {}),
+    });
+  }
+
+  // ——— lookups ———
+
+  iommu(id: string): Iommu {
+    return (
+      this.iommus.get(id) ?? fail('ENOENT', `no IOMMU ${JSON.stringify(id)}.`, { reason: 'no-such-iommu' })
+    );
+  }
+
+  device(id: string): Device {
+    return (
+      this.devices.get(id) ?? fail('ENOENT', `no device ${JSON.stringify(id)}.`, { reason: 'no-such-device' })
+    );
+  }
+
+  process(id: string): Process {
+    return (
+      this.processes.get(id) ??
+      fail('ENOENT', `no process ${JSON.stringify(id)}.`, { reason: 'no-such-process' })
+    );
+  }
+
+  domain(id: string): Domain {
+    return (
+      this.findDomain(id) ?? fail('ENOENT', `no domain ${JSON.stringify(id)}.`, { reason: 'no-such-domain' })
+    );
+  }
+
+  /** Every domain in the system, IOMMU by IOMMU. */
+  *allDomains(): IterableIterator<Domain> {
+    for (const iommu of this.iommus.values()) yield* iommu.domains.values();
+  }
+
+  private findDomain(id: string): Domain | undefined {
+    for (const iommu of this.iommus.values()) {
+      const domain = iommu.domains.get(id);
+      if (domain) return domain;
+    }
+    return undefined;
+  }
+
+  private claimName(
+    requested: string | undefined,
+    prefix: keyof System['autoNames'],
+    taken: (name: string) => boolean,
+  ): string {
+    if (requested === undefined) return this.newName(prefix, taken);
+    if (!ID_PATTERN.test(requested))
+      fail('EINVAL', `name ${JSON.stringify(requested)} must match ${ID_PATTERN.source}.`, {
+        reason: 'bad-id',
+      });
+    if (taken(requested))
+      fail('EEXIST', `${JSON.stringify(requested)} is already taken.`, { reason: 'id-taken' });
+    return requested;
+  }
+
+  private newName(prefix: keyof System['autoNames'], taken: (name: string) => boolean): string {
+    let name: string;
+    do name = `${prefix}${this.autoNames[prefix]++}`;
+    while (taken(name));
+    return name;
+  }
+
+  private freeRid(iommu: Iommu, kind: 'pci' | 'platform'): number {
+    // PCIe functions from 01:00.0 upward, one device number each; platform StreamIDs from 0.
+    for (let n = 0; ; n++) {
+      const rid = kind === 'pci' ? 0x100 + n * 8 : n;
+      if (!iommu.devices.has(rid)) return rid;
+    }
+  }
+
+  private checkFeature(feature: string): DeviceFeature {
+    if (!(DEVICE_FEATURES as readonly string[]).includes(feature)) {
+      fail('EINVAL', `feature ${JSON.stringify(feature)} must be one of ${DEVICE_FEATURES.join(', ')}.`, {
+        reason: 'bad-feature',
+      });
+    }
+    return feature as DeviceFeature;
+  }
+
+  private accessBit(access: string): number {
+    const bit = (ACCESS_BIT as Record<string, number>)[access];
+    if (bit === undefined)
+      fail('EINVAL', `access ${JSON.stringify(access)} must be read, write or exec.`, {
+        reason: 'bad-access',
+      });
+    return bit;
+  }
+
+  private alignedPage(address: AddressInput, what: string): number {
+    const { page, offset } = splitAddress(address, what);
+    if (offset !== 0)
+      fail('EINVAL', `${what} ${formatAddress(page, offset)} is not 4 KiB aligned.`, {
+        reason: 'misaligned',
+      });
+    return page;
+  }
+
+  /** Bytes rounded up to whole pages, as mmap/munmap round a length. */
+  private pageCount(size: number | string): number {
+    return Math.ceil(parseSize(size) / PAGE_SIZE);
+  }
+
+  private rangeOf(iova: AddressInput | undefined, size: number | string | undefined): [number, number] {
+    if (iova === undefined) {
+      if (size !== undefined) fail('EINVAL', 'a size needs an iova.', { reason: 'bad-scope' });
+      return [0, Number.POSITIVE_INFINITY];
+    }
+    const page = this.alignedPage(iova, 'iova');
+    return [page, page + (size === undefined ? 1 : this.pageCount(size))];
+  }
+}
