@@ -5,6 +5,8 @@
  */
 import { PAGE_SIZE, formatAddress } from './address';
 import type { TranslationCache } from './cache/translation-cache';
+import type { HardwareQueue } from './fault/hardware-queue';
+import type { HandlerInfo } from './fault/handlers/fault-handler';
 import { DmaDomain } from './domain/dma-domain';
 import { NO_PASID } from './domain/domain';
 import { NestedDomain } from './domain/nested-domain';
@@ -36,6 +38,9 @@ export interface SystemSnapshot {
     devices: string[];
     iotlb: CacheSnapshot;
     faults: number;
+    /** Fault categories the driver supports (meaningful under the proposal). */
+    faultCategories: string[];
+    stalled: number;
   }[];
   devices: {
     id: string;
@@ -54,9 +59,17 @@ export interface SystemSnapshot {
     iopf: {
       enabled: boolean;
       users: number;
-      pri: { enabled: boolean; allocation: number; responseFailure: boolean };
+      pri: {
+        enabled: boolean;
+        allocation: number;
+        outstanding: number;
+        responseFailure: boolean;
+        unexpectedPrgIndex: boolean;
+        waitingBursts: number;
+      };
       stall: boolean;
     };
+    handlers: { slot: string; handler: HandlerInfo }[];
     domain: string | null;
     pasids: { pasid: number; domain: string }[];
     bonds: { process: string; pasid: number; refs: number }[];
@@ -72,6 +85,7 @@ export interface SystemSnapshot {
     process?: string;
     mappedBytes: number;
     attachments: { device: string; pasid: number | null }[];
+    handler: HandlerInfo | null;
   }[];
   processes: {
     id: string;
@@ -83,6 +97,44 @@ export interface SystemSnapshot {
     swappedPages: number;
     faults: { minor: number; major: number; errors: number };
   }[];
+}
+
+export interface QueueSnapshot {
+  name: string;
+  depth: number;
+  length: number;
+  /** Highest occupancy seen. */
+  max: number;
+  accepted: number;
+  refused: number;
+  overflow: boolean;
+  /** [timeNs, occupancy] points, downsampled to at most 1024. */
+  occupancy: [number, number][];
+}
+
+function queue(q: HardwareQueue<unknown>): QueueSnapshot {
+  return {
+    name: q.name,
+    depth: q.depth,
+    length: q.length,
+    max: q.occupancy.max,
+    accepted: q.accepted,
+    refused: q.refused,
+    overflow: q.overflow,
+    occupancy: q.occupancy.points(),
+  };
+}
+
+/** Hardware queues of every IOMMU: the page request queue and the fault / event queue. */
+export function describeQueues(
+  system: System,
+): Record<string, { pageRequest: QueueSnapshot; fault: QueueSnapshot }> {
+  return Object.fromEntries(
+    [...system.iommus.values()].map((iommu) => [
+      iommu.id,
+      { pageRequest: queue(iommu.pageRequestQueue), fault: queue(iommu.faultQueue) },
+    ]),
+  );
 }
 
 function cache(c: TranslationCache): CacheSnapshot {
@@ -110,6 +162,8 @@ export function describeSystem(system: System): SystemSnapshot {
       devices: [...iommu.devices.values()].map((device) => device.id),
       iotlb: cache(iommu.iotlb),
       faults: iommu.faultsTotal,
+      faultCategories: [...iommu.faultCategories],
+      stalled: iommu.stalled.size,
     })),
     devices: [...system.devices.values()].map((device) => ({
       id: device.id,
@@ -131,10 +185,14 @@ export function describeSystem(system: System): SystemSnapshot {
         pri: {
           enabled: device.pri.enabled,
           allocation: device.pri.allocation,
+          outstanding: device.faultState?.requester.outstanding ?? 0,
           responseFailure: device.pri.responseFailure,
+          unexpectedPrgIndex: device.pri.unexpectedPrgIndex,
+          waitingBursts: device.faultState?.requester.waiting.length ?? 0,
         },
         stall: device.stallEnabled,
       },
+      handlers: [...device.faultHandlers].map(([slot, handler]) => ({ slot, handler: handler.describe() })),
       domain: device.ridDomain.type === 'blocked' ? null : device.ridDomain.id,
       pasids: [...device.pasidDomains].map(([pasid, domain]) => ({ pasid, domain: domain.id })),
       bonds: [...device.bonds.values()].map((bond) => ({
@@ -162,6 +220,7 @@ export function describeSystem(system: System): SystemSnapshot {
         device: device.id,
         pasid: pasid === NO_PASID ? null : pasid,
       })),
+      handler: domain.faultHandler?.describe() ?? null,
     })),
     processes: [...system.processes.values()].map((process) => ({
       id: process.id,

@@ -18,6 +18,8 @@ import {
   type DeviceSpec,
   DeviceSpecSchema,
   type DomainSpec,
+  type HandlerSpecConfig as HandlerSpec,
+  HandlerSpecSchema,
   DomainSpecSchema,
   type IommuSpec,
   IommuSpecSchema,
@@ -41,7 +43,7 @@ import { BlockedDomain, type Domain, IdentityDomain, NO_PASID } from './domain/d
 import { NestedDomain } from './domain/nested-domain';
 import { SvaDomain } from './domain/sva-domain';
 import { DmaEngine } from './dma/dma-engine';
-import type { Transaction } from './dma/transaction';
+import type { DmaRequest, Transaction } from './dma/transaction';
 import { fail } from './errors';
 import type { IommuCapabilities } from './iommu/capabilities';
 import { FAMILY_MODELS } from './iommu/family';
@@ -61,7 +63,20 @@ import { Random } from './sim/random';
 import { Scheduler } from './sim/scheduler';
 import { PasidAllocator } from './sva/pasid-allocator';
 import { type SvaContext, dropProcessPasid, svaBind, svaUnbind } from './sva/sva-bind';
-import { type SystemSnapshot, describeSystem } from './describe';
+import { type SystemSnapshot, describeQueues, describeSystem } from './describe';
+import { FaultPath } from './fault/fault-path';
+import {
+  type HandlerSpec as RegistrySpec,
+  registerDeviceHandler,
+  setDomainHandler,
+  unregisterDeviceHandler,
+} from './fault/handler-registry';
+import type { HandlerInfo } from './fault/handlers/fault-handler';
+import { RESPONSE_CODES, type ResponseCode } from './fault/page-request';
+import type { FaultCategory } from './profile/kernel-profile';
+import { type WorkloadProgress, WorkloadRun } from './workload/workload-runner';
+import type { WorkloadSpec } from './workload/workload-spec';
+import { type AttachContext } from './domain/attach';
 
 export const DEFAULT_MEMORY_FRAMES = 2 ** 20;
 
@@ -76,6 +91,21 @@ export interface DmaSpec {
   data?: Uint8Array;
   /** Keep the bytes a read returns (transaction.readBack). */
   returnData?: boolean;
+  /** Called once when the transaction ends. */
+  onEnd?: (transaction: Transaction) => void;
+}
+
+export type SystemMetrics = MetricsSnapshot & { queues: ReturnType<typeof describeQueues> };
+
+/** A page request group waiting for an outside client's answer. */
+export interface PendingFault {
+  cookie: number;
+  device: string;
+  pasid: number | null;
+  category: FaultCategory | null;
+  stage: 1 | 2;
+  faults: { address: string; perm: string }[];
+  sinceNs: number;
 }
 
 export interface InvalidateIotlbSpec {
@@ -100,9 +130,11 @@ export class System {
   readonly devices = new Map<string, Device>();
   readonly processes = new Map<string, Process>();
   readonly options: Required<Omit<SystemOptions, 'latency'>>;
+  readonly faults: FaultPath;
   private readonly dmaEngine: DmaEngine;
   private readonly pasids: PasidAllocator;
   private readonly sva: SvaContext;
+  private readonly attachContext: AttachContext;
   private nextTag = 1;
   private nextPid = 100;
   private readonly autoNames = { iommu: 0, dev: 0, dom: 0, proc: 0 };
@@ -123,10 +155,15 @@ export class System {
       latency: resolveLatency(options.latency),
       metrics: new Metrics(),
     };
-    this.dmaEngine = new DmaEngine(this.env);
+    this.faults = new FaultPath(this.env);
+    this.dmaEngine = new DmaEngine(this.env, this.faults);
     this.pasids = new PasidAllocator(this.options.pasidBits);
-    this.sva = {
+    this.attachContext = {
       bus: this.env.bus,
+      onDetach: (device, pasid) => this.faults.detached(device, pasid),
+    };
+    this.sva = {
+      ...this.attachContext,
       pasids: this.pasids,
       newDomainIdentity: () => ({
         id: this.newName('dom', (name) => this.findDomain(name) !== undefined),
@@ -169,8 +206,13 @@ export class System {
     return this.env.bus.onAny(listener);
   }
 
-  metrics(): MetricsSnapshot {
-    return this.env.metrics.snapshot();
+  /** Calls `action` at simulated time `atNs` (for drivers of the system, such as workloads). */
+  schedule(atNs: number, action: () => void): void {
+    this.env.scheduler.schedule(atNs, action);
+  }
+
+  metrics(): SystemMetrics {
+    return { ...this.env.metrics.snapshot(), queues: describeQueues(this) };
   }
 
   describe(): SystemSnapshot {
@@ -189,7 +231,7 @@ export class System {
       fail('EINVAL', 'VT-d has no stall model; stall is an SMMUv3 capability.', { reason: 'bad-capability' });
     if (!caps.pageSizes.includes('4K'))
       fail('EINVAL', 'page sizes must include 4K.', { reason: 'bad-capability' });
-    const iommu = new Iommu(id, model, profile, caps, this.env, this.nextTag++);
+    const iommu = new Iommu(id, model, profile, caps, this.env, this.nextTag++, spec.driver?.faultCategories);
     this.iommus.set(id, iommu);
     this.env.bus.emit({ kind: 'iommu.added', iommu: id, family: spec.family, profile: profile.name });
     return iommu;
@@ -255,6 +297,7 @@ export class System {
   resetDevice(id: string): void {
     const device = this.device(id);
     const aborted = this.dmaEngine.abortDevice(device, 'reset');
+    this.faults.resetDevice(device);
     device.iommu.flushDeviceAtc(device, null, 0, Number.POSITIVE_INFINITY, 'reset');
     device.pri.responseFailure = false;
     device.pri.unexpectedPrgIndex = false;
@@ -386,10 +429,10 @@ export class System {
     const tag = this.nextTag++;
     switch (spec.type) {
       case 'blocked':
-        domain = new BlockedDomain(id, 'blocked', iommu, tag, 1);
+        domain = new BlockedDomain(id, iommu, tag);
         break;
       case 'identity':
-        domain = new IdentityDomain(id, 'identity', iommu, tag, 1);
+        domain = new IdentityDomain(id, iommu, tag);
         break;
       case 'dma': {
         const stage = spec.nestParent
@@ -511,13 +554,13 @@ export class System {
   // ——— attachment and SVA ———
 
   attach(deviceId: string, domainId: string, spec: AttachSpec = {}): void {
-    attachDomain(this.device(deviceId), this.domain(domainId), spec.pasid, this.env.bus, {
+    attachDomain(this.device(deviceId), this.domain(domainId), spec.pasid, this.attachContext, {
       replace: spec.replace ?? false,
     });
   }
 
   detach(deviceId: string, pasid?: number): void {
-    detachDomain(this.device(deviceId), pasid, this.env.bus);
+    detachDomain(this.device(deviceId), pasid, this.attachContext);
   }
 
   svaBind(deviceId: string, processId: string): { pasid: number; domain: string } {
@@ -527,6 +570,57 @@ export class System {
 
   svaUnbind(deviceId: string, processId: string): void {
     svaUnbind(this.device(deviceId), this.process(processId), this.sva);
+  }
+
+  // ——— fault handlers ———
+
+  /** A device-level fault handler: the one handler (seed-5.13) or one for its categories (proposal). */
+  registerFaultHandler(deviceId: string, spec: HandlerSpec): HandlerInfo {
+    validate(HandlerSpecSchema, spec, 'handler');
+    return registerDeviceHandler(this.device(deviceId), spec as RegistrySpec, this.env).describe();
+  }
+
+  unregisterFaultHandler(deviceId: string, category: FaultCategory | '*' = '*'): void {
+    unregisterDeviceHandler(this.device(deviceId), category, this.env);
+  }
+
+  /** A domain's own fault handler: an iommufd fault queue (mainline) or a guest's queue (proposal). */
+  setDomainFaultHandler(domainId: string, spec: HandlerSpec): HandlerInfo {
+    validate(HandlerSpecSchema, spec, 'handler');
+    return setDomainHandler(this.domain(domainId), spec as RegistrySpec, this.env).describe();
+  }
+
+  /** Groups waiting for an outside client, oldest first. */
+  pendingFaults(): PendingFault[] {
+    return [...this.faults.awaitingClient.values()].map((group) => ({
+      cookie: group.cookie!,
+      device: group.device.id,
+      pasid: group.pasid === NO_PASID ? null : group.pasid,
+      category: group.category,
+      stage: group.stage,
+      faults: group.faults.map((fault) => ({
+        address: formatAddress(fault.page),
+        perm: formatProt(fault.perm),
+      })),
+      sinceNs: group.createdNs,
+    }));
+  }
+
+  /** An outside client answers a pending group (iommufd: write of {cookie, code}). */
+  respondToFault(cookie: number, code: ResponseCode): void {
+    if (!(RESPONSE_CODES as readonly string[]).includes(code)) {
+      fail('EINVAL', `response ${JSON.stringify(code)} must be one of ${RESPONSE_CODES.join(', ')}.`, {
+        reason: 'bad-response-code',
+      });
+    }
+    this.faults.answerFromClient(cookie, code);
+  }
+
+  // ——— workloads ———
+
+  /** Starts a workload; the scheduler carries it out as the system runs. */
+  runWorkload(spec: WorkloadSpec, onProgress?: (progress: WorkloadProgress) => void): WorkloadRun {
+    return new WorkloadRun(this, spec, onProgress).start();
   }
 
   // ——— explicit invalidation ———
@@ -584,7 +678,16 @@ export class System {
       privileged: spec.privileged ?? false,
       ...(spec.data ? { data: spec.data } : {}),
       ...(spec.returnData ? { returnData: true } : {}),
+      ...(spec.onEnd ? { onEnd: spec.onEnd } : {}),
     });
+  }
+
+  /**
+   * Submits an already checked request (device object, page and offset as numbers): the entry for
+   * drivers that generate many transactions, such as workloads, where `dma` would parse each address.
+   */
+  submitDma(request: DmaRequest): Transaction {
+    return this.dmaEngine.submit(request);
   }
 
   // ——— lookups ———

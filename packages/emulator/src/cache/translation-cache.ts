@@ -7,7 +7,7 @@
  *
  * Everything lives in typed arrays: a lookup scans one set and allocates nothing.
  */
-import { pagesPerEntry } from '../address';
+import { offsetInSpan, pagesPerEntry } from '../address';
 import { fail } from '../errors';
 import type { Random } from '../sim/random';
 
@@ -44,6 +44,7 @@ export class TranslationCache {
   readonly ways: number;
   readonly sets: number;
   readonly replacement: Replacement;
+  private readonly setMask: number;
   private readonly tags: Float64Array;
   private readonly bases: Float64Array;
   private readonly pfns: Float64Array;
@@ -79,6 +80,7 @@ export class TranslationCache {
     this.entries = entries;
     this.ways = ways;
     this.sets = entries / ways;
+    this.setMask = (this.sets & (this.sets - 1)) === 0 ? this.sets - 1 : -1;
     this.replacement = replacement;
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.bases = new Float64Array(entries);
@@ -88,54 +90,82 @@ export class TranslationCache {
     this.stamps = new Float64Array(entries);
   }
 
-  /** Hot path: no allocation. */
+  /** Hot path: no allocation. 4 KiB entries are probed first, larger ones only if any were cached. */
   lookup(tag: number, page: number, out: CacheHit): boolean {
-    for (let level = 1; level <= 3; level++) {
+    const ways = this.ways;
+    const bases = this.bases;
+    const tags = this.tags;
+    const levels = this.levels;
+    if ((this.levelsInUse & 2) !== 0) {
+      const first = this.setIndex(page ^ tag) * ways;
+      for (let slot = first; slot < first + ways; slot++) {
+        if (bases[slot] === page && tags[slot] === tag && levels[slot] === 1) return this.hitAt(slot, 0, out);
+      }
+    }
+    for (let level = 2; level <= 3; level++) {
       if ((this.levelsInUse & (1 << level)) === 0) continue;
       const span = pagesPerEntry(level);
-      const base = page - (page % span);
-      const first = this.setOf(tag, base, span) * this.ways;
-      for (let slot = first; slot < first + this.ways; slot++) {
-        if (this.tags[slot] !== tag || this.bases[slot] !== base || this.levels[slot] !== level) continue;
-        if (this.replacement === 'lru') this.stamps[slot] = ++this.clock;
-        out.pfn = this.pfns[slot]! + (page - base);
-        out.perms = this.perms[slot]!;
-        out.leafLevel = level;
-        this.hits++;
-        return true;
+      const base = page - offsetInSpan(page, span);
+      const first = this.setOf(tag, base, span) * ways;
+      for (let slot = first; slot < first + ways; slot++) {
+        if (bases[slot] === base && tags[slot] === tag && levels[slot] === level)
+          return this.hitAt(slot, page - base, out);
       }
     }
     this.misses++;
     return false;
   }
 
+  private hitAt(slot: number, offset: number, out: CacheHit): boolean {
+    if (this.replacement === 'lru') this.stamps[slot] = ++this.clock;
+    out.pfn = this.pfns[slot]! + offset;
+    out.perms = this.perms[slot]!;
+    out.leafLevel = this.levels[slot]!;
+    this.hits++;
+    return true;
+  }
+
   /** Caches the translation of `page` (frame `pfn`) as a leaf of `leafLevel`. */
   insert(tag: number, page: number, leafLevel: number, pfn: number, perms: number): void {
-    const span = pagesPerEntry(leafLevel);
-    const offset = page % span;
+    // 4 KiB leaves (the common case) skip the span arithmetic.
+    const offset = leafLevel === 1 ? 0 : offsetInSpan(page, pagesPerEntry(leafLevel));
     const base = page - offset;
-    const first = this.setOf(tag, base, span) * this.ways;
+    const first =
+      (leafLevel === 1 ? this.setIndex(page ^ tag) : this.setOf(tag, base, pagesPerEntry(leafLevel))) *
+      this.ways;
+    // One pass: the entry itself (refresh in place), else the first empty way, else the oldest stamp.
+    const { tags, stamps, bases, levels } = this;
     let victim = -1;
-    for (let slot = first; slot < first + this.ways; slot++) {
-      const current = this.tags[slot];
-      if (current === tag && this.bases[slot] === base && this.levels[slot] === leafLevel) {
-        victim = slot; // refresh in place
+    let empty = -1;
+    let oldest = first;
+    let oldestStamp = stamps[first]!;
+    for (let slot = first, end = first + this.ways; slot < end; slot++) {
+      const current = tags[slot]!;
+      if (bases[slot] === base && current === tag && levels[slot] === leafLevel) {
+        victim = slot;
         break;
       }
-      if (current === EMPTY && victim < 0) victim = slot;
+      if (current === EMPTY && empty < 0) empty = slot;
+      // Branch-free minimum: the stamps of a full set are in no predictable order.
+      const stamp = stamps[slot]!;
+      const older = stamp < oldestStamp;
+      oldestStamp = older ? stamp : oldestStamp;
+      oldest = older ? slot : oldest;
     }
-    if (victim < 0) {
-      victim = this.chooseVictim(first);
-      this.evictions++;
-    } else if (this.tags[victim] === EMPTY) {
+    if (victim < 0 && empty >= 0) {
+      victim = empty;
       this.valid++;
+    } else if (victim < 0) {
+      // LRU and FIFO both evict the oldest stamp; they differ in whether a hit refreshes it.
+      victim = this.replacement === 'random' ? first + this.random.int(0, this.ways - 1) : oldest;
+      this.evictions++;
     }
-    this.tags[victim] = tag;
-    this.bases[victim] = base;
+    tags[victim] = tag;
+    bases[victim] = base;
     this.pfns[victim] = pfn - offset;
-    this.levels[victim] = leafLevel;
+    levels[victim] = leafLevel;
     this.perms[victim] = perms;
-    this.stamps[victim] = ++this.clock;
+    stamps[victim] = ++this.clock;
     this.levelsInUse |= 1 << leafLevel;
   }
 
@@ -189,15 +219,11 @@ export class TranslationCache {
   private setOf(tag: number, base: number, span: number): number {
     // Low bits of the virtual page number of this size, folded with the tag so two domains using the same
     // addresses do not always collide.
-    return (((base / span) ^ tag) >>> 0) % this.sets;
+    return this.setIndex((base / span) ^ tag);
   }
 
-  private chooseVictim(first: number): number {
-    if (this.replacement === 'random') return first + this.random.int(0, this.ways - 1);
-    // LRU and FIFO both evict the oldest stamp; they differ in whether a hit refreshes it.
-    let victim = first;
-    for (let slot = first + 1; slot < first + this.ways; slot++)
-      if (this.stamps[slot]! < this.stamps[victim]!) victim = slot;
-    return victim;
+  /** Set of a hashed key: a mask when the set count is a power of two (integer division is slow). */
+  private setIndex(key: number): number {
+    return this.setMask >= 0 ? key & this.setMask : (key & 0x7fffffff) % this.sets;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Builds a System from a declarative config, in dependency order: IOMMUs, devices, processes (VMAs,
- * resident pages), domains, mappings, features, attachments, SVA bindings. A problem anywhere is an
+ * resident pages), domains, mappings, features, fault handlers, attachments, SVA bindings. A problem anywhere is an
  * ECONFIG error naming the item, e.g. "/devices/2: no IOMMU "iommu9"".
  */
 import { EmulatorError, isEmulatorError } from '../errors';
@@ -35,6 +35,17 @@ export function buildSystem(config: unknown): System {
   valid.mappings?.forEach(({ domain, ...spec }, i) => step(`/mappings/${i}`, () => system.map(domain, spec)));
   valid.features?.forEach(({ device, feature }, i) =>
     step(`/features/${i}`, () => system.enableFeature(device, feature)),
+  );
+  valid.handlers?.forEach(({ device, domain, handler }, i) =>
+    step(`/handlers/${i}`, () => {
+      if ((device === undefined) === (domain === undefined)) {
+        throw new EmulatorError('EINVAL', 'a handler names exactly one of device or domain.', {
+          reason: 'bad-handler',
+        });
+      }
+      if (device !== undefined) system.registerFaultHandler(device, handler);
+      else system.setDomainFaultHandler(domain!, handler);
+    }),
   );
   valid.attachments?.forEach(({ device, domain, ...spec }, i) =>
     step(`/attachments/${i}`, () => system.attach(device, domain, spec)),

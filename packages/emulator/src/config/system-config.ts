@@ -6,7 +6,10 @@
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
 import { EmulatorError } from '../errors';
+import { DEFAULT_LATENCY, type LatencyModel } from '../latency/latency-model';
 import { KERNEL_PROFILES } from '../profile/kernel-profile';
+
+const LATENCY_KEYS = Object.keys(DEFAULT_LATENCY) as (keyof LatencyModel)[];
 
 export const SYSTEM_CONFIG_VERSION = 1;
 
@@ -76,6 +79,13 @@ export const IommuSpecSchema = Type.Object(
     family: FamilySchema,
     profile: ProfileSchema,
     capabilities: Type.Optional(Type.Partial(IommuCapabilitiesSchema)),
+    /** What the driver reports: the fault categories it supports (the proposal's BIND / MAP). */
+    driver: Type.Optional(
+      Type.Object(
+        { faultCategories: Type.Array(Type.Enum(['BIND', 'MAP']), { uniqueItems: true }) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -161,14 +171,58 @@ export const AttachSpecSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const LatencySchema = Type.Object(
+/** Every latency setting, each a number of ns (bytes/ns for transferBytesPerNs); see latency-model.ts. */
+export const CategorySchema = Type.Enum(['BIND', 'MAP']);
+export const ResponseCodeSchema = Type.Enum(['SUCCESS', 'INVALID', 'FAILURE']);
+
+const RegionSchema = Type.Object(
   {
-    iotlbHitNs: Type.Number({ minimum: 0 }),
-    atcHitNs: Type.Number({ minimum: 0 }),
-    walkAccessNs: Type.Number({ minimum: 0 }),
-    atsRoundTripNs: Type.Number({ minimum: 0 }),
-    transferBytesPerNs: Type.Number({ exclusiveMinimum: 0 }),
+    iova: HexAddressSchema,
+    size: SizeSchema,
+    /** Fixed backing (MAP) or the guest physical base (guest); omitted for MAP: frames allocated on first use. */
+    phys: Type.Optional(HexAddressSchema),
+    prot: Type.Optional(ProtSchema),
   },
+  { additionalProperties: false },
+);
+
+/** A fault handler: see fault/handler-registry.ts for which profile takes which. */
+export const HandlerSpecSchema = Type.Union([
+  Type.Object(
+    {
+      type: Type.Literal('external'),
+      categories: Type.Optional(Type.Array(CategorySchema, { minItems: 1, uniqueItems: true })),
+      timeoutNs: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+      timeoutResponse: Type.Optional(ResponseCodeSchema),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('sva'),
+      categories: Type.Optional(Type.Array(CategorySchema, { minItems: 1, uniqueItems: true })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('map'),
+      categories: Type.Optional(Type.Array(CategorySchema, { minItems: 1, uniqueItems: true })),
+      region: RegionSchema,
+      pinBudgetPages: Type.Integer({ minimum: 1, maximum: 2 ** 28 }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ type: Type.Literal('guest'), region: RegionSchema }, { additionalProperties: false }),
+]);
+
+export const LatencySchema = Type.Object(
+  Object.fromEntries(
+    LATENCY_KEYS.map((key) => [
+      key,
+      key === 'transferBytesPerNs' ? Type.Number({ exclusiveMinimum: 0 }) : Type.Number({ minimum: 0 }),
+    ]),
+  ) as Record<(typeof LATENCY_KEYS)[number], Type.TNumber>,
   { additionalProperties: false },
 );
 
@@ -219,6 +273,15 @@ export const SystemConfigSchema = Type.Object(
     bindings: Type.Optional(
       Type.Array(Type.Object({ device: IdSchema, process: IdSchema }, { additionalProperties: false })),
     ),
+    /** Fault handlers, registered after features and before attachments (a domain's handler must precede its attach). */
+    handlers: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { device: Type.Optional(IdSchema), domain: Type.Optional(IdSchema), handler: HandlerSpecSchema },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -232,6 +295,7 @@ export type MappingSpec = Static<typeof MappingSpecSchema>;
 export type AttachSpec = Static<typeof AttachSpecSchema>;
 export type SystemOptions = Static<typeof SystemOptionsSchema>;
 export type SystemConfig = Static<typeof SystemConfigSchema>;
+export type HandlerSpecConfig = Static<typeof HandlerSpecSchema>;
 
 /**
  * Checks a value against a schema; throws (EINVAL for a call's input, ECONFIG for a config document)

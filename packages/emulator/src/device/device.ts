@@ -8,7 +8,10 @@ import { TranslationCache } from '../cache/translation-cache';
 import type { Domain } from '../domain/domain';
 import type { SvaDomain } from '../domain/sva-domain';
 import type { Iommu } from '../iommu/iommu';
+import type { DeviceFaultState } from '../fault/device-fault-state';
+import type { FaultHandler } from '../fault/handlers/fault-handler';
 import type { Process } from '../process/process';
+import type { FaultCategory } from '../profile/kernel-profile';
 import type { SimEnvironment } from '../sim/environment';
 import type { DeviceCapabilities } from './device-capabilities';
 import { formatRid } from './requester-id';
@@ -52,6 +55,13 @@ export class Device {
   /** SMMUv3 stall enabled for this master (CD.S / STE.S2S). */
   stallEnabled = false;
   readonly bonds = new Map<string, SvaBond>();
+  /**
+   * Registered fault handlers: '*' for the one device handler of seed-5.13
+   * (iommu_register_device_fault_handler), a category for the proposal's per-category handlers.
+   */
+  readonly faultHandlers = new Map<FaultCategory | '*', FaultHandler>();
+  /** Fault-path state (partials, pending groups, PRI requester), created on first use. */
+  faultState: DeviceFaultState | undefined;
 
   constructor(
     readonly id: string,
@@ -62,6 +72,10 @@ export class Device {
   ) {
     this.atc = caps.ats ? new TranslationCache(caps.atc, env.random) : null;
     this.ridDomain = iommu.blockedDomain;
+    this.maxPasids =
+      caps.pasidBits === 0 || iommu.caps.pasidBits === 0
+        ? 0
+        : 2 ** Math.min(caps.pasidBits, iommu.caps.pasidBits);
   }
 
   get kind(): DeviceCapabilities['kind'] {
@@ -73,10 +87,7 @@ export class Device {
   }
 
   /** PASIDs the device may use: limited by its own capability and by the IOMMU's width. */
-  get maxPasids(): number {
-    if (this.caps.pasidBits === 0 || this.iommu.caps.pasidBits === 0) return 0;
-    return 2 ** Math.min(this.caps.pasidBits, this.iommu.caps.pasidBits);
-  }
+  readonly maxPasids: number;
 
   /** I/O page faults are on: IOPF enabled (feature API) or a fault-capable domain attached (mainline). */
   get iopfEnabled(): boolean {

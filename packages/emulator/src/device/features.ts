@@ -61,9 +61,26 @@ export function enableFeature(device: Device, feature: DeviceFeature, bus: Event
       },
     );
   }
+  // SVA on a device that uses IOPF registers the kernel's fault handler for it (5.13: iommu_queue_iopf
+  // through iommu_register_device_fault_handler, which refuses a device that already has one).
+  const svaHandlerSlot = feature === 'SVA' && svaNeedsIopf(device) ? kernelSvaSlot(device) : null;
+  if (svaHandlerSlot === '*' && device.faultHandlers.has('*')) {
+    fail(
+      'EBUSY',
+      `${device.id} already has a fault handler; SVA needs to register the kernel's (iommu_queue_iopf).`,
+      { reason: 'handler-registered' },
+    );
+  }
   if (feature === 'IOPF') switchFaultsOn(device, bus);
+  if (svaHandlerSlot !== null && !device.faultHandlers.has(svaHandlerSlot))
+    device.faultHandlers.set(svaHandlerSlot, device.iommu.svaHandler);
   device.features.add(feature);
   bus.emit({ kind: 'feature.enabled', device: device.id, feature });
+}
+
+/** Where the kernel's SVA handler goes: the one device handler (seed-5.13) or the BIND category (proposal). */
+function kernelSvaSlot(device: Device): '*' | 'BIND' {
+  return device.iommu.profile.categoryHandlers ? 'BIND' : '*';
 }
 
 export function disableFeature(device: Device, feature: DeviceFeature, bus: EventBus): void {
@@ -86,6 +103,10 @@ export function disableFeature(device: Device, feature: DeviceFeature, bus: Even
     });
   }
   if (feature === 'IOPF') switchFaultsOff(device, bus);
+  if (feature === 'SVA') {
+    for (const [slot, handler] of [...device.faultHandlers])
+      if (handler === device.iommu.svaHandler) device.faultHandlers.delete(slot);
+  }
   device.features.delete(feature);
   bus.emit({ kind: 'feature.disabled', device: device.id, feature });
 }

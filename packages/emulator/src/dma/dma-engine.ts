@@ -1,13 +1,16 @@
 /**
  * Carries DMA transactions out in simulated time. Each page: translate (translation-path.ts), move the
- * bytes, then schedule the next page after the translation and transfer cost. The last page's step
- * completes the transaction; a translation that fails ends it with an unrecoverable fault recorded by the
- * IOMMU.
+ * bytes, then schedule the next page after the translation and transfer cost; after the last page the
+ * transaction completes. A page that does not translate goes to the fault path (fault-path.ts), which
+ * either takes the transaction (page request, stall, the device's own handling: it waits, then retries
+ * the same page or fails) or leaves it to end with an unrecoverable fault recorded by the IOMMU.
  */
 import { PAGE_SIZE, formatAddress } from '../address';
 import { type CacheHit, newCacheHit } from '../cache/translation-cache';
 import type { Device } from '../device/device';
 import { NO_PASID } from '../domain/domain';
+import type { FaultPath, TransactionControl, TransactionError } from '../fault/fault-path';
+import type { FaultRecord } from '../iommu/fault-record';
 import {
   SOURCE_ATC,
   SOURCE_IDENTITY,
@@ -23,16 +26,21 @@ import type { SimEnvironment } from '../sim/environment';
 import { type DmaRequest, Transaction } from './transaction';
 import { translateForDevice } from './translation-path';
 
-export class DmaEngine {
+export class DmaEngine implements TransactionControl {
   private readonly active = new Map<number, Transaction>();
   private nextId = 1;
   private readonly translation: Translation = newTranslation();
   private readonly hit: CacheHit = newCacheHit();
   private readonly stepAction = (id: number): void => this.step(id);
 
-  constructor(private readonly env: SimEnvironment) {}
+  constructor(
+    private readonly env: SimEnvironment,
+    private readonly faults: FaultPath,
+  ) {
+    faults.connect(this);
+  }
 
-  /** Transactions still running. */
+  /** Transactions not yet ended. */
   get inFlight(): number {
     return this.active.size;
   }
@@ -52,26 +60,53 @@ export class DmaEngine {
     return transaction;
   }
 
-  /** Ends every running transaction of a device with an error completion (device reset or removal). */
+  /** Ends every transaction of a device with an error completion (function reset). */
   abortDevice(device: Device, cause: string): number {
     let aborted = 0;
-    for (const transaction of this.active.values()) {
+    for (const transaction of [...this.active.values()]) {
       if (transaction.device !== device) continue;
-      transaction.state = 'aborted';
-      this.finish(transaction);
+      transaction.error = 'reset';
+      this.end(transaction, 'aborted');
       this.env.bus.emit({ kind: 'dma.aborted', transaction: transaction.id, device: device.id, cause });
       aborted++;
     }
     return aborted;
   }
 
+  // ——— TransactionControl, used by the fault path ———
+
+  retry(transaction: Transaction, delayNs: number): void {
+    if (!this.active.has(transaction.id)) return;
+    transaction.state = 'running';
+    transaction.recoveries++;
+    this.env.scheduler.after(delayNs, this.stepAction, transaction.id);
+  }
+
+  fail(transaction: Transaction, error: TransactionError, fault: FaultRecord | null): void {
+    if (!this.active.has(transaction.id)) return;
+    transaction.error = error;
+    transaction.fault = fault;
+    this.end(transaction, 'faulted');
+  }
+
+  failUnrecoverable(transaction: Transaction, failed: Translation): void {
+    const { request } = transaction;
+    const page = request.page + transaction.pageIndex;
+    const inPage = transaction.pageIndex === 0 ? request.offset : 0;
+    this.fail(
+      transaction,
+      'unrecoverable',
+      this.faults.recordUnrecoverable(transaction, page, inPage, failed),
+    );
+  }
+
+  // ——— one page ———
+
   private step(id: number): void {
     const transaction = this.active.get(id);
-    if (transaction === undefined) return; // aborted while its next step was scheduled
+    if (transaction === undefined) return; // ended while its next step was scheduled
     if (transaction.pageIndex === transaction.pages) {
-      transaction.state = 'completed';
-      this.finish(transaction);
-      this.emitEnd(transaction);
+      this.end(transaction, 'completed');
       return;
     }
     const { request } = transaction;
@@ -91,19 +126,7 @@ export class DmaEngine {
     );
     this.count(transaction, t, chunk, ok);
     if (!ok) {
-      transaction.fault = request.device.iommu.recordFault(
-        request.device,
-        request.pasid,
-        page,
-        inPage,
-        request.access,
-        request.privileged,
-        t,
-        transaction.id,
-      );
-      transaction.state = 'faulted';
-      this.finish(transaction);
-      this.emitEnd(transaction);
+      if (!this.faults.takeFault(transaction, page, t)) this.failUnrecoverable(transaction, t);
       return;
     }
     this.moveData(transaction, t.pfn, inPage, chunk);
@@ -161,16 +184,19 @@ export class DmaEngine {
     }
   }
 
-  private finish(transaction: Transaction): void {
+  /** Every transaction ends here exactly once: metrics, the end event, the caller's callback. */
+  private end(transaction: Transaction, state: 'completed' | 'faulted' | 'aborted'): void {
+    transaction.state = state;
     transaction.finishedNs = this.env.scheduler.nowNs;
     this.active.delete(transaction.id);
-    const completed = transaction.state === 'completed';
     for (const scope of [this.env.metrics.system, transaction.deviceMetrics, transaction.iommuMetrics]) {
-      if (completed) scope.completed++;
-      else if (transaction.state === 'faulted') scope.faulted++;
+      if (state === 'completed') scope.completed++;
+      else if (state === 'faulted') scope.faulted++;
       else scope.aborted++;
       scope.dmaLatency.record(transaction.latencyNs);
     }
+    if (state !== 'aborted') this.emitEnd(transaction);
+    transaction.request.onEnd?.(transaction);
   }
 
   private emitEnd(transaction: Transaction): void {
@@ -184,15 +210,23 @@ export class DmaEngine {
       access: request.access,
       privileged: request.privileged,
       latencyNs: transaction.latencyNs,
+      recoveries: transaction.recoveries,
     };
-    if (transaction.state === 'completed') this.env.bus.emit({ kind: 'dma.completed', ...common });
-    else
-      this.env.bus.emit({
-        kind: 'dma.faulted',
-        ...common,
-        bytesDone: transaction.bytesDone,
-        fault: transaction.fault!.fault,
-        faultAddress: transaction.fault!.address,
-      });
+    if (transaction.state === 'completed') {
+      if (this.env.bus.wants('dma.completed')) {
+        this.env.bus.emit({ kind: 'dma.completed', ...common });
+      }
+      return;
+    }
+    const page = request.page + transaction.pageIndex;
+    this.env.bus.emit({
+      kind: 'dma.faulted',
+      ...common,
+      bytesDone: transaction.bytesDone,
+      error: transaction.error!,
+      fault: transaction.fault?.fault ?? null,
+      faultAddress:
+        transaction.fault?.address ?? formatAddress(page, transaction.pageIndex === 0 ? request.offset : 0),
+    });
   }
 }

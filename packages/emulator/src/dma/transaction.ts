@@ -5,11 +5,13 @@
  */
 import { PAGE_SIZE } from '../address';
 import type { Device } from '../device/device';
+import type { TransactionError } from '../fault/fault-path';
 import type { FaultRecord } from '../iommu/fault-record';
 import type { ScopeMetrics } from '../metrics/metrics';
 import type { Access } from '../pagetable/permissions';
 
-export type TransactionState = 'running' | 'completed' | 'faulted' | 'aborted';
+/** running: translating or moving data; waiting: on a page request, a stall or the device's own fault handling. */
+export type TransactionState = 'running' | 'waiting' | 'completed' | 'faulted' | 'aborted';
 
 export interface DmaRequest {
   device: Device;
@@ -24,6 +26,8 @@ export interface DmaRequest {
   data?: Uint8Array;
   /** Keep the bytes a read returns. */
   returnData?: boolean;
+  /** Called once when the transaction ends, however it ends. */
+  onEnd?: (transaction: Transaction) => void;
 }
 
 export class Transaction {
@@ -33,7 +37,12 @@ export class Transaction {
   pageIndex = 0;
   bytesDone = 0;
   finishedNs = -1;
+  /** The unrecoverable fault that ended it, if one did. */
   fault: FaultRecord | null = null;
+  /** How it ended when it did not complete. */
+  error: TransactionError | null = null;
+  /** Translation failures resolved through the fault path (page requests, stalls, own handling). */
+  recoveries = 0;
   readonly readBack: Uint8Array | null;
 
   constructor(

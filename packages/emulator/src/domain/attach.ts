@@ -8,24 +8,33 @@
  * - SVA domains come only from an SVA bind; at a PASID, identity and nested domains need family support
  *   (-EOPNOTSUPP); before iommu_attach_device_pasid (v6.2) a DMA domain reaches a PASID only as an
  *   auxiliary domain, which needs the AUX feature (-EPERM).
- * A replaced or detached attachment flushes the device's ATC for it: ATC entries are tagged by PASID, not
- * by domain, so they would otherwise outlive the attachment.
+ * Under mainline, attaching a fault-capable domain (one with its own fault handler: SVA, an iommufd
+ * fault queue) switches I/O page faults on, reference-counted; detaching switches them off again.
+ * A replaced or detached attachment flushes the device's ATC for it (ATC entries are tagged by PASID,
+ * not by domain, so they would outlive it) and tells the fault path, which answers what was pending.
  */
 import type { Device } from '../device/device';
+import { acquireIopf, checkIopfAcquirable, releaseIopf } from '../device/features';
 import { fail } from '../errors';
 import type { EventBus } from '../sim/event-bus';
-import { type Attachment, type Domain, NO_PASID } from './domain';
+import { type Domain, NO_PASID } from './domain';
 
 export interface AttachOptions {
   /** Replace a domain already attached at the requester ID instead of refusing with EBUSY. */
   replace?: boolean;
 }
 
+export interface AttachContext {
+  bus: EventBus;
+  /** An attachment went away: the fault path answers its pending faults (and the device stops using a PASID). */
+  onDetach(device: Device, pasid: number | null): void;
+}
+
 export function attachDomain(
   device: Device,
   domain: Domain,
   pasid: number | undefined,
-  bus: EventBus,
+  context: AttachContext,
   options: AttachOptions = {},
 ): void {
   if (domain.iommu !== device.iommu) {
@@ -47,7 +56,8 @@ export function attachDomain(
         reason: 'attached',
       });
     }
-    setRidDomain(device, domain, bus);
+    if (takesFaults(domain)) checkIopfAcquirable(device);
+    setRidDomain(device, domain, context);
     return;
   }
   checkPasidSlot(device, pasid);
@@ -73,14 +83,15 @@ export function attachDomain(
       },
     );
   }
-  setPasidDomain(device, pasid, domain, bus);
+  if (takesFaults(domain)) checkIopfAcquirable(device);
+  setPasidDomain(device, pasid, domain, context);
 }
 
-export function detachDomain(device: Device, pasid: number | undefined, bus: EventBus): void {
+export function detachDomain(device: Device, pasid: number | undefined, context: AttachContext): void {
   if (pasid === undefined) {
     if (device.ridDomain.type === 'blocked')
       fail('ENOENT', `${device.id} has no domain attached at its requester ID.`, { reason: 'not-attached' });
-    setRidDomain(device, device.iommu.blockedDomain, bus);
+    setRidDomain(device, device.iommu.blockedDomain, context);
     return;
   }
   const domain = device.pasidDomains.get(pasid);
@@ -90,7 +101,7 @@ export function detachDomain(device: Device, pasid: number | undefined, bus: Eve
     fail('EINVAL', `PASID ${pasid} of ${device.id} is an SVA bond; unbind the process instead.`, {
       reason: 'sva-domain',
     });
-  clearPasidDomain(device, pasid, bus);
+  clearPasidDomain(device, pasid, context);
 }
 
 /** Throws unless `pasid` is a PASID this device could have a domain at, and that slot is free. */
@@ -108,34 +119,47 @@ export function checkPasidSlot(device: Device, pasid: number): void {
     fail('EBUSY', `PASID ${pasid} of ${device.id} is taken by ${occupant.id}.`, { reason: 'pasid-busy' });
 }
 
-/** Installs a domain at a PASID (already checked). Used by attachDomain and by SVA bind. */
-export function setPasidDomain(device: Device, pasid: number, domain: Domain, bus: EventBus): void {
-  device.pasidDomains.set(pasid, domain);
-  domain.attachments.add({ device, pasid });
-  bus.emit({ kind: 'domain.attached', device: device.id, domain: domain.id, pasid });
+/** mainline: a domain with its own fault handler switches I/O page faults on while attached. */
+export function takesFaults(domain: Domain): boolean {
+  return domain.iommu.profile.implicitIopfOnAttach && domain.faultHandler !== null;
 }
 
-export function clearPasidDomain(device: Device, pasid: number, bus: EventBus): void {
+/** Installs a domain at a PASID (already checked). Used by attachDomain and by SVA bind. */
+export function setPasidDomain(device: Device, pasid: number, domain: Domain, context: AttachContext): void {
+  device.pasidDomains.set(pasid, domain);
+  domain.attachments.add({ device, pasid });
+  if (takesFaults(domain)) acquireIopf(device, context.bus);
+  context.bus.emit({ kind: 'domain.attached', device: device.id, domain: domain.id, pasid });
+}
+
+export function clearPasidDomain(device: Device, pasid: number, context: AttachContext): void {
   const domain = device.pasidDomains.get(pasid)!;
+  context.onDetach(device, pasid);
   device.pasidDomains.delete(pasid);
   removeAttachment(domain, device, pasid);
   device.iommu.flushDeviceAtc(device, pasid, 0, Number.POSITIVE_INFINITY, 'detach');
-  bus.emit({ kind: 'domain.detached', device: device.id, domain: domain.id, pasid });
+  if (takesFaults(domain)) releaseIopf(device, context.bus);
+  context.bus.emit({ kind: 'domain.detached', device: device.id, domain: domain.id, pasid });
 }
 
-function setRidDomain(device: Device, domain: Domain, bus: EventBus): void {
+function setRidDomain(device: Device, domain: Domain, context: AttachContext): void {
   const previous = device.ridDomain;
+  if (previous.type !== 'blocked') context.onDetach(device, null);
   removeAttachment(previous, device, NO_PASID);
   device.ridDomain = domain;
   if (domain.type !== 'blocked') domain.attachments.add({ device, pasid: NO_PASID });
   device.iommu.flushDeviceAtc(device, NO_PASID, 0, Number.POSITIVE_INFINITY, 'detach');
+  // Take the new reference before dropping the old, so replacing one fault-capable domain by another
+  // does not switch faults off in between.
+  if (takesFaults(domain)) acquireIopf(device, context.bus);
+  if (takesFaults(previous)) releaseIopf(device, context.bus);
   if (previous.type !== 'blocked')
-    bus.emit({ kind: 'domain.detached', device: device.id, domain: previous.id, pasid: null });
+    context.bus.emit({ kind: 'domain.detached', device: device.id, domain: previous.id, pasid: null });
   if (domain.type !== 'blocked')
-    bus.emit({ kind: 'domain.attached', device: device.id, domain: domain.id, pasid: null });
+    context.bus.emit({ kind: 'domain.attached', device: device.id, domain: domain.id, pasid: null });
 }
 
 function removeAttachment(domain: Domain, device: Device, pasid: number): void {
-  const attachment: Attachment | undefined = domain.attachment(device, pasid);
+  const attachment = domain.attachment(device, pasid);
   if (attachment) domain.attachments.delete(attachment);
 }

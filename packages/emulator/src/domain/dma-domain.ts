@@ -3,7 +3,7 @@
  * does. Mapped frames are referenced and pinned for as long as they are mapped; unmap invalidates the
  * IOTLB and ATCs, then unpins the frames so they can be reused.
  */
-import { type PageSizeName, PAGE_SIZES, formatAddress, pagesPerEntry } from '../address';
+import { ENTRIES_PER_TABLE, type PageSizeName, PAGE_SIZES, formatAddress, pagesPerEntry } from '../address';
 import { fail } from '../errors';
 import { FAULT_TRANSLATION } from '../iommu/fault-kind';
 import type { Iommu } from '../iommu/iommu';
@@ -26,12 +26,8 @@ export class DmaDomain extends Domain {
     readonly nestParent: boolean,
     private readonly memory: PhysicalMemory,
   ) {
-    super(id, 'dma', iommu, tag, stage);
+    super(id, 'dma', iommu, tag, stage, ENTRIES_PER_TABLE ** iommu.levels);
     this.pageTable = new PageTable({ levels: iommu.levels, pageSizes: iommu.caps.pageSizes });
-  }
-
-  get pageLimit(): number {
-    return this.pageTable.pageLimit;
   }
 
   walk(page: number, out: Translation): boolean {

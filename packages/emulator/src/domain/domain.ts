@@ -6,6 +6,7 @@
  */
 import type { Device } from '../device/device';
 import type { Iommu } from '../iommu/iommu';
+import type { FaultHandler } from '../fault/handlers/fault-handler';
 import type { Translation } from '../iommu/translation';
 
 export type DomainType = 'blocked' | 'identity' | 'dma' | 'sva' | 'nested';
@@ -24,6 +25,15 @@ export abstract class Domain {
   /** Nested domains that use this one as their stage 2 (only a DMA nest parent has any). */
   readonly nestedChildren = new Set<Domain>();
 
+  /**
+   * The domain's own fault handler (domain->iopf_handler): the SVA handler of an SVA domain, an iommufd
+   * fault queue (mainline) or a guest's queue (proposal) on a nested domain; null when faults in this
+   * domain have no handler of their own.
+   */
+  faultHandler: FaultHandler | null = null;
+  /** Whether translations of this domain are cached in the IOTLB and ATC (a field: read on the hot path). */
+  readonly translates: boolean;
+
   constructor(
     readonly id: string,
     readonly type: DomainType,
@@ -32,21 +42,17 @@ export abstract class Domain {
     readonly tag: number,
     /** Stage (1 = first level / stage 1, 2 = second level / stage 2) a fault in this domain's own tables reports. */
     readonly stage: 1 | 2,
-  ) {}
-
-  /** Input pages must be below this; beyond it is an address-size fault. */
-  abstract get pageLimit(): number;
+    /** Input pages must be below this; beyond it is an address-size fault. */
+    readonly pageLimit: number,
+  ) {
+    this.translates = type !== 'blocked' && type !== 'identity';
+  }
 
   /**
    * Walks this domain's tables for one page. On success fills pfn, perms, leafLevel and walkAccesses;
    * on failure sets fault and faultStage. Hot path: no allocation.
    */
   abstract walk(page: number, out: Translation): boolean;
-
-  /** Whether translations of this domain are cached in the IOTLB and ATC. */
-  get translates(): boolean {
-    return this.type !== 'blocked' && this.type !== 'identity';
-  }
 
   attachment(device: Device, pasid: number): Attachment | undefined {
     for (const attachment of this.attachments)
@@ -57,8 +63,8 @@ export abstract class Domain {
 
 /** Nothing gets through; every access faults (or aborts silently, on SMMUv3). */
 export class BlockedDomain extends Domain {
-  get pageLimit(): number {
-    return 0;
+  constructor(id: string, iommu: Iommu, tag: number) {
+    super(id, 'blocked', iommu, tag, 1, 0);
   }
 
   walk(): boolean {
@@ -68,8 +74,8 @@ export class BlockedDomain extends Domain {
 
 /** Pass-through: the IOVA is the physical address. */
 export class IdentityDomain extends Domain {
-  get pageLimit(): number {
-    return 2 ** 52;
+  constructor(id: string, iommu: Iommu, tag: number) {
+    super(id, 'identity', iommu, tag, 1, 2 ** 52);
   }
 
   walk(page: number, out: Translation): boolean {

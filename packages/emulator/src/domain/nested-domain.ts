@@ -6,7 +6,7 @@
  * Simplification: the guest's stage-1 table pages are not themselves translated through stage 2 (they are
  * taken as resident), though the walk is charged the 2D cost of doing so.
  */
-import { type PageSizeName, formatAddress } from '../address';
+import { ENTRIES_PER_TABLE, type PageSizeName, formatAddress } from '../address';
 import { fail } from '../errors';
 import { FAULT_ADDRESS_SIZE, FAULT_TRANSLATION } from '../iommu/fault-kind';
 import type { Iommu } from '../iommu/iommu';
@@ -26,12 +26,8 @@ export class NestedDomain extends Domain {
     tag: number,
     readonly parent: DmaDomain,
   ) {
-    super(id, 'nested', iommu, tag, 1);
+    super(id, 'nested', iommu, tag, 1, ENTRIES_PER_TABLE ** iommu.levels);
     this.stage1 = new PageTable({ levels: iommu.levels, pageSizes: iommu.caps.pageSizes });
-  }
-
-  get pageLimit(): number {
-    return this.stage1.pageLimit;
   }
 
   /**
@@ -51,6 +47,7 @@ export class NestedDomain extends Domain {
     const perms1 = this.scratch.perms;
     const leafLevel1 = this.scratch.leafLevel;
     out.permsStage1 = perms1;
+    out.stage2InputPage = guestFrame;
     if (guestFrame >= this.parent.pageLimit) {
       out.walkAccesses = stage1Reads;
       out.fault = FAULT_ADDRESS_SIZE;

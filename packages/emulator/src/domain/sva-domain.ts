@@ -22,12 +22,8 @@ export class SvaDomain extends Domain implements MmuNotifier {
     tag: number,
     readonly process: Process,
   ) {
-    super(id, 'sva', iommu, tag, 1);
+    super(id, 'sva', iommu, tag, 1, process.pageTable.pageLimit);
     process.addNotifier(this);
-  }
-
-  get pageLimit(): number {
-    return this.process.pageTable.pageLimit;
   }
 
   walk(page: number, out: Translation): boolean {

@@ -26,8 +26,10 @@ export interface FaultRecord {
   /** VT-d fault reason (FR) or SMMUv3 event ID, and its name. */
   code: number;
   codeName: string;
-  /** False when the hardware drops the access without recording (SMMUv3 abort STE). */
+  /** False when the hardware drops the access without recording (SMMUv3 abort STE) or the queue was full. */
   recorded: boolean;
+  /** The fault queue was full (VT-d primary fault overflow, SMMUv3 "events lost"): the record was lost. */
+  lost: boolean;
   linuxReason: LinuxFaultReason | null;
   /** The DMA transaction that faulted, when a transaction did. */
   transaction: number | null;

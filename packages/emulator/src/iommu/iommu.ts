@@ -16,7 +16,11 @@ import type { Device } from '../device/device';
 import { BlockedDomain, type Domain, NO_PASID } from '../domain/domain';
 import type { NestedDomain } from '../domain/nested-domain';
 import { PERMISSION_OK, PERM_RWX, type Access, checkPermission } from '../pagetable/permissions';
-import type { KernelProfile } from '../profile/kernel-profile';
+import type { FaultCategory, KernelProfile } from '../profile/kernel-profile';
+import { HardwareQueue } from '../fault/hardware-queue';
+import { SvaFaultHandler } from '../fault/handlers/sva-handler';
+import type { PageRequest } from '../fault/page-request';
+import type { FaultQueueEntry, StalledTransaction } from '../fault/stall';
 import type { SimEnvironment } from '../sim/environment';
 import { type IommuCapabilities, levelsFor } from './capabilities';
 import type { IommuFamilyModel } from './family';
@@ -53,6 +57,19 @@ export class Iommu {
   /** Devices behind this IOMMU by requester ID (StreamID on SMMUv3). */
   readonly devices = new Map<number, Device>();
   readonly domains = new Map<string, Domain>();
+  /** VT-d page request queue / SMMUv3 PRI queue. */
+  readonly pageRequestQueue: HardwareQueue<PageRequest>;
+  /** VT-d fault recording registers / SMMUv3 event queue (stall events and unrecoverable records). */
+  readonly faultQueue: HardwareQueue<FaultQueueEntry>;
+  /** The driver's queue thread is running (it sleeps when both queues are empty). */
+  driverBusy = false;
+  /** SMMUv3: transactions held by stall, by stall tag. */
+  readonly stalled = new Map<number, StalledTransaction>();
+  nextStallTag = 0;
+  /** The kernel's SVA fault handler (iommu_sva_iopf_handler), shared by this IOMMU's SVA users. */
+  readonly svaHandler: SvaFaultHandler;
+  /** Fault categories the driver supports (reported under the proposal). */
+  readonly faultCategories: readonly FaultCategory[];
   /** Most recent fault records, oldest first. */
   readonly recentFaults: FaultRecord[] = [];
   faultsTotal = 0;
@@ -66,10 +83,20 @@ export class Iommu {
     readonly caps: IommuCapabilities,
     private readonly env: SimEnvironment,
     blockedTag: number,
+    faultCategories?: readonly FaultCategory[],
   ) {
     this.iotlb = new TranslationCache(caps.iotlb, env.random);
     this.levels = levelsFor(caps.addressWidth);
-    this.blockedDomain = new BlockedDomain(`${id}.blocked`, 'blocked', this, blockedTag, 1);
+    const vtd = model.family === 'vtd';
+    this.pageRequestQueue = new HardwareQueue(vtd ? 'PRQ' : 'PRIQ', caps.pageRequestQueueDepth);
+    this.faultQueue = new HardwareQueue(vtd ? 'fault-recording' : 'EVTQ', caps.faultQueueDepth);
+    this.svaHandler = new SvaFaultHandler(profile.categoryHandlers ? ['BIND'] : null, env.latency);
+    const recoverable = caps.pri || caps.stall;
+    this.faultCategories = faultCategories ?? [
+      ...(recoverable && caps.sva ? ['BIND' as const] : []),
+      ...(recoverable ? ['MAP' as const] : []),
+    ];
+    this.blockedDomain = new BlockedDomain(`${id}.blocked`, this, blockedTag);
   }
 
   get family(): IommuFamilyModel['family'] {
@@ -91,6 +118,7 @@ export class Iommu {
     out.fault = FAULT_NONE;
     out.source = SOURCE_NONE;
     out.walkAccesses = 0;
+    out.stage2InputPage = undefined;
     out.domain = null;
     let domain: Domain | undefined;
     if (pasid === NO_PASID) {
@@ -130,7 +158,7 @@ export class Iommu {
     out.fault = FAULT_TRANSLATION + verdict;
     out.faultStage =
       domain.type === 'nested'
-        ? this.deniedStage(domain as NestedDomain, page, accessBit, privileged)
+        ? this.deniedStage(domain as NestedDomain, page, accessBit, privileged, out)
         : domain.stage;
     return false;
   }
@@ -148,6 +176,7 @@ export class Iommu {
     privileged: boolean,
     failed: Translation,
     transaction: number | null,
+    lost: boolean,
   ): FaultRecord {
     const kind = faultKindName(failed.fault);
     const tableFault = failed.fault >= FAULT_ADDRESS_SIZE;
@@ -167,7 +196,8 @@ export class Iommu {
       domain: domain?.id ?? null,
       code: familyCode.code,
       codeName: familyCode.name,
-      recorded: familyCode.recorded,
+      recorded: familyCode.recorded && !lost,
+      lost,
       linuxReason: this.profile.unrecoverableReports ? LINUX_FAULT_REASONS[kind] : null,
       transaction,
     };
@@ -280,8 +310,15 @@ export class Iommu {
   }
 
   /** Which stage of a nested domain denied an access (a second walk: only on the fault path). */
-  private deniedStage(domain: NestedDomain, page: number, accessBit: number, privileged: boolean): 1 | 2 {
+  private deniedStage(
+    domain: NestedDomain,
+    page: number,
+    accessBit: number,
+    privileged: boolean,
+    out: Translation,
+  ): 1 | 2 {
     domain.walk(page, this.attribution);
+    out.stage2InputPage = this.attribution.stage2InputPage;
     return checkPermission(this.attribution.permsStage1, accessBit, privileged) === PERMISSION_OK ? 2 : 1;
   }
 }

@@ -33,6 +33,8 @@ export interface Translation {
   /** Stage permissions of a nested walk, kept to say which stage denied an access. */
   permsStage1: number;
   permsStage2: number;
+  /** For a stage-2 fault of a nested domain: the stage-2 input (guest physical) page that failed. */
+  stage2InputPage: number | undefined;
   domain: Domain | null;
 }
 
@@ -49,6 +51,7 @@ export function newTranslation(): Translation {
     faultStage: 1,
     permsStage1: 0,
     permsStage2: 0,
+    stage2InputPage: undefined,
     domain: null,
   };
 }

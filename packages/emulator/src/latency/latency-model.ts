@@ -16,6 +16,30 @@ export interface LatencyModel {
   atsRoundTripNs: number;
   /** Data moved per ns once translated (bytes/ns = GB/s). */
   transferBytesPerNs: number;
+  /** PCIe Page Request message to the IOMMU plus the PRG Response back (half each way). */
+  priRoundTripNs: number;
+  /** The driver's queue thread reading one entry of a hardware queue (PRQ, PRIQ, event queue). */
+  queueServiceNs: number;
+  /** From the iopf core queueing a group to its workqueue running the handler. */
+  iopfDispatchNs: number;
+  /** A handler's fixed cost per group. */
+  handlerNs: number;
+  /** handle_mm_fault that allocates a zeroed page. */
+  minorFaultNs: number;
+  /** handle_mm_fault that reads a page back from swap. */
+  majorFaultNs: number;
+  /** Writing a page response (VT-d QI descriptor, SMMUv3 command) and its completion. */
+  responseNs: number;
+  /** SMMUv3 CMD_RESUME: the stalled transaction re-enters translation. */
+  stallResumeNs: number;
+  /** A MAP handler pinning and mapping one page. */
+  mapFaultNs: number;
+  /** A MAP handler unmapping, invalidating and unpinning one page to stay within its pin budget. */
+  evictionNs: number;
+  /** Injecting a stage-1 fault into a guest and getting its answer back (vIOMMU round trip). */
+  guestRoundTripNs: number;
+  /** A device that handles its own faults: interrupt to its driver and the driver's work around handle_mm_fault. */
+  deviceFaultNs: number;
 }
 
 export const DEFAULT_LATENCY: Readonly<LatencyModel> = {
@@ -24,6 +48,18 @@ export const DEFAULT_LATENCY: Readonly<LatencyModel> = {
   walkAccessNs: 150,
   atsRoundTripNs: 1500,
   transferBytesPerNs: 16,
+  priRoundTripNs: 1500,
+  queueServiceNs: 200,
+  iopfDispatchNs: 2000,
+  handlerNs: 500,
+  minorFaultNs: 1500,
+  majorFaultNs: 60000,
+  responseNs: 300,
+  stallResumeNs: 1000,
+  mapFaultNs: 2000,
+  evictionNs: 1500,
+  guestRoundTripNs: 20000,
+  deviceFaultNs: 5000,
 };
 
 /** Where each default comes from, shown beside the numbers in the API and dashboard. */
@@ -36,6 +72,22 @@ export const LATENCY_SOURCES: Readonly<Record<keyof LatencyModel, string>> = {
   atsRoundTripNs: 'reference §9 suggested default "ATS round trip 1–2 µs" (assumption): midpoint 1.5 µs',
   transferBytesPerNs:
     'assumption: 16 GB/s, about half of PCIe 4.0 x16 raw bandwidth (31.5 GB/s) after protocol overheads',
+  priRoundTripNs:
+    'assumption: a PCIe message each way, taken equal to the ATS round trip (reference §9 "ATS round trip 1–2 µs")',
+  queueServiceNs: 'assumption: the PRQ/event-queue thread reads and decodes one 16–32 B entry',
+  iopfDispatchNs:
+    'assumption: waking an unbound workqueue worker (io-pgfault.c dispatches groups on a workqueue)',
+  handlerNs: 'assumption: fixed handler overhead per group',
+  minorFaultNs:
+    'reference §9: NP-RDMA measured +3.5–5.7 µs for a minor fault end to end (arXiv 2310.11062); the handle_mm_fault share is taken as 1.5 µs',
+  majorFaultNs: 'reference §9: NP-RDMA measured +60 µs for a major fault (arXiv 2310.11062)',
+  responseNs: 'assumption: one invalidation-queue / command-queue descriptor and its completion',
+  stallResumeNs: 'assumption: CMD_RESUME through the SMMUv3 command queue, then the re-walk',
+  mapFaultNs: 'assumption: pin_user_pages of one page plus an IO page-table update',
+  evictionNs: 'assumption: unmap, IOTLB+ATC invalidation and unpin of one page',
+  guestRoundTripNs: 'assumption: a VM exit, vIOMMU emulation and the guest fault handler, tens of µs',
+  deviceFaultNs:
+    'assumption: a device interrupt and its driver around handle_mm_fault (GPU far faults are quoted at 20–50 µs, reference §9 [?])',
 };
 
 export function resolveLatency(overrides: Partial<LatencyModel> = {}): LatencyModel {

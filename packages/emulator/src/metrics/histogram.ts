@@ -11,7 +11,12 @@ const BIN_COUNT = LINEAR_LIMIT + (53 - 6) * SUB_BINS;
 
 function binOf(value: number): number {
   if (value < LINEAR_LIMIT) return value;
-  let exponent = value < 2 ** 32 ? 31 - Math.clz32(value) : Math.floor(Math.log2(value));
+  if (value < 2 ** 31) {
+    // Integer fast path: the exponent from clz32 and the sub-bin from a shift.
+    const exponent = 31 - Math.clz32(value);
+    return LINEAR_LIMIT + (exponent - 6) * SUB_BINS + ((value >>> (exponent - SUB_BITS)) - SUB_BINS);
+  }
+  let exponent = Math.floor(Math.log2(value));
   if (2 ** exponent > value) exponent--;
   const sub = Math.floor(value / 2 ** (exponent - SUB_BITS)) - SUB_BINS;
   return LINEAR_LIMIT + (exponent - 6) * SUB_BINS + sub;

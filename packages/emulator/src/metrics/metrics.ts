@@ -2,7 +2,77 @@
  * Counters and histograms, kept for the whole system, per device and per IOMMU. The DMA path updates
  * them as it goes (plain number fields: no allocation); `snapshot` turns them into plain JSON.
  */
+import { FAULT_KIND_NAMES, type FaultKind } from '../iommu/fault-kind';
 import { Histogram, type HistogramSummary } from './histogram';
+
+/** Counters of the I/O page fault path (recoverable faults). */
+export class FaultCounters {
+  pageRequests = 0;
+  stopMarkers = 0;
+  groups = 0;
+  readonly responses = { SUCCESS: 0, INVALID: 0, FAILURE: 0 };
+  unexpectedResponses = 0;
+  // Fixed keys (not Maps): counted once per page request on the fault path.
+  readonly byCategory = { BIND: 0, MAP: 0, none: 0 };
+  readonly byStage = { stage1: 0, stage2: 0 };
+  readonly byKind: Record<FaultKind, number> = Object.fromEntries(
+    FAULT_KIND_NAMES.slice(1).map((kind) => [kind, 0]),
+  ) as Record<FaultKind, number>;
+  /** "cause:code", e.g. "handler:SUCCESS", "no-handler:INVALID", "timeout:INVALID". */
+  readonly outcomes = new Map<string, number>();
+  creditWaits = 0;
+  stalls = 0;
+  readonly resumes = { RETRY: 0, ABORT: 0 };
+  readonly deviceHandled = new Map<string, number>();
+  readonly queueOverflows = new Map<string, number>();
+  /** Page request sent to PRG response received, at the device. */
+  readonly latency = new Histogram();
+  /** Group built to group answered, in the kernel. */
+  readonly handlingLatency = new Histogram();
+  readonly creditWaitLatency = new Histogram();
+
+  snapshot(): FaultSnapshot {
+    return {
+      pageRequests: this.pageRequests,
+      stopMarkers: this.stopMarkers,
+      groups: this.groups,
+      responses: { ...this.responses },
+      unexpectedResponses: this.unexpectedResponses,
+      byCategory: { ...this.byCategory },
+      byStage: { ...this.byStage },
+      byKind: Object.fromEntries(Object.entries(this.byKind).filter(([, count]) => count > 0)),
+      outcomes: Object.fromEntries(this.outcomes),
+      creditWaits: this.creditWaits,
+      stalls: this.stalls,
+      resumes: { ...this.resumes },
+      deviceHandled: Object.fromEntries(this.deviceHandled),
+      queueOverflows: Object.fromEntries(this.queueOverflows),
+      latencyNs: this.latency.summary(),
+      handlingLatencyNs: this.handlingLatency.summary(),
+      creditWaitNs: this.creditWaitLatency.summary(),
+    };
+  }
+}
+
+export interface FaultSnapshot {
+  pageRequests: number;
+  stopMarkers: number;
+  groups: number;
+  responses: { SUCCESS: number; INVALID: number; FAILURE: number };
+  unexpectedResponses: number;
+  byCategory: Record<string, number>;
+  byStage: Record<string, number>;
+  byKind: Record<string, number>;
+  outcomes: Record<string, number>;
+  creditWaits: number;
+  stalls: number;
+  resumes: { RETRY: number; ABORT: number };
+  deviceHandled: Record<string, number>;
+  queueOverflows: Record<string, number>;
+  latencyNs: HistogramSummary;
+  handlingLatencyNs: HistogramSummary;
+  creditWaitNs: HistogramSummary;
+}
 
 export interface ScopeSnapshot {
   transactions: { completed: number; faulted: number; aborted: number };
@@ -23,6 +93,8 @@ export interface ScopeSnapshot {
   dmaLatencyNs: HistogramSummary;
   /** Cost of translating one page, in ns. */
   translationLatencyNs: HistogramSummary;
+  /** The recoverable fault path. */
+  faults: FaultSnapshot;
 }
 
 export class ScopeMetrics {
@@ -41,6 +113,7 @@ export class ScopeMetrics {
   readonly faultsByReason = new Map<string, number>();
   readonly dmaLatency = new Histogram();
   readonly translationLatency = new Histogram();
+  readonly faults = new FaultCounters();
 
   snapshot(): ScopeSnapshot {
     return {
@@ -59,6 +132,7 @@ export class ScopeMetrics {
       faultsByReason: Object.fromEntries(this.faultsByReason),
       dmaLatencyNs: this.dmaLatency.summary(),
       translationLatencyNs: this.translationLatency.summary(),
+      faults: this.faults.snapshot(),
     };
   }
 }

@@ -8,7 +8,14 @@
  * Storage is one Float64Array of 512-entry nodes, so a walk reads typed-array slots and allocates nothing.
  * An entry is 0 (not present), -n (pointer to node n) or a leaf encoded as pfn*32 + perms*2 + 1.
  */
-import { ENTRIES_PER_TABLE, PAGE_SIZES, type PageSizeName, formatAddress, pagesPerEntry } from '../address';
+import {
+  ENTRIES_PER_TABLE,
+  PAGE_SIZES,
+  type PageSizeName,
+  formatAddress,
+  offsetInSpan,
+  pagesPerEntry,
+} from '../address';
 import { fail } from '../errors';
 import { formatProt } from './permissions';
 
@@ -57,6 +64,7 @@ export interface PageTableOptions {
 }
 
 const NODE_ENTRIES = ENTRIES_PER_TABLE;
+const INDEX_MASK = ENTRIES_PER_TABLE - 1;
 const LEVEL_NAMES: Record<number, PageSizeName> = { 1: '4K', 2: '2M', 3: '1G' };
 
 function leafEntry(pfn: number, perms: number): number {
@@ -110,7 +118,8 @@ export class PageTable {
     let node = 0;
     for (let level = this.levels; level >= 1; level--) {
       const span = pagesPerEntry(level);
-      const entry = entries[node * NODE_ENTRIES + (Math.floor(page / span) % NODE_ENTRIES)]!;
+      // (page / span) & 511: truncation then the low 9 bits, exact for any page below 2^53.
+      const entry = entries[node * NODE_ENTRIES + ((page / span) & INDEX_MASK)]!;
       if (entry < 0) {
         node = -entry;
         continue;
@@ -122,7 +131,7 @@ export class PageTable {
         return false;
       }
       out.present = true;
-      out.pfn = Math.floor(entry / 32) + (page % span);
+      out.pfn = Math.floor(entry / 32) + offsetInSpan(page, span);
       out.perms = Math.floor(entry / 2) % 16;
       out.leafLevel = level;
       return true;
@@ -149,6 +158,30 @@ export class PageTable {
       this.install(page + done, pfn + done, perms, level);
       done += pagesPerEntry(level);
     }
+  }
+
+  /**
+   * Maps one 4 KiB page: the demand-paging path (handle_mm_fault, MAP and guest handlers), one descent
+   * instead of map's checks and install. An overlap is found before anything is created: a larger leaf
+   * on the way, or a used slot, means every table on the path already existed.
+   */
+  mapPage(page: number, pfn: number, perms: number): void {
+    this.checkRange(page, 1);
+    let node = 0;
+    for (let level: number = this.levels; level > 1; level--) {
+      const span = pagesPerEntry(level);
+      const entry = this.entries[node * NODE_ENTRIES + ((page / span) & INDEX_MASK)]!;
+      if (entry > 0)
+        fail('EEXIST', `iova ${formatAddress(page)} is already mapped by a larger page.`, {
+          reason: 'overlap',
+        });
+      if (entry === 0) break;
+      node = -entry;
+      if (level === 2 && this.entries[node * NODE_ENTRIES + (page & INDEX_MASK)] !== 0) {
+        fail('EEXIST', `iova ${formatAddress(page)} is already mapped.`, { reason: 'overlap' });
+      }
+    }
+    this.install(page, pfn, perms, 1);
   }
 
   /** Throws what `map` would throw for the input range, without needing the frames yet. */

@@ -177,13 +177,15 @@ export class Process {
     else if (outcome === 'major') this.faults.major++;
     else if (outcome !== 'present') this.faults.errors++;
     if (outcome !== 'present') {
-      this.bus.emit({
-        kind: 'process.page-fault',
-        process: this.id,
-        address: formatAddress(page),
-        access: formatProt(accessBits),
-        outcome,
-      });
+      if (this.bus.wants('process.page-fault')) {
+        this.bus.emit({
+          kind: 'process.page-fault',
+          process: this.id,
+          address: formatAddress(page),
+          access: formatProt(accessBits),
+          outcome,
+        });
+      }
     }
     return outcome;
   }
@@ -253,7 +255,7 @@ export class Process {
     const major = saved !== undefined;
     if (saved) this.memory.write(pfn, 0, saved);
     this.swapped.delete(page);
-    this.pageTable.map(page, pfn, 1, vma.prot);
+    this.pageTable.mapPage(page, pfn, vma.prot);
     return major ? 'major' : 'minor';
   }
 

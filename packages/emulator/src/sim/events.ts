@@ -11,7 +11,12 @@ import type { FaultRecord } from '../iommu/fault-record';
 import type { TranslationSource } from '../iommu/translation';
 import type { Access } from '../pagetable/permissions';
 import type { MmFaultOutcome } from '../process/process';
-import type { KernelProfileName } from '../profile/kernel-profile';
+import type { KernelProfileName, FaultCategory } from '../profile/kernel-profile';
+import type { TransactionError } from '../fault/fault-path';
+import type { DeviceResponse } from '../fault/driver-intake';
+import type { HandlerType } from '../fault/handlers/fault-handler';
+import type { ResponseCause } from '../fault/iopf-group';
+import type { FaultTransport, ResponseCode } from '../fault/page-request';
 
 interface DmaEnd {
   transaction: number;
@@ -23,6 +28,20 @@ interface DmaEnd {
   privileged: boolean;
   /** Submission to completion (or fault), in simulated ns. */
   latencyNs: number;
+  /** Translation failures resolved on the way (page requests answered Success, stalls resumed, …). */
+  recoveries: number;
+}
+
+interface PageRequestEvent {
+  /** The request's sequence number. */
+  request: number;
+  device: string;
+  pasid: number | null;
+  address: string;
+  perm: string;
+  prgIndex: number;
+  last: boolean;
+  stage: 1 | 2;
 }
 
 export interface EventPayloads {
@@ -82,9 +101,102 @@ export interface EventPayloads {
     costNs: number;
   };
   'dma.completed': DmaEnd;
-  'dma.faulted': DmaEnd & { bytesDone: number; fault: FaultKind; faultAddress: string };
+  'dma.faulted': DmaEnd & {
+    bytesDone: number;
+    error: TransactionError;
+    fault: FaultKind | null;
+    faultAddress: string;
+  };
   'dma.aborted': { transaction: number; device: string; cause: string };
   'fault.unrecoverable': FaultRecord;
+  /** The driver read an unrecoverable record and (profiles with reports) handed it to the device's handler. */
+  'fault.reported': {
+    device: string;
+    transaction: number | null;
+    fault: FaultKind;
+    codeName: string;
+    linuxReason: string | null;
+    handler: HandlerType | null;
+    delivered: boolean;
+  };
+  'pri.page-request': PageRequestEvent;
+  'pri.stop-marker': PageRequestEvent;
+  /** A burst found no credit or no free PRG index and waits. */
+  'pri.credit-wait': { device: string; waiting: number; outstanding: number };
+  'pri.stop-marker-dropped': { iommu: string; device: string; pasid: number };
+  /** The device received a PRG response. */
+  'pri.response': { device: string; prgIndex: number; response: DeviceResponse; requests: number };
+  /** A PRG response for an index not outstanding: Status UPRGI set, response ignored. */
+  'pri.unexpected-response': { device: string; prgIndex: number };
+  'iommu.queue-overflow': { iommu: string; queue: string; device: string; lastRequest: boolean };
+  /** After an overflow the driver drained its queue and dropped all partial requests (iopf_queue_discard_partial). */
+  'iommu.partials-discarded': { iommu: string };
+  /** A group built from a last request and its partials, handed to its handler. */
+  'fault.group': {
+    group: number;
+    iommu: string;
+    device: string;
+    pasid: number | null;
+    grpid: number;
+    transport: FaultTransport;
+    faults: number;
+    addresses: string[];
+    category: FaultCategory | null;
+    stage: 1 | 2;
+    domain: string | null;
+    handler: HandlerType;
+  };
+  /** A group waits for an outside client's answer (iommufd fault queue, dashboard, script). */
+  'fault.awaiting-client': {
+    cookie: number;
+    group: number;
+    device: string;
+    pasid: number | null;
+    category: FaultCategory | null;
+    stage: 1 | 2;
+    faults: { address: string; perm: string; stage2Address: string | null }[];
+    deadlineNs: number;
+  };
+  /** A page response leaves the IOMMU: the kernel's code, what goes on the wire, and why. */
+  'fault.response': {
+    iommu: string;
+    device: string;
+    pasid: number | null;
+    grpid: number;
+    code: ResponseCode;
+    wireCode: number;
+    wireName: string;
+    cause: ResponseCause | 'queue-overflow';
+  };
+  /** A device that manages its own faults resolved one through its driver. */
+  'fault.device-handled': { device: string; pasid: number | null; address: string; outcome: MmFaultOutcome };
+  'stall.stalled': {
+    iommu: string;
+    device: string;
+    pasid: number | null;
+    stag: number;
+    address: string;
+    event: string;
+    stage: 1 | 2;
+  };
+  'stall.resume': {
+    iommu: string;
+    device: string;
+    stag: number;
+    action: 'RETRY' | 'ABORT';
+    cause: ResponseCause;
+  };
+  /** A MAP or guest handler mapped a page on demand. */
+  'handler.mapped': { domain: string; iova: string; phys: string; pinned: number };
+  /** A MAP handler unmapped a page to stay within its pin budget. */
+  'handler.evicted': { domain: string; iova: string; pinned: number };
+  'handler.registered': {
+    device: string | null;
+    domain: string | null;
+    handler: HandlerType;
+    categories: FaultCategory[] | null;
+  };
+  'handler.unregistered': { device: string | null; domain: string | null; handler: HandlerType };
 }
 
 export type EventKind = keyof EventPayloads;
@@ -121,6 +233,25 @@ const KINDS: Record<EventKind, true> = {
   'dma.faulted': true,
   'dma.aborted': true,
   'fault.unrecoverable': true,
+  'fault.reported': true,
+  'pri.page-request': true,
+  'pri.stop-marker': true,
+  'pri.credit-wait': true,
+  'pri.stop-marker-dropped': true,
+  'pri.response': true,
+  'pri.unexpected-response': true,
+  'iommu.queue-overflow': true,
+  'iommu.partials-discarded': true,
+  'fault.group': true,
+  'fault.awaiting-client': true,
+  'fault.response': true,
+  'fault.device-handled': true,
+  'stall.stalled': true,
+  'stall.resume': true,
+  'handler.mapped': true,
+  'handler.evicted': true,
+  'handler.registered': true,
+  'handler.unregistered': true,
 };
 export const EVENT_KINDS = Object.keys(KINDS) as EventKind[];
 

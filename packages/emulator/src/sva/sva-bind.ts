@@ -9,19 +9,17 @@
  * Unbind drops a reference and detaches at zero. The PASID is freed only when the process is gone
  * (mm_pasid_drop), not at unbind.
  * Under seed-5.13 and proposal the SVA feature must be enabled first (-ENODEV otherwise, as arm-smmu-v3's
- * 5.13 bind); under mainline the attach switches I/O page faults on, reference-counted.
+ * 5.13 bind); under mainline attaching the SVA domain switches I/O page faults on (attach.ts).
  */
 import type { Device, SvaBond } from '../device/device';
-import { acquireIopf, checkIopfAcquirable, releaseIopf } from '../device/features';
+import { checkIopfAcquirable } from '../device/features';
 import { fail } from '../errors';
-import { checkPasidSlot, clearPasidDomain, setPasidDomain } from '../domain/attach';
+import { type AttachContext, checkPasidSlot, clearPasidDomain, setPasidDomain } from '../domain/attach';
 import { SvaDomain } from '../domain/sva-domain';
 import type { Process } from '../process/process';
-import type { EventBus } from '../sim/event-bus';
 import type { PasidAllocator } from './pasid-allocator';
 
-export interface SvaContext {
-  bus: EventBus;
+export interface SvaContext extends AttachContext {
   pasids: PasidAllocator;
   /** Allocates a domain tag and a name for a new SVA domain. */
   newDomainIdentity(): { id: string; tag: number };
@@ -74,11 +72,12 @@ export function svaBind(device: Device, process: Process, context: SvaContext): 
   if (!domain) {
     const { id, tag } = context.newDomainIdentity();
     domain = new SvaDomain(id, iommu, tag, process);
+    // domain->iopf_handler = iommu_sva_iopf_handler
+    domain.faultHandler = iommu.svaHandler;
     iommu.domains.set(id, domain);
     context.bus.emit({ kind: 'domain.created', domain: id, iommu: iommu.id, type: 'sva' });
   }
-  if (!iommu.profile.featureCalls) acquireIopf(device, context.bus);
-  setPasidDomain(device, pasid, domain, context.bus);
+  setPasidDomain(device, pasid, domain, context);
   const bond: SvaBond = { process, pasid, domain, refs: 1 };
   device.bonds.set(process.id, bond);
   process.svaBonds++;
@@ -91,10 +90,9 @@ export function svaUnbind(device: Device, process: Process, context: SvaContext)
   if (!bond) fail('ENOENT', `${device.id} is not bound to process ${process.id}.`, { reason: 'not-bound' });
   if (--bond.refs > 0) return;
   const { iommu } = device;
-  clearPasidDomain(device, bond.pasid, context.bus);
+  clearPasidDomain(device, bond.pasid, context);
   device.bonds.delete(process.id);
   process.svaBonds--;
-  if (!iommu.profile.featureCalls) releaseIopf(device, context.bus);
   if (bond.domain.attachments.size === 0) {
     bond.domain.free();
     iommu.domains.delete(bond.domain.id);

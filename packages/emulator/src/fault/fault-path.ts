@@ -1,0 +1,676 @@
+/**
+ * The I/O page fault path, one page request from the device to its response (reference §2, §5, §6, §10).
+ * Read top to bottom; each step is a method named for it:
+ *
+ *   takeFault           a DMA translation failed: PRI, stall, the device's own driver, or unrecoverable
+ *   sendPageRequests    device: the faulting pages of a burst as one page request group, within credit
+ *   receivePageRequest  IOMMU: the request enters the hardware queue (or overflows it)
+ *   drainQueue          driver thread: reads the queue, family checks (driver-intake.ts), then reports
+ *   report              iopf core: find the handler, collect partials, build the group, dispatch
+ *   respond             exactly one response per group; encoded per family and sent to the device
+ *   receiveResponse     device: Success retries, Invalid fails, Failure stops PRI until reset
+ *
+ * Stall (stall.ts) and device-managed faults (self-fault.ts) join the same core at `report` and
+ * `respond`. Timeouts, detach and reset answer whatever is still pending, so every group is answered.
+ */
+import { type CacheHit, newCacheHit } from '../cache/translation-cache';
+import type { Device } from '../device/device';
+import { type Burst, type OutstandingGroup, PriRequester } from '../device/pri-requester';
+import { NO_PASID } from '../domain/domain';
+import type { Transaction } from '../dma/transaction';
+import { translateForDevice } from '../dma/translation-path';
+import { fail } from '../errors';
+import { FAULT_ADDRESS_SIZE, faultKindName, isRecoverableKind } from '../iommu/fault-kind';
+import type { FaultRecord } from '../iommu/fault-record';
+import type { Iommu } from '../iommu/iommu';
+import { type Translation, newTranslation } from '../iommu/translation';
+import { PERM_EXEC, PERM_PRIV, PERM_READ } from '../pagetable/permissions';
+import type { SimEnvironment } from '../sim/environment';
+import { DeviceFaultState } from './device-fault-state';
+import { checkPageRequest, encodeResponse, type WireResponse } from './driver-intake';
+import { faultCategory, findFaultHandler } from './find-handler';
+import type { FaultHandler } from './handlers/fault-handler';
+import type { HandlerContext } from './handlers/fault-handler';
+import { formatAddress } from '../address';
+import { formatProt } from '../pagetable/permissions';
+import { ExternalFaultHandler } from './handlers/external-handler';
+import { IopfGroup, type ResponseCause } from './iopf-group';
+import {
+  PAGE_REQUEST_LAST_PAGE,
+  PAGE_REQUEST_PASID_VALID,
+  PAGE_REQUEST_RESPONSE_NEEDS_PASID,
+  type PageRequest,
+  type ResponseCode,
+  isLast,
+} from './page-request';
+import { StallUnit } from './stall';
+import { resolveOwnFault } from './self-fault';
+import { FaultMetrics } from './fault-metrics';
+
+/** How a transaction that went down the fault path ended, when it did not complete. */
+export type TransactionError =
+  | 'unrecoverable'
+  | 'page-request-invalid'
+  | 'response-failure'
+  | 'pri-stopped'
+  | 'stall-terminated'
+  | 'device-fault-failed'
+  | 'reset';
+
+/** What the fault path needs from the DMA engine. */
+export interface TransactionControl {
+  /** Translate the transaction's current page again after `delayNs`. */
+  retry(transaction: Transaction, delayNs: number): void;
+  /** End it with an error completion. */
+  fail(transaction: Transaction, error: TransactionError, fault: FaultRecord | null): void;
+  /** Record an unrecoverable fault for the transaction's current page and end it. */
+  failUnrecoverable(transaction: Transaction, failed: Translation): void;
+}
+
+/** Pages a device translates ahead when building a burst (one work item's worth). */
+const MAX_BURST_PAGES = 32;
+
+export class FaultPath implements HandlerContext {
+  readonly metrics: FaultMetrics;
+  readonly stall: StallUnit;
+  /** Groups waiting for an outside client, by cookie. */
+  readonly awaitingClient = new Map<number, IopfGroup>();
+  private control: TransactionControl | null = null;
+  private nextRequestSeq = 1;
+  private nextGroupId = 1;
+  private nextCookie = 1;
+  private readonly lookahead: Translation = newTranslation();
+  private readonly lookaheadHit: CacheHit = newCacheHit();
+
+  constructor(readonly env: SimEnvironment) {
+    this.metrics = new FaultMetrics(env.metrics);
+    this.stall = new StallUnit(env, this);
+  }
+
+  connect(control: TransactionControl): void {
+    this.control = control;
+  }
+
+  get transactions(): TransactionControl {
+    return this.control!;
+  }
+
+  // ——— 1. A translation failed ———
+
+  /**
+   * Decides what happens to a DMA whose current page did not translate. True when a recoverable path
+   * took the transaction (it now waits); false leaves it to end with an unrecoverable fault.
+   */
+  takeFault(transaction: Transaction, page: number, failed: Translation): boolean {
+    const device = transaction.device;
+    // A PRI function asks for the pages whatever the reason; the kernel sorts out what it can resolve.
+    if (device.pri.enabled && !device.pri.responseFailure && device.atc !== null) {
+      this.sendPageRequests(this.burstFrom(transaction, page, failed));
+      return true;
+    }
+    if (this.stall.wouldStall(device, failed)) {
+      this.stall.stallTransaction(transaction, page, failed);
+      return true;
+    }
+    if (device.caps.managesOwnFaults && failed.domain?.type === 'sva' && isRecoverableKind(failed.fault)) {
+      resolveOwnFault(this, transaction, page, failed);
+      return true;
+    }
+    return false;
+  }
+
+  /** The device translates the rest of its work item too; every page that fails joins the burst. */
+  private burstFrom(transaction: Transaction, page: number, failed: Translation): Burst {
+    const { request } = transaction;
+    const burst: Burst = {
+      transaction,
+      pasid: request.pasid,
+      pages: [page],
+      stages: [failed.faultStage],
+      stage2Pages: [failed.stage2InputPage],
+      kinds: [failed.fault],
+      waitingSinceNs: this.env.scheduler.nowNs,
+    };
+    const end = Math.min(request.page + transaction.pages, page + MAX_BURST_PAGES);
+    const t = this.lookahead;
+    for (let next = page + 1; next < end; next++) {
+      const ok = translateForDevice(
+        request.device,
+        request.pasid,
+        next,
+        transaction.accessBit,
+        request.privileged,
+        this.env.latency,
+        t,
+        this.lookaheadHit,
+      );
+      if (ok) continue;
+      burst.pages.push(next);
+      burst.stages.push(t.faultStage);
+      burst.stage2Pages.push(t.stage2InputPage);
+      burst.kinds.push(t.fault);
+    }
+    return burst;
+  }
+
+  // ——— 2. Device: page requests within credit ———
+
+  /** Sends a burst as one group, or parks it until credit and a PRG index are free. */
+  sendPageRequests(burst: Burst): boolean {
+    const device = burst.transaction.device;
+    const requester = this.faultState(device).requester;
+    if (!device.pri.enabled || device.pri.responseFailure) {
+      this.transactions.fail(burst.transaction, 'pri-stopped', null);
+      return true;
+    }
+    const credits = requester.credits(device.pri.allocation);
+    const prgIndex = credits > 0 ? requester.freePrgIndex() : -1;
+    if (prgIndex < 0) {
+      if (!requester.waiting.includes(burst)) {
+        requester.waiting.push(burst);
+        this.metrics.creditWait(device);
+        this.env.bus.emit({
+          kind: 'pri.credit-wait',
+          device: device.id,
+          waiting: requester.waiting.length,
+          outstanding: requester.outstanding,
+        });
+      }
+      return false;
+    }
+    if (burst.waitingSinceNs < this.env.scheduler.nowNs)
+      this.metrics.creditWaited(device, this.env.scheduler.nowNs - burst.waitingSinceNs);
+    // A group that does not fit the credits left is cut short, L on the last request that fits.
+    const count = Math.min(burst.pages.length, credits);
+    const group: OutstandingGroup = {
+      prgIndex,
+      pasid: burst.pasid,
+      requests: count,
+      transactions: [burst.transaction],
+      sentNs: this.env.scheduler.nowNs,
+    };
+    requester.groups.set(prgIndex, group);
+    requester.outstanding += count;
+    burst.transaction.state = 'waiting';
+    const perm = this.requestPerm(burst.transaction);
+    const requests: PageRequest[] = [];
+    for (let i = 0; i < count; i++) {
+      const request: PageRequest = {
+        seq: this.nextRequestSeq++,
+        device,
+        pasid: burst.pasid,
+        page: burst.pages[i]!,
+        perm,
+        grpid: prgIndex,
+        flags:
+          (burst.pasid !== NO_PASID ? PAGE_REQUEST_PASID_VALID : 0) |
+          (i === count - 1 ? PAGE_REQUEST_LAST_PAGE : 0) |
+          (burst.pasid !== NO_PASID && device.caps.prgResponsePasidRequired
+            ? PAGE_REQUEST_RESPONSE_NEEDS_PASID
+            : 0),
+        transport: 'pri',
+        kind: faultKindName(burst.kinds[i]!),
+        stage: burst.stages[i]!,
+        stage2Page: burst.stage2Pages[i],
+        stopMarker: false,
+        sentNs: this.env.scheduler.nowNs,
+      };
+      this.metrics.pageRequest(request);
+      this.emitRequest('pri.page-request', request);
+      requests.push(request);
+    }
+    // The requests of a group leave back to back and arrive together, in order.
+    this.env.scheduler.after(this.env.latency.priRoundTripNs / 2, () => {
+      for (const request of requests) this.receivePageRequest(device.iommu, request);
+    });
+    return true;
+  }
+
+  /** A Stop Marker: the device stopped using a PASID; it needs no credit and gets no response. */
+  sendStopMarker(device: Device, pasid: number): void {
+    if (!device.pri.enabled || device.pri.responseFailure) return;
+    const request: PageRequest = {
+      seq: this.nextRequestSeq++,
+      device,
+      pasid,
+      page: 0,
+      perm: 0,
+      grpid: 0,
+      flags: PAGE_REQUEST_PASID_VALID | PAGE_REQUEST_LAST_PAGE,
+      transport: 'pri',
+      kind: 'translation',
+      stage: 1,
+      stage2Page: undefined,
+      stopMarker: true,
+      sentNs: this.env.scheduler.nowNs,
+    };
+    this.metrics.stopMarker(device);
+    this.emitRequest('pri.stop-marker', request);
+    this.env.scheduler.after(this.env.latency.priRoundTripNs / 2, () =>
+      this.receivePageRequest(device.iommu, request),
+    );
+  }
+
+  // ——— 3. IOMMU: the hardware queue ———
+
+  /**
+   * A page request arrives at the IOMMU and waits in its page request queue. A full queue drops it and
+   * sets the overflow flag; the hardware itself answers a dropped last request with Success, so the device
+   * retries instead of hanging (VT-d PRS.PRO, SMMUv3 PRIQ overflow; reference §7 marks this [?]).
+   */
+  receivePageRequest(iommu: Iommu, request: PageRequest): void {
+    const queue = iommu.pageRequestQueue;
+    if (!queue.push(request, this.env.scheduler.nowNs)) {
+      this.metrics.queueOverflow(iommu, 'page-request');
+      this.env.bus.emit({
+        kind: 'iommu.queue-overflow',
+        iommu: iommu.id,
+        queue: queue.name,
+        device: request.device.id,
+        lastRequest: isLast(request),
+      });
+      if (isLast(request) && !request.stopMarker) {
+        this.metrics.answered(request.device, 'SUCCESS', 'queue-overflow');
+        this.sendResponse(request, 'SUCCESS', 'queue-overflow', 0);
+      }
+      return;
+    }
+    this.kickDriver(iommu);
+  }
+
+  /** Wakes the IOMMU driver's queue thread if it is idle. */
+  kickDriver(iommu: Iommu): void {
+    if (iommu.driverBusy) return;
+    iommu.driverBusy = true;
+    this.env.scheduler.after(this.env.latency.queueServiceNs, () => this.drainQueue(iommu));
+  }
+
+  // ——— 4. Driver thread: one entry per queueServiceNs ———
+
+  /**
+   * The thread reads every entry already queued, page requests first, one per queueServiceNs (entry i
+   * takes effect i × queueServiceNs from now); entries that arrive meanwhile wait for its next round.
+   */
+  private drainQueue(iommu: Iommu): void {
+    const service = this.env.latency.queueServiceNs;
+    const now = this.env.scheduler.nowNs;
+    let offsetNs = 0;
+    for (let left = iommu.pageRequestQueue.length; left > 0; left--, offsetNs += service) {
+      const request = iommu.pageRequestQueue.shift(now + offsetNs)!;
+      const verdict = checkPageRequest(iommu, request);
+      if (verdict === 'report') this.report(request, offsetNs);
+      else if (verdict !== 'drop' && isLast(request)) {
+        this.metrics.answered(request.device, 'INVALID', verdict);
+        this.sendResponse(request, 'INVALID', verdict, offsetNs + this.env.latency.responseNs);
+      }
+      if (request.stopMarker)
+        this.env.bus.emit({
+          kind: 'pri.stop-marker-dropped',
+          iommu: iommu.id,
+          device: request.device.id,
+          pasid: request.pasid,
+        });
+    }
+    for (let left = iommu.faultQueue.length; left > 0; left--, offsetNs += service)
+      this.stall.drainOne(iommu, offsetNs);
+    this.env.scheduler.after(Math.max(offsetNs, service), () => this.endDrainRound(iommu));
+  }
+
+  private endDrainRound(iommu: Iommu): void {
+    if (iommu.pageRequestQueue.length > 0 || iommu.faultQueue.length > 0) {
+      this.drainQueue(iommu);
+      return;
+    }
+    iommu.driverBusy = false;
+    // Once drained after an overflow: iopf_queue_discard_partial, then clear the overflow flag (§7).
+    if (iommu.pageRequestQueue.overflow) {
+      for (const device of iommu.devices.values()) this.faultState(device).partial.length = 0;
+      iommu.pageRequestQueue.clearOverflow();
+      this.env.bus.emit({ kind: 'iommu.partials-discarded', iommu: iommu.id });
+    }
+    iommu.faultQueue.clearOverflow();
+  }
+
+  // ——— 5. iopf core: iommu_report_device_fault ———
+
+  /**
+   * io-pgfault.c, in order: no handler → INVALID at once (for this request, even a partial one);
+   * not last → kept as partial, no response; last → the partials with the same PRG index (PASID not
+   * compared) join it as one group, which goes to the handler; a handler that refuses → FAILURE.
+   */
+  report(request: PageRequest, offsetNs = 0): void {
+    const device = request.device;
+    const found = findFaultHandler(device, request);
+    this.metrics.reported(device, request, found.category);
+    if (found.handler === null) {
+      this.metrics.answered(device, 'INVALID', found.cause);
+      this.answerRequest(request, 'INVALID', found.cause, offsetNs + this.env.latency.responseNs);
+      return;
+    }
+    const state = this.faultState(device);
+    if (!isLast(request)) {
+      state.partial.push(request);
+      return;
+    }
+    const faults: PageRequest[] = [];
+    state.partial = state.partial.filter((partial) => {
+      if (partial.grpid !== request.grpid) return true;
+      faults.push(partial);
+      return false;
+    });
+    faults.push(request);
+    const group = new IopfGroup(
+      this.nextGroupId++,
+      device,
+      faults,
+      found.domain,
+      found.category,
+      this.env.scheduler.nowNs + offsetNs,
+    );
+    group.handler = found.handler;
+    state.pending.add(group);
+    this.metrics.group(group);
+    if (this.env.bus.wants('fault.group')) {
+      this.env.bus.emit({
+        kind: 'fault.group',
+        group: group.id,
+        iommu: device.iommu.id,
+        device: device.id,
+        pasid: group.pasid === NO_PASID ? null : group.pasid,
+        grpid: request.grpid,
+        transport: request.transport,
+        faults: faults.length,
+        addresses: faults.map((fault) => formatAddress(fault.page)),
+        category: group.category,
+        stage: group.stage,
+        domain: group.domain?.id ?? null,
+        handler: found.handler.type,
+      });
+    }
+    // The handler runs from a workqueue: it starts after the dispatch latency.
+    this.env.scheduler.after(offsetNs + this.env.latency.iopfDispatchNs, () => {
+      if (group.pending && !found.handler!.handle(group, this))
+        this.respond(group, 'FAILURE', 'handler-refused', this.env.latency.responseNs);
+    });
+  }
+
+  // ——— HandlerContext ———
+
+  respondAfter(group: IopfGroup, code: ResponseCode, costNs: number): void {
+    this.env.scheduler.after(costNs, () => this.respond(group, code, 'handler', this.env.latency.responseNs));
+  }
+
+  awaitClient(group: IopfGroup, timeoutNs: number, timeoutResponse: ResponseCode): void {
+    group.cookie = this.nextCookie++;
+    this.awaitingClient.set(group.cookie, group);
+    group.timeout = this.env.scheduler.after(timeoutNs, () =>
+      this.respond(group, timeoutResponse, 'timeout', this.env.latency.responseNs),
+    );
+    this.env.bus.emit({
+      kind: 'fault.awaiting-client',
+      cookie: group.cookie,
+      group: group.id,
+      device: group.device.id,
+      pasid: group.pasid === NO_PASID ? null : group.pasid,
+      category: group.category,
+      stage: group.stage,
+      faults: group.faults.map((fault) => ({
+        address: formatAddress(fault.page),
+        perm: formatProt(fault.perm),
+        stage2Address: fault.stage2Page === undefined ? null : formatAddress(fault.stage2Page),
+      })),
+      deadlineNs: this.env.scheduler.nowNs + timeoutNs,
+    });
+  }
+
+  /** An outside client answers a group by cookie (iommufd write: an unknown cookie is -EINVAL). */
+  answerFromClient(cookie: number, code: ResponseCode): void {
+    const group = this.awaitingClient.get(cookie);
+    if (!group)
+      fail('EINVAL', `no page request group is waiting with cookie ${cookie}.`, { reason: 'unknown-cookie' });
+    const handler = group.handler;
+    if (handler instanceof ExternalFaultHandler && !handler.allowedCodes.includes(code)) {
+      fail(
+        'EINVAL',
+        `response ${code} is not one of ${handler.allowedCodes.join(', ')} for this handler (iommufd has no FAILURE).`,
+        {
+          reason: 'bad-response-code',
+        },
+      );
+    }
+    this.respond(group, code, 'handler', this.env.latency.responseNs);
+  }
+
+  // ——— 6. Response: exactly once per group ———
+
+  /** iopf_group_response: answers a pending group once; a group no longer pending is left alone. */
+  respond(group: IopfGroup, code: ResponseCode, cause: ResponseCause, delayNs: number): void {
+    if (!group.pending) return;
+    group.pending = false;
+    group.response = code;
+    this.faultState(group.device).pending.delete(group);
+    if (group.cookie !== null) this.awaitingClient.delete(group.cookie);
+    if (group.timeout !== null) this.env.scheduler.cancel(group.timeout);
+    this.metrics.groupAnswered(group, code, cause, this.env.scheduler.nowNs);
+    this.answerRequest(group.last, code, cause, delayNs);
+  }
+
+  /** A response for one request, by the way it came: a PRG response, or CMD_RESUME for a stall. */
+  private answerRequest(
+    request: PageRequest,
+    code: ResponseCode,
+    cause: ResponseCause,
+    delayNs: number,
+  ): void {
+    if (request.transport === 'stall') this.stall.resume(request, code, cause, delayNs);
+    else this.sendResponse(request, code, cause, delayNs);
+  }
+
+  /**
+   * page_response for one PRI request: the family encodes it (VT-d page group response, SMMUv3
+   * CMD_PRI_RESP) and the message reaches the device half a PRI round trip later.
+   */
+  sendResponse(
+    request: PageRequest,
+    code: ResponseCode,
+    cause: ResponseCause | 'queue-overflow',
+    delayNs: number,
+  ): void {
+    const device = request.device;
+    const wire = encodeResponse(device.iommu, code);
+    this.metrics.response(device, code);
+    if (this.env.bus.wants('fault.response')) {
+      this.env.bus.emit({
+        kind: 'fault.response',
+        iommu: device.iommu.id,
+        device: device.id,
+        pasid: request.pasid === NO_PASID ? null : request.pasid,
+        grpid: request.grpid,
+        code,
+        wireCode: wire.code,
+        wireName: wire.name,
+        cause,
+      });
+    }
+    // After a function reset the device has forgotten its requests; the answer is not sent to it.
+    if (cause === 'reset') return;
+    this.env.scheduler.after(delayNs + this.env.latency.priRoundTripNs / 2, () =>
+      this.receiveResponse(device, request, wire),
+    );
+  }
+
+  // ——— 7. Device: the PRG response ———
+
+  private receiveResponse(device: Device, request: PageRequest, wire: WireResponse): void {
+    const requester = this.faultState(device).requester;
+    const group = requester.groups.get(request.grpid);
+    if (group === undefined || group.pasid !== request.pasid) {
+      // Status UPRGI: a response for a PRG index that is not outstanding is noted and ignored (§5).
+      device.pri.unexpectedPrgIndex = true;
+      this.metrics.unexpectedResponse(device);
+      this.env.bus.emit({ kind: 'pri.unexpected-response', device: device.id, prgIndex: request.grpid });
+      return;
+    }
+    requester.groups.delete(request.grpid);
+    requester.outstanding -= group.requests;
+    this.metrics.faultLatency(device, this.env.scheduler.nowNs - group.sentNs);
+    if (this.env.bus.wants('pri.response')) {
+      this.env.bus.emit({
+        kind: 'pri.response',
+        device: device.id,
+        prgIndex: request.grpid,
+        response: wire.device,
+        requests: group.requests,
+      });
+    }
+    if (wire.device === 'Response Failure') {
+      // Catastrophic: RF set, no more page requests until the function is reset.
+      device.pri.responseFailure = true;
+      for (const transaction of group.transactions)
+        this.transactions.fail(transaction, 'response-failure', null);
+    } else if (wire.device === 'Success') {
+      // Pages resident: the device re-issues ATS translation requests (it may fault again).
+      for (const transaction of group.transactions) this.transactions.retry(transaction, 0);
+    } else {
+      for (const transaction of group.transactions)
+        this.transactions.fail(transaction, 'page-request-invalid', null);
+    }
+    this.sendWaitingBursts(device);
+  }
+
+  /** Credits came back: bursts that were waiting go out in order, as far as credit allows. */
+  private sendWaitingBursts(device: Device): void {
+    const waiting = this.faultState(device).requester.waiting;
+    while (waiting.length > 0) {
+      if (!this.sendPageRequests(waiting[0]!)) return;
+      waiting.shift();
+    }
+  }
+
+  // ——— Unrecoverable faults through the fault queue ———
+
+  /**
+   * Records an unrecoverable fault: the IOMMU writes it to its fault queue (VT-d fault recording
+   * registers, SMMUv3 event queue); a full queue loses it (PFO / "events lost").
+   */
+  recordUnrecoverable(
+    transaction: Transaction,
+    page: number,
+    inPage: number,
+    failed: Translation,
+  ): FaultRecord {
+    const { request } = transaction;
+    const { iommu } = request.device;
+    const lost = iommu.faultQueue.length >= iommu.faultQueue.depth;
+    const record = iommu.recordFault(
+      request.device,
+      request.pasid,
+      page,
+      inPage,
+      request.access,
+      request.privileged,
+      failed,
+      transaction.id,
+      lost,
+    );
+    if (lost) {
+      iommu.faultQueue.push({ type: 'record', record, device: request.device }, this.env.scheduler.nowNs); // refused: sets the overflow flag
+      this.metrics.queueOverflow(iommu, 'fault');
+      this.env.bus.emit({
+        kind: 'iommu.queue-overflow',
+        iommu: iommu.id,
+        queue: iommu.faultQueue.name,
+        device: request.device.id,
+        lastRequest: false,
+      });
+    } else if (record.recorded) {
+      iommu.faultQueue.push({ type: 'record', record, device: request.device }, this.env.scheduler.nowNs);
+      this.kickDriver(iommu);
+    }
+    return record;
+  }
+
+  /**
+   * The driver read an unrecoverable record. Profiles with unrecoverable reports hand it to the device's
+   * registered handler (iommu_report_device_fault with IOMMU_FAULT_DMA_UNRECOV, uapi 5.3–6.7); an outside
+   * handler sees it, the kernel's SVA handler ignores it. Everywhere it is also logged (dmar_fault,
+   * the SMMUv3 event dump).
+   */
+  reportUnrecoverable(record: FaultRecord, device: Device): void {
+    const { profile } = device.iommu;
+    let handler: FaultHandler | undefined;
+    if (profile.unrecoverableReports) {
+      const domain = record.pasid === null ? device.ridDomain : device.pasidDomains.get(record.pasid);
+      const category = faultCategory(domain ?? null, record.stage ?? 1);
+      handler = device.faultHandlers.get('*') ?? (category ? device.faultHandlers.get(category) : undefined);
+    }
+    this.env.bus.emit({
+      kind: 'fault.reported',
+      device: device.id,
+      transaction: record.transaction,
+      fault: record.fault,
+      codeName: record.codeName,
+      linuxReason: record.linuxReason,
+      handler: handler?.type ?? null,
+      delivered: handler?.type === 'external',
+    });
+  }
+
+  // ——— Flushes: detach, reset ———
+
+  /** An attachment went away: a PRI device stops using the PASID (Stop Marker) and its pending faults get INVALID. */
+  detached(device: Device, pasid: number | null): void {
+    if (pasid !== null) this.sendStopMarker(device, pasid);
+    this.flushDevice(device, pasid, 'detach');
+  }
+
+  /**
+   * Answers INVALID to every pending group of the device (at one PASID, or all) and drops its partials:
+   * iopf_queue_remove_device on reset, the auto-response of iommufd detach (reference §2, §4).
+   */
+  flushDevice(device: Device, pasid: number | null, cause: 'detach' | 'reset'): void {
+    const state = this.faultState(device);
+    state.partial = state.partial.filter((request) => pasid !== null && request.pasid !== pasid);
+    for (const group of [...state.pending]) {
+      if (pasid === null || group.pasid === pasid) this.respond(group, 'INVALID', cause, 0);
+    }
+    this.stall.flushDevice(device, pasid);
+  }
+
+  /** Function-level reset of the device side: outstanding PRGs forgotten, their transactions aborted. */
+  resetDevice(device: Device): Transaction[] {
+    this.flushDevice(device, null, 'reset');
+    return this.faultState(device).requester.reset();
+  }
+
+  faultState(device: Device): DeviceFaultState {
+    return (device.faultState ??= new DeviceFaultState(new PriRequester()));
+  }
+
+  /** Page request permissions of the transaction's access (an exec request also reads, §5). */
+  private requestPerm(transaction: Transaction): number {
+    const { access, privileged } = transaction.request;
+    const perm = access === 'exec' ? PERM_EXEC | PERM_READ : transaction.accessBit;
+    return privileged ? perm | PERM_PRIV : perm;
+  }
+
+  private emitRequest(kind: 'pri.page-request' | 'pri.stop-marker', request: PageRequest): void {
+    if (!this.env.bus.wants(kind)) return;
+    this.env.bus.emit({
+      kind,
+      request: request.seq,
+      device: request.device.id,
+      pasid: request.pasid === NO_PASID ? null : request.pasid,
+      address: formatAddress(request.page),
+      perm: formatProt(request.perm),
+      prgIndex: request.grpid,
+      last: isLast(request),
+      stage: request.stage,
+    });
+  }
+}
+
+/** Address-size faults stall on SMMUv3 too; config faults never do (§6). */
+export function isStallableKind(kind: number): boolean {
+  return kind === FAULT_ADDRESS_SIZE || isRecoverableKind(kind);
+}

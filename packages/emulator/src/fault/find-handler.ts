@@ -1,0 +1,66 @@
+/**
+ * find_fault_handler, per kernel profile (reference §2, §3, §4): which handler a page request goes to,
+ * and its fault category (BIND: tables bound to the IOMMU — SVA, a guest's stage 1; MAP: tables managed
+ * by explicit map calls — DMA domains, a nested domain's stage 2).
+ * - mainline: the handler of the domain attached at the request's PASID (or RID); stage-2 faults are not
+ *   handled, stage 2 being assumed pinned.
+ * - seed-5.13: the one handler registered on the device (iommu_register_device_fault_handler).
+ * - proposal: the device's handler for the fault's category; a nested domain's stage-1 faults go to its
+ *   guest's queue when it has one.
+ */
+import type { Device } from '../device/device';
+import { type Domain, NO_PASID } from '../domain/domain';
+import type { FaultCategory } from '../profile/kernel-profile';
+import type { FaultHandler } from './handlers/fault-handler';
+import type { ResponseCause } from './iopf-group';
+import type { PageRequest } from './page-request';
+
+export interface FoundHandler {
+  handler: FaultHandler | null;
+  domain: Domain | null;
+  category: FaultCategory | null;
+  /** Why there is no handler, for the INVALID response it leads to. */
+  cause: ResponseCause;
+}
+
+export function faultCategory(domain: Domain | null, stage: 1 | 2): FaultCategory | null {
+  if (domain === null) return null;
+  switch (domain.type) {
+    case 'sva':
+      return 'BIND';
+    case 'nested':
+      return stage === 1 ? 'BIND' : 'MAP';
+    case 'dma':
+      return 'MAP';
+    default:
+      return null;
+  }
+}
+
+export function findFaultHandler(device: Device, request: PageRequest): FoundHandler {
+  const domain =
+    (request.pasid === NO_PASID ? device.ridDomain : device.pasidDomains.get(request.pasid)) ?? null;
+  const category = faultCategory(domain, request.stage);
+  let handler: FaultHandler | null | undefined = null;
+  let cause: ResponseCause = 'no-handler';
+  if (domain !== null && category !== null) {
+    switch (device.iommu.profile.name) {
+      case 'mainline':
+        if (domain.type === 'nested' && request.stage === 2) cause = 'stage2-not-handled';
+        else handler = domain.faultHandler;
+        break;
+      case 'seed-5.13':
+        handler = device.faultHandlers.get('*');
+        break;
+      case 'proposal':
+        handler =
+          domain.type === 'nested' && request.stage === 1 && domain.faultHandler
+            ? domain.faultHandler
+            : device.faultHandlers.get(category);
+        break;
+    }
+  }
+  return handler
+    ? { handler, domain, category, cause: 'handler' }
+    : { handler: null, domain, category, cause };
+}

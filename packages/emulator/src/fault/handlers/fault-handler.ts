@@ -1,0 +1,33 @@
+/**
+ * What a fault handler is. The iopf core hands it a group; the handler must lead to exactly one
+ * response for it, now or later (io-pgfault.c: "the handler owns the group and must call
+ * iopf_group_response()"). A handler that refuses the group returns false and the core answers FAILURE.
+ */
+import type { FaultCategory } from '../../profile/kernel-profile';
+import type { IopfGroup } from '../iopf-group';
+import type { ResponseCode } from '../page-request';
+
+export type HandlerType = 'sva' | 'map' | 'external' | 'guest';
+
+/** What a handler needs from the fault path. */
+export interface HandlerContext {
+  /** Answers the group after `costNs` of simulated handler time. */
+  respondAfter(group: IopfGroup, code: ResponseCode, costNs: number): void;
+  /** Queues the group for an outside client, with a cookie; the client or the timeout answers it. */
+  awaitClient(group: IopfGroup, timeoutNs: number, timeoutResponse: ResponseCode): void;
+}
+
+export interface FaultHandler {
+  readonly type: HandlerType;
+  /** Categories it serves where categories exist (proposal); null elsewhere. */
+  readonly categories: readonly FaultCategory[] | null;
+  /** Takes the group; false means the handler refused it. */
+  handle(group: IopfGroup, context: HandlerContext): boolean;
+  describe(): HandlerInfo;
+}
+
+export interface HandlerInfo {
+  type: HandlerType;
+  categories: FaultCategory[] | null;
+  [detail: string]: unknown;
+}

@@ -1,0 +1,56 @@
+/**
+ * A bounded hardware queue in memory shared with the driver: VT-d's page request queue and fault
+ * recording registers, SMMUv3's PRI queue and event queue. Entries wait until the driver's thread reads
+ * them; a full queue refuses new entries and raises its overflow flag (VT-d PRS.PRO / FSTS.PFO, SMMUv3
+ * "events lost"), which the driver clears once it has drained the queue. Occupancy is kept as a time
+ * series for the metrics.
+ */
+import { OccupancySeries } from '../metrics/occupancy-series';
+
+export class HardwareQueue<T> {
+  private readonly entries: T[] = [];
+  private head = 0;
+  /** Set when an entry was refused; cleared by the driver after draining (clearOverflow). */
+  overflow = false;
+  accepted = 0;
+  refused = 0;
+  readonly occupancy = new OccupancySeries();
+
+  constructor(
+    readonly name: string,
+    readonly depth: number,
+  ) {}
+
+  get length(): number {
+    return this.entries.length - this.head;
+  }
+
+  /** Appends an entry; false (and the overflow flag) when the queue is full. */
+  push(entry: T, nowNs: number): boolean {
+    if (this.length >= this.depth) {
+      this.overflow = true;
+      this.refused++;
+      return false;
+    }
+    this.entries.push(entry);
+    this.accepted++;
+    this.occupancy.record(nowNs, this.length);
+    return true;
+  }
+
+  shift(nowNs: number): T | undefined {
+    if (this.head >= this.entries.length) return undefined;
+    const entry = this.entries[this.head++]!;
+    // Compact now and then so a long run does not keep every consumed entry alive.
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries.splice(0, this.head);
+      this.head = 0;
+    }
+    this.occupancy.record(nowNs, this.length);
+    return entry;
+  }
+
+  clearOverflow(): void {
+    this.overflow = false;
+  }
+}

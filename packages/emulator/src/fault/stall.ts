@@ -1,0 +1,181 @@
+/**
+ * SMMUv3 stall (reference §6, §10.2): a translation-related fault (F_TRANSLATION, F_ADDR_SIZE,
+ * F_ACCESS, F_PERMISSION) of a master with stalling configured for that stage holds the transaction in
+ * the SMMU and records an event with Stall=1 and a stall tag (STAG). The driver turns the event into a
+ * page request (LAST_PAGE, grpid = STAG, READ if RnW else WRITE, +EXEC if InD, +PRIV if PnU); the
+ * response goes back as CMD_RESUME: SUCCESS → RETRY (re-walk, which may stall again), INVALID or
+ * FAILURE → ABORT (an error to the device). Stage 1 stalls with CD.S; stage 2 only with STE.S2S, which
+ * only the proposal's stage-2 fault handling sets. When the event queue is full the stall cannot be
+ * reported, so the transaction is terminated [?: modelling assumption].
+ */
+import { formatAddress } from '../address';
+import type { Device } from '../device/device';
+import { NO_PASID } from '../domain/domain';
+import type { Transaction } from '../dma/transaction';
+import { faultKindName } from '../iommu/fault-kind';
+import type { FaultRecord } from '../iommu/fault-record';
+import type { Iommu } from '../iommu/iommu';
+import type { Translation } from '../iommu/translation';
+import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
+import type { SimEnvironment } from '../sim/environment';
+import type { FaultPath } from './fault-path';
+import { isStallableKind } from './fault-path';
+import type { ResponseCause } from './iopf-group';
+import {
+  PAGE_REQUEST_LAST_PAGE,
+  PAGE_REQUEST_PASID_VALID,
+  type PageRequest,
+  type ResponseCode,
+} from './page-request';
+
+/** Stall tags are 16 bits. */
+const STAG_SPACE = 2 ** 16;
+
+export interface StalledTransaction {
+  stag: number;
+  transaction: Transaction;
+  page: number;
+  stage: 1 | 2;
+  stage2Page: number | undefined;
+  kind: number;
+  /** The driver turned its event into a page request. */
+  reported: boolean;
+}
+
+/** An entry of the SMMUv3 event queue / VT-d fault recording: a stall event or an unrecoverable record. */
+export type FaultQueueEntry =
+  { type: 'stall'; stalled: StalledTransaction } | { type: 'record'; record: FaultRecord; device: Device };
+
+export class StallUnit {
+  constructor(
+    private readonly env: SimEnvironment,
+    private readonly path: FaultPath,
+  ) {}
+
+  wouldStall(device: Device, failed: Translation): boolean {
+    const { iommu } = device;
+    return (
+      iommu.family === 'smmuv3' &&
+      iommu.caps.stall &&
+      device.stallEnabled &&
+      isStallableKind(failed.fault) &&
+      (failed.faultStage === 1 || iommu.profile.stage2FaultsHandled)
+    );
+  }
+
+  stallTransaction(transaction: Transaction, page: number, failed: Translation): void {
+    const { iommu } = transaction.device;
+    const stag = this.allocateTag(iommu);
+    const stalled: StalledTransaction = {
+      stag,
+      transaction,
+      page,
+      stage: failed.faultStage,
+      stage2Page: failed.stage2InputPage,
+      kind: failed.fault,
+      reported: false,
+    };
+    transaction.state = 'waiting';
+    if (!iommu.faultQueue.push({ type: 'stall', stalled }, this.env.scheduler.nowNs)) {
+      this.path.metrics.queueOverflow(iommu, 'fault');
+      this.env.bus.emit({
+        kind: 'iommu.queue-overflow',
+        iommu: iommu.id,
+        queue: iommu.faultQueue.name,
+        device: transaction.device.id,
+        lastRequest: true,
+      });
+      this.path.transactions.fail(transaction, 'stall-terminated', null);
+      return;
+    }
+    iommu.stalled.set(stag, stalled);
+    this.path.metrics.stalled(transaction.device);
+    this.env.bus.emit({
+      kind: 'stall.stalled',
+      iommu: iommu.id,
+      device: transaction.device.id,
+      pasid: transaction.request.pasid === NO_PASID ? null : transaction.request.pasid,
+      stag,
+      address: formatAddress(page),
+      event:
+        faultKindName(failed.fault) === 'translation'
+          ? 'F_TRANSLATION'
+          : iommu.model.faultCode(faultKindName(failed.fault), failed.faultStage, false).name,
+      stage: failed.faultStage,
+    });
+    this.path.kickDriver(iommu);
+  }
+
+  /** The driver reads one fault-queue entry: a stall becomes a page request; a record goes to the handler. */
+  drainOne(iommu: Iommu, offsetNs: number): void {
+    const entry = iommu.faultQueue.shift(this.env.scheduler.nowNs + offsetNs);
+    if (entry === undefined) return;
+    if (entry.type === 'record') {
+      this.path.reportUnrecoverable(entry.record, entry.device);
+      return;
+    }
+    const { stalled } = entry;
+    if (iommu.stalled.get(stalled.stag) !== stalled) return; // terminated while queued
+    stalled.reported = true;
+    const { request } = stalled.transaction;
+    // arm_smmu_handle_event: READ if RnW else WRITE, EXEC if InD, PRIV if PnU.
+    const perm =
+      (request.access === 'write' ? PERM_WRITE : PERM_READ) |
+      (request.access === 'exec' ? PERM_EXEC : 0) |
+      (request.privileged ? PERM_PRIV : 0);
+    const pageRequest: PageRequest = {
+      seq: 0,
+      device: stalled.transaction.device,
+      pasid: request.pasid,
+      page: stalled.page,
+      perm,
+      grpid: stalled.stag,
+      flags: PAGE_REQUEST_LAST_PAGE | (request.pasid !== NO_PASID ? PAGE_REQUEST_PASID_VALID : 0),
+      transport: 'stall',
+      kind: faultKindName(stalled.kind),
+      stage: stalled.stage,
+      stage2Page: stalled.stage2Page,
+      stopMarker: false,
+      sentNs: this.env.scheduler.nowNs + offsetNs,
+    };
+    this.path.report(pageRequest, offsetNs);
+  }
+
+  /** CMD_RESUME for a stall tag: RETRY on SUCCESS, ABORT otherwise. */
+  resume(request: PageRequest, code: ResponseCode, cause: ResponseCause, delayNs: number): void {
+    const { device } = request;
+    const { iommu } = device;
+    const stag = request.grpid;
+    const action = code === 'SUCCESS' ? 'RETRY' : 'ABORT';
+    this.env.bus.emit({ kind: 'stall.resume', iommu: iommu.id, device: device.id, stag, action, cause });
+    this.path.metrics.resumed(device, action);
+    this.env.scheduler.after(delayNs + this.env.latency.stallResumeNs, () => {
+      const stalled = iommu.stalled.get(stag);
+      if (stalled === undefined) return;
+      iommu.stalled.delete(stag);
+      if (action === 'RETRY') this.path.transactions.retry(stalled.transaction, 0);
+      else this.path.transactions.fail(stalled.transaction, 'stall-terminated', null);
+    });
+  }
+
+  /** CMD_STALL_TERM for a device: stalls not yet answered end with an abort (reset, detach). */
+  flushDevice(device: Device, pasid: number | null): void {
+    for (const [stag, stalled] of device.iommu.stalled) {
+      if (
+        stalled.transaction.device !== device ||
+        (pasid !== null && stalled.transaction.request.pasid !== pasid)
+      )
+        continue;
+      if (stalled.reported) continue; // its group was answered by the flush of pending groups
+      device.iommu.stalled.delete(stag);
+      this.path.transactions.fail(stalled.transaction, 'stall-terminated', null);
+    }
+  }
+
+  private allocateTag(iommu: Iommu): number {
+    while (iommu.stalled.has(iommu.nextStallTag)) iommu.nextStallTag = (iommu.nextStallTag + 1) % STAG_SPACE;
+    const stag = iommu.nextStallTag;
+    iommu.nextStallTag = (stag + 1) % STAG_SPACE;
+    return stag;
+  }
+}
