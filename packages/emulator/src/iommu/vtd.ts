@@ -18,7 +18,6 @@ const SM_REASONS = {
   userToSupervisor: [0x81, 'SM: U/S set 0 for first-level translation with user privilege'],
   noExecute: [0x82, 'SM: No execute permission for request with PASID and ER=1'],
   beyondHardwareMax: [0x83, 'SM: Address beyond the DMA hardware max'],
-  secondLevelBeyondMax: [0x84, 'SM: Second-level entry address beyond the max'],
   noWrite: [0x85, 'SM: No write permission for Write/AtomicOp request'],
   noRead: [0x86, 'SM: No read permission for Read/AtomicOp request'],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -62,8 +61,8 @@ export const vtdModel: IommuFamilyModel = {
       case 'pasid-out-of-range':
         return reason('pasidTooLarge');
       case 'address-size':
-        if (stage === 2) return reason(nested ? 'nestedFirstLevelBeyondMgaw' : 'secondLevelBeyondMax');
-        return reason('beyondHardwareMax');
+        // A guest stage-1 output beyond stage 2's width is 0x74; any input beyond the width is 0x83.
+        return reason(stage === 2 && nested ? 'nestedFirstLevelBeyondMgaw' : 'beyondHardwareMax');
       case 'translation':
         return reason(stage === 1 ? 'firstLevelNotPresent' : 'secondLevelNotPresent');
       case 'permission-read':
