@@ -309,7 +309,9 @@ export function validate<T>(
   code: 'EINVAL' | 'ECONFIG' = 'EINVAL',
 ): T {
   if (Value.Check(schema, value)) return value as T;
-  const errors = Value.Errors(schema, value);
+  // A closed object reports an unknown field twice (additionalProperties, and "schema is false" at the
+  // field); the first says it better. Of the rest, the deepest error is the most specific.
+  const errors = Value.Errors(schema, value).filter((error) => error.keyword !== 'boolean');
   const deepest = errors.reduce(
     (best, error) => (error.instancePath.length > best.instancePath.length ? error : best),
     errors[0]!,

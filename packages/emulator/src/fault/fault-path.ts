@@ -268,6 +268,7 @@ export class FaultPath implements HandlerContext {
         queue: queue.name,
         device: request.device.id,
         lastRequest: isLast(request),
+        request: request.seq,
       });
       if (isLast(request) && !request.stopMarker) {
         this.metrics.answered(request.device, 'SUCCESS', 'queue-overflow');
@@ -324,9 +325,14 @@ export class FaultPath implements HandlerContext {
     iommu.driverBusy = false;
     // Once drained after an overflow: iopf_queue_discard_partial, then clear the overflow flag (§7).
     if (iommu.pageRequestQueue.overflow) {
-      for (const device of iommu.devices.values()) this.faultState(device).partial.length = 0;
+      const discarded: number[] = [];
+      for (const device of iommu.devices.values()) {
+        const state = this.faultState(device);
+        for (const partial of state.partial) discarded.push(partial.seq);
+        state.partial.length = 0;
+      }
       iommu.pageRequestQueue.clearOverflow();
-      this.env.bus.emit({ kind: 'iommu.partials-discarded', iommu: iommu.id });
+      this.env.bus.emit({ kind: 'iommu.partials-discarded', iommu: iommu.id, requests: discarded });
     }
     iommu.faultQueue.clearOverflow();
   }
@@ -374,6 +380,7 @@ export class FaultPath implements HandlerContext {
       this.env.bus.emit({
         kind: 'fault.group',
         group: group.id,
+        requests: faults.map((fault) => fault.seq),
         iommu: device.iommu.id,
         device: device.id,
         pasid: group.pasid === NO_PASID ? null : group.pasid,
@@ -452,7 +459,7 @@ export class FaultPath implements HandlerContext {
     if (group.cookie !== null) this.awaitingClient.delete(group.cookie);
     if (group.timeout !== null) this.env.scheduler.cancel(group.timeout);
     this.metrics.groupAnswered(group, code, cause, this.env.scheduler.nowNs);
-    this.answerRequest(group.last, code, cause, delayNs);
+    this.answerRequest(group.last, code, cause, delayNs, group);
   }
 
   /** A response for one request, by the way it came: a PRG response, or CMD_RESUME for a stall. */
@@ -461,9 +468,10 @@ export class FaultPath implements HandlerContext {
     code: ResponseCode,
     cause: ResponseCause,
     delayNs: number,
+    group: IopfGroup | null = null,
   ): void {
     if (request.transport === 'stall') this.stall.resume(request, code, cause, delayNs);
-    else this.sendResponse(request, code, cause, delayNs);
+    else this.sendResponse(request, code, cause, delayNs, group);
   }
 
   /**
@@ -475,6 +483,7 @@ export class FaultPath implements HandlerContext {
     code: ResponseCode,
     cause: ResponseCause | 'queue-overflow',
     delayNs: number,
+    group: IopfGroup | null = null,
   ): void {
     const device = request.device;
     const wire = encodeResponse(device.iommu, code);
@@ -490,6 +499,8 @@ export class FaultPath implements HandlerContext {
         wireCode: wire.code,
         wireName: wire.name,
         cause,
+        request: request.seq,
+        group: group?.id ?? null,
       });
     }
     // After a function reset the device has forgotten its requests; the answer is not sent to it.
@@ -582,6 +593,7 @@ export class FaultPath implements HandlerContext {
         queue: iommu.faultQueue.name,
         device: request.device.id,
         lastRequest: false,
+        request: null,
       });
     } else if (record.recorded) {
       iommu.faultQueue.push({ type: 'record', record, device: request.device }, this.env.scheduler.nowNs);
@@ -630,7 +642,18 @@ export class FaultPath implements HandlerContext {
    */
   flushDevice(device: Device, pasid: number | null, cause: 'detach' | 'reset'): void {
     const state = this.faultState(device);
-    state.partial = state.partial.filter((request) => pasid !== null && request.pasid !== pasid);
+    const dropped = state.partial.filter((request) => pasid === null || request.pasid === pasid);
+    if (dropped.length > 0) {
+      // Partials are freed without a response; their group is answered through its last request.
+      state.partial = state.partial.filter((request) => !dropped.includes(request));
+      this.env.bus.emit({
+        kind: 'fault.partials-dropped',
+        device: device.id,
+        pasid,
+        requests: dropped.map((request) => request.seq),
+        cause,
+      });
+    }
     for (const group of [...state.pending]) {
       if (pasid === null || group.pasid === pasid) this.respond(group, 'INVALID', cause, 0);
     }

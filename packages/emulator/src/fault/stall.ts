@@ -84,6 +84,7 @@ export class StallUnit {
         queue: iommu.faultQueue.name,
         device: transaction.device.id,
         lastRequest: true,
+        request: null,
       });
       this.path.transactions.fail(transaction, 'stall-terminated', null);
       return;

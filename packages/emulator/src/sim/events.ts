@@ -128,12 +128,28 @@ export interface EventPayloads {
   'pri.response': { device: string; prgIndex: number; response: DeviceResponse; requests: number };
   /** A PRG response for an index not outstanding: Status UPRGI set, response ignored. */
   'pri.unexpected-response': { device: string; prgIndex: number };
-  'iommu.queue-overflow': { iommu: string; queue: string; device: string; lastRequest: boolean };
+  /** A full hardware queue refused an entry; `request` is the page request's sequence number, if it was one. */
+  'iommu.queue-overflow': {
+    iommu: string;
+    queue: string;
+    device: string;
+    lastRequest: boolean;
+    request: number | null;
+  };
   /** After an overflow the driver drained its queue and dropped all partial requests (iopf_queue_discard_partial). */
-  'iommu.partials-discarded': { iommu: string };
+  'iommu.partials-discarded': { iommu: string; requests: number[] };
+  /** Partial requests of a device freed by a detach or reset, without a response (iopf_queue_remove_device). */
+  'fault.partials-dropped': {
+    device: string;
+    pasid: number | null;
+    requests: number[];
+    cause: 'detach' | 'reset';
+  };
   /** A group built from a last request and its partials, handed to its handler. */
   'fault.group': {
     group: number;
+    /** Sequence numbers of its page requests (stall groups: the stall's, 0). */
+    requests: number[];
     iommu: string;
     device: string;
     pasid: number | null;
@@ -167,6 +183,9 @@ export interface EventPayloads {
     wireCode: number;
     wireName: string;
     cause: ResponseCause | 'queue-overflow';
+    /** The request answered (the last of its group), and the group when a group was answered. */
+    request: number;
+    group: number | null;
   };
   /** A device that manages its own faults resolved one through its driver. */
   'fault.device-handled': { device: string; pasid: number | null; address: string; outcome: MmFaultOutcome };
@@ -242,6 +261,7 @@ const KINDS: Record<EventKind, true> = {
   'pri.unexpected-response': true,
   'iommu.queue-overflow': true,
   'iommu.partials-discarded': true,
+  'fault.partials-dropped': true,
   'fault.group': true,
   'fault.awaiting-client': true,
   'fault.response': true,

@@ -8,6 +8,7 @@ import { fail } from '../errors';
 export type ScheduledAction = (arg: number) => void;
 
 const NOOP: ScheduledAction = () => {};
+const CANCELLED: ScheduledAction = () => {};
 
 /** Handle returned by `schedule`, for `cancel`. */
 export type EventHandle = number;
@@ -19,8 +20,8 @@ export class Scheduler {
   private args: number[] = [];
   private size = 0;
   private nextSeq = 0;
-  /** Cancelled handles still in the heap; skipped when they reach the top. */
-  private cancelled = new Set<EventHandle>();
+  /** Cancelled events still in the heap (their action replaced by CANCELLED); skipped when they reach the top. */
+  private cancelled = 0;
   private current = 0;
   private executed = 0;
 
@@ -31,7 +32,7 @@ export class Scheduler {
 
   /** Events waiting to run. */
   get pending(): number {
-    return this.size - this.cancelled.size;
+    return this.size - this.cancelled;
   }
 
   /** Events run so far. */
@@ -65,8 +66,17 @@ export class Scheduler {
     return this.schedule(this.current + delayNs, action, arg);
   }
 
+  /** Cancels an event that has not run yet; a handle that already ran (or was cancelled) is ignored. */
   cancel(handle: EventHandle): void {
-    if (handle < this.nextSeq) this.cancelled.add(handle);
+    // A linear search: cancels are rare (timeouts that were answered in time), scheduling is not.
+    for (let i = 0; i < this.size; i++) {
+      if (this.seqs[i] !== handle) continue;
+      if (this.actions[i] !== CANCELLED) {
+        this.actions[i] = CANCELLED;
+        this.cancelled++;
+      }
+      return;
+    }
   }
 
   /** Time of the next event that will run, or undefined when idle. */
@@ -113,7 +123,10 @@ export class Scheduler {
   }
 
   private dropCancelledTop(): void {
-    while (this.size > 0 && this.cancelled.size > 0 && this.cancelled.delete(this.seqs[0]!)) this.popTop();
+    while (this.size > 0 && this.actions[0] === CANCELLED) {
+      this.popTop();
+      this.cancelled--;
+    }
   }
 
   private popTop(): void {
