@@ -1,104 +1,369 @@
 import { describe, expect, it } from 'vitest';
+import { EmulatorError } from '../errors';
 import { Random } from '../sim/random';
-import { TranslationCache, iotlbTag, newCacheHit } from './translation-cache';
+import {
+  PASID_TAG_SPAN,
+  type Replacement,
+  TranslationCache,
+  iotlbTag,
+  newCacheHit,
+} from './translation-cache';
 
-const hit = newCacheHit();
-const cache = (entries: number, ways: number, replacement: 'lru' | 'fifo' | 'random', seed = 1) =>
+const TWO_MIB = 512;
+const ONE_GIB = 262144;
+const RW = 3;
+
+const cache = (entries: number, ways: number, replacement: Replacement, seed = 1) =>
   new TranslationCache({ entries, ways, replacement }, new Random(seed));
 
-describe('set-associative translation cache (IOTLB / ATC, reference §8)', () => {
-  it('counts hits and misses and returns the cached frame and permissions', () => {
+/** Base pages of the valid entries of `tag`, sorted. */
+const cachedPages = (c: TranslationCache, tag = 1) =>
+  c
+    .contents()
+    .filter((entry) => entry.tag === tag)
+    .map((entry) => entry.page)
+    .sort((a, b) => a - b);
+
+function lookup(c: TranslationCache, tag: number, page: number) {
+  const out = newCacheHit();
+  const hit = c.lookup(tag, page, out);
+  return hit ? { pfn: out.pfn, perms: out.perms, leafLevel: out.leafLevel } : null;
+}
+
+/** Everything observable about a cache, to check that an invalidation dropped exactly what it should. */
+const picture = (c: TranslationCache) =>
+  JSON.stringify([c.contents(), c.valid, c.hits, c.misses, c.evictions]);
+
+describe('translation cache: lookups (reference §8)', () => {
+  it('misses an empty cache, then hits the inserted translation with its frame and permissions', () => {
     const c = cache(16, 4, 'lru');
-    expect(c.lookup(1, 100, hit)).toBe(false);
-    c.insert(1, 100, 1, 7, 3);
-    expect(c.lookup(1, 100, hit)).toBe(true);
-    expect(hit).toMatchObject({ pfn: 7, perms: 3, leafLevel: 1 });
-    expect([c.hits, c.misses, c.valid]).toEqual([1, 1, 1]);
+    expect(lookup(c, 1, 100)).toBeNull();
+    c.insert(1, 100, 1, 7, RW);
+    expect(lookup(c, 1, 100)).toEqual({ pfn: 7, perms: RW, leafLevel: 1 });
+    expect(lookup(c, 1, 101)).toBeNull();
+    expect(lookup(c, 1, 100)).not.toBeNull();
+    expect([c.hits, c.misses, c.valid, c.evictions]).toEqual([2, 2, 1, 0]);
+    expect(c.hitRate()).toBe(0.5);
   });
 
-  it('keeps tags apart: the same page of two domains or two PASIDs are different entries', () => {
+  it('reports a hit rate of 0 before any lookup', () => {
+    expect(cache(4, 4, 'lru').hitRate()).toBe(0);
+  });
+
+  it('re-inserting a cached translation updates it in place without taking a second way', () => {
+    const c = cache(4, 4, 'lru');
+    c.insert(1, 10, 1, 100, RW);
+    c.insert(1, 10, 1, 200, 1);
+    expect(c.valid).toBe(1);
+    expect(c.contents()).toEqual([{ tag: 1, page: 10, pfn: 200, leafLevel: 1, perms: 1 }]);
+    expect(lookup(c, 1, 10)).toEqual({ pfn: 200, perms: 1, leafLevel: 1 });
+  });
+
+  it('a 2 MiB entry hits for every page inside it, with the frame at the same offset', () => {
     const c = cache(16, 4, 'lru');
-    c.insert(iotlbTag(1, -1), 5, 1, 50, 3);
-    c.insert(iotlbTag(1, 7), 5, 1, 57, 3);
-    c.insert(iotlbTag(2, -1), 5, 1, 25, 3);
-    c.lookup(iotlbTag(1, 7), 5, hit);
-    expect(hit.pfn).toBe(57);
-    c.lookup(iotlbTag(2, -1), 5, hit);
-    expect(hit.pfn).toBe(25);
-    expect(c.lookup(iotlbTag(3, -1), 5, hit)).toBe(false);
+    // Inserted from a page in the middle of the leaf: the entry covers the whole 2 MiB.
+    c.insert(1, TWO_MIB * 3 + 17, 2, TWO_MIB * 9 + 17, RW);
+    expect(c.contents()).toEqual([{ tag: 1, page: TWO_MIB * 3, pfn: TWO_MIB * 9, leafLevel: 2, perms: RW }]);
+    for (const offset of [0, 1, 17, 300, 511]) {
+      expect(lookup(c, 1, TWO_MIB * 3 + offset)).toEqual({
+        pfn: TWO_MIB * 9 + offset,
+        perms: RW,
+        leafLevel: 2,
+      });
+    }
+    expect(lookup(c, 1, TWO_MIB * 3 - 1)).toBeNull();
+    expect(lookup(c, 1, TWO_MIB * 4)).toBeNull();
+    expect(lookup(c, 2, TWO_MIB * 3)).toBeNull();
   });
 
-  it('a 2 MiB entry hits for every page inside it', () => {
+  it('a 1 GiB entry hits for every page inside it', () => {
     const c = cache(16, 4, 'lru');
-    c.insert(1, 512 + 17, 2, 1024 + 17, 3);
-    expect(c.lookup(1, 512 + 511, hit)).toBe(true);
-    expect(hit).toMatchObject({ pfn: 1024 + 511, leafLevel: 2 });
-    expect(c.lookup(1, 1024, hit)).toBe(false);
+    c.insert(5, ONE_GIB * 2 + 999, 3, ONE_GIB * 6 + 999, 1);
+    for (const offset of [0, 999, 100000, ONE_GIB - 1]) {
+      expect(lookup(c, 5, ONE_GIB * 2 + offset)).toEqual({
+        pfn: ONE_GIB * 6 + offset,
+        perms: 1,
+        leafLevel: 3,
+      });
+    }
+    expect(lookup(c, 5, ONE_GIB * 3)).toBeNull();
   });
 
-  it('LRU evicts the least recently used way of a full set', () => {
-    const c = cache(2, 2, 'lru'); // one set, two ways
-    c.insert(1, 10, 1, 100, 3);
-    c.insert(1, 11, 1, 110, 3);
-    c.lookup(1, 10, hit); // 10 is now the most recently used
-    c.insert(1, 12, 1, 120, 3);
-    expect(c.lookup(1, 10, hit)).toBe(true);
-    expect(c.lookup(1, 11, hit)).toBe(false);
-    expect(c.evictions).toBe(1);
+  it('keeps 4 KiB, 2 MiB and 1 GiB entries side by side', () => {
+    const c = cache(64, 4, 'lru');
+    c.insert(1, 5, 1, 50, RW);
+    c.insert(1, TWO_MIB * 2, 2, TWO_MIB * 20, RW);
+    c.insert(1, ONE_GIB, 3, ONE_GIB * 4, RW);
+    expect(lookup(c, 1, 5)).toMatchObject({ pfn: 50, leafLevel: 1 });
+    expect(lookup(c, 1, TWO_MIB * 2 + 5)).toMatchObject({ pfn: TWO_MIB * 20 + 5, leafLevel: 2 });
+    expect(lookup(c, 1, ONE_GIB + 5)).toMatchObject({ pfn: ONE_GIB * 4 + 5, leafLevel: 3 });
+    expect(lookup(c, 1, 6)).toBeNull();
+  });
+});
+
+describe('translation cache: tags (VT-d DID + PASID, SMMU ASID/VMID, reference §8)', () => {
+  it('keeps the same page of two domains, or of two PASIDs of one domain, as different entries', () => {
+    const c = cache(64, 8, 'lru');
+    c.insert(iotlbTag(1, -1), 5, 1, 50, RW);
+    c.insert(iotlbTag(1, 7), 5, 1, 57, RW);
+    c.insert(iotlbTag(2, -1), 5, 1, 25, RW);
+    expect(c.valid).toBe(3);
+    expect(lookup(c, iotlbTag(1, -1), 5)?.pfn).toBe(50);
+    expect(lookup(c, iotlbTag(1, 7), 5)?.pfn).toBe(57);
+    expect(lookup(c, iotlbTag(2, -1), 5)?.pfn).toBe(25);
+    expect(lookup(c, iotlbTag(1, 8), 5)).toBeNull();
+    expect(lookup(c, iotlbTag(3, -1), 5)).toBeNull();
   });
 
-  it('FIFO evicts the oldest insert even when it was just hit', () => {
-    const c = cache(2, 2, 'fifo');
-    c.insert(1, 10, 1, 100, 3);
-    c.insert(1, 11, 1, 110, 3);
-    c.lookup(1, 10, hit);
-    c.insert(1, 12, 1, 120, 3);
-    expect(c.lookup(1, 10, hit)).toBe(false);
-    expect(c.lookup(1, 11, hit)).toBe(true);
+  it('gives every (domain, PASID) a distinct tag, the tags of one domain in one contiguous block', () => {
+    const tags = new Set<number>();
+    for (const domain of [0, 1, 2, 65535]) {
+      for (const pasid of [-1, 0, 1, 2 ** 20 - 1]) {
+        const tag = iotlbTag(domain, pasid);
+        tags.add(tag);
+        expect(tag).toBeGreaterThanOrEqual(iotlbTag(domain, -1));
+        expect(tag).toBeLessThan(iotlbTag(domain + 1, -1));
+        expect(iotlbTag(domain + 1, -1) - iotlbTag(domain, -1)).toBe(PASID_TAG_SPAN);
+      }
+    }
+    expect(tags.size).toBe(16);
+  });
+});
+
+describe('translation cache: replacement', () => {
+  /** One set of four ways: insert A B C D, hit A and C, then insert E and F. */
+  const scenario = (replacement: Replacement) => {
+    const c = cache(4, 4, replacement);
+    for (const page of [10, 11, 12, 13]) c.insert(1, page, 1, page * 10, RW);
+    lookup(c, 1, 10);
+    lookup(c, 1, 12);
+    c.insert(1, 14, 1, 140, RW);
+    c.insert(1, 15, 1, 150, RW);
+    return c;
+  };
+
+  it('LRU evicts the least recently used ways of a full set (hits refresh an entry)', () => {
+    const c = scenario('lru');
+    expect(cachedPages(c)).toEqual([10, 12, 14, 15]);
+    expect(c.evictions).toBe(2);
+    expect(c.valid).toBe(4);
   });
 
-  it('random replacement is deterministic for a seed', () => {
+  it('FIFO evicts the oldest inserts even when they were just hit', () => {
+    const c = scenario('fifo');
+    expect(cachedPages(c)).toEqual([12, 13, 14, 15]);
+    expect(c.evictions).toBe(2);
+  });
+
+  it('LRU and FIFO evict only inside the set of the new entry', () => {
+    for (const replacement of ['lru', 'fifo'] as const) {
+      const c = cache(8, 2, replacement); // 4 sets of 2 ways
+      // Pages that differ by a multiple of the set count share a set (low bits of the page number).
+      c.insert(0, 0, 1, 0, RW);
+      c.insert(0, 4, 1, 4, RW);
+      c.insert(0, 1, 1, 1, RW);
+      c.insert(0, 5, 1, 5, RW);
+      c.insert(0, 8, 1, 8, RW);
+      expect(cachedPages(c, 0), replacement).toEqual([1, 4, 5, 8]);
+      expect(c.evictions).toBe(1);
+    }
+  });
+
+  it('random replacement is deterministic for a seed, and the seed matters', () => {
     const survivors = (seed: number) => {
       const c = cache(8, 8, 'random', seed);
-      for (let page = 0; page < 40; page++) c.insert(1, page, 1, page, 3);
-      return Array.from({ length: 40 }, (_, page) => c.lookup(1, page, hit));
+      for (let page = 0; page < 40; page++) c.insert(1, page, 1, page, RW);
+      expect(c.valid).toBe(8);
+      expect(c.evictions).toBe(32);
+      return cachedPages(c).join(',');
     };
-    expect(survivors(3)).toEqual(survivors(3));
-    expect(survivors(3).filter(Boolean)).toHaveLength(8);
+    expect(survivors(3)).toBe(survivors(3));
+    expect(survivors(12345)).toBe(survivors(12345));
+    const outcomes = new Set(Array.from({ length: 10 }, (_, seed) => survivors(seed)));
+    expect(outcomes.size).toBeGreaterThan(1);
   });
 
-  it('direct-mapped sets make two pages with the same set index evict each other (conflict misses)', () => {
-    const c = cache(4, 1, 'lru'); // 4 sets, 1 way: the set is the low 2 bits of the page (tag 0)
-    c.insert(0, 1, 1, 1, 3);
-    c.insert(0, 5, 1, 5, 3); // 5 & 3 === 1: same set
-    expect(c.lookup(0, 1, hit)).toBe(false);
-    c.insert(0, 2, 1, 2, 3); // another set: no conflict
-    expect(c.lookup(0, 5, hit)).toBe(true);
+  it('random replacement keeps the victim inside the set of the new entry', () => {
+    const c = cache(8, 2, 'random', 5); // 4 sets of 2 ways
+    c.insert(0, 1, 1, 1, RW);
+    c.insert(0, 2, 1, 2, RW);
+    for (let page = 0; page < 40; page += 4) c.insert(0, page, 1, page, RW); // all in one set
+    expect(lookup(c, 0, 1)).not.toBeNull();
+    expect(lookup(c, 0, 2)).not.toBeNull();
+    expect(c.valid).toBe(4);
   });
 
-  it('invalidates by tag range and page range, exactly the overlapping entries', () => {
+  it('fills empty ways before evicting anything', () => {
+    for (const replacement of ['lru', 'fifo', 'random'] as const) {
+      const c = cache(8, 8, replacement);
+      for (let page = 0; page < 8; page++) c.insert(1, page, 1, page, RW);
+      expect(c.evictions).toBe(0);
+      expect(cachedPages(c)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    }
+  });
+});
+
+describe('translation cache: set conflicts', () => {
+  it('with one way, two pages mapping to the same set evict each other (conflict misses)', () => {
+    for (const tag of [0, 1, iotlbTag(3, 17)]) {
+      const c = cache(4, 1, 'lru'); // 4 sets of one way
+      c.insert(tag, 1, 1, 1, RW);
+      c.insert(tag, 5, 1, 5, RW); // same low bits as page 1: same set
+      expect(lookup(c, tag, 1), `tag ${tag}`).toBeNull();
+      expect(lookup(c, tag, 5)).not.toBeNull();
+      c.insert(tag, 1, 1, 1, RW);
+      expect(lookup(c, tag, 5)).toBeNull();
+      expect(c.evictions).toBe(2);
+      expect(c.valid).toBe(1);
+    }
+  });
+
+  it('with one way, pages in different sets coexist', () => {
+    const c = cache(4, 1, 'lru');
+    for (let page = 0; page < 4; page++) c.insert(7, page, 1, page + 100, RW);
+    expect(c.evictions).toBe(0);
+    for (let page = 0; page < 4; page++) expect(lookup(c, 7, page)?.pfn).toBe(page + 100);
+  });
+
+  it('a strided working set larger than one set thrashes a direct-mapped cache but fits a fully associative one', () => {
+    const run = (ways: number) => {
+      const c = cache(16, ways, 'lru');
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < 4; i++) {
+          const page = i * 16; // stride of the set count: every page in the same set when direct-mapped
+          if (!lookup(c, 1, page)) c.insert(1, page, 1, page, RW);
+        }
+      }
+      return c.hits;
+    };
+    expect(run(1)).toBe(0);
+    expect(run(16)).toBe(12);
+  });
+
+  it('works with a set count that is not a power of two', () => {
+    const c = cache(12, 4, 'lru');
+    expect(c.sets).toBe(3);
+    for (let page = 0; page < 12; page++) c.insert(1, page * 1000, 1, page, RW);
+    for (const entry of c.contents()) expect(lookup(c, 1, entry.page)?.pfn).toBe(entry.page / 1000);
+    expect(c.valid + c.evictions).toBe(12);
+    c.insert(1, 99999, 1, 1, RW);
+    expect(c.valid).toBeLessThanOrEqual(12);
+  });
+});
+
+describe('translation cache: invalidation', () => {
+  const domain = (d: number) => [iotlbTag(d, -1), iotlbTag(d, -1) + PASID_TAG_SPAN - 1] as const;
+
+  function filled() {
     const c = cache(64, 8, 'lru');
     for (let page = 0; page < 8; page++) {
-      c.insert(iotlbTag(1, -1), page, 1, page, 3);
-      c.insert(iotlbTag(2, -1), page, 1, page, 3);
+      c.insert(iotlbTag(1, -1), page, 1, page, RW);
+      c.insert(iotlbTag(2, -1), page, 1, page, RW);
     }
-    c.insert(iotlbTag(1, -1), 512, 2, 512, 3); // a 2 MiB entry covering pages 512..1023
-    const domain1 = [iotlbTag(1, -1), iotlbTag(1, -1) + 2 ** 21 - 1] as const;
-    expect(c.invalidate(domain1[0], domain1[1], 2, 4)).toBe(2);
-    expect(c.lookup(iotlbTag(1, -1), 2, hit)).toBe(false);
-    expect(c.lookup(iotlbTag(2, -1), 2, hit)).toBe(true);
-    expect(c.invalidate(domain1[0], domain1[1], 700, 701)).toBe(1);
-    expect(c.invalidate(iotlbTag(2, -1), iotlbTag(2, -1))).toBe(8);
-    expect(c.invalidateAll()).toBe(6); // 17 inserted, 11 dropped above
+    c.insert(iotlbTag(1, 5), 3, 1, 33, RW); // domain 1, PASID 5
+    c.insert(iotlbTag(1, -1), TWO_MIB, 2, TWO_MIB, RW); // covers pages 512..1023
+    return c;
+  }
+
+  it('drops exactly the entries of the tag range that overlap the page range', () => {
+    const c = filled();
+    const [low, high] = domain(1);
+    expect(c.invalidate(low, high, 2, 4)).toBe(3); // pages 2 and 3 of no PASID, page 3 of PASID 5
+    expect(lookup(c, iotlbTag(1, -1), 1)).not.toBeNull();
+    expect(lookup(c, iotlbTag(1, -1), 2)).toBeNull();
+    expect(lookup(c, iotlbTag(1, -1), 3)).toBeNull();
+    expect(lookup(c, iotlbTag(1, 5), 3)).toBeNull();
+    expect(lookup(c, iotlbTag(1, -1), 4)).not.toBeNull();
+    expect(lookup(c, iotlbTag(2, -1), 2)).not.toBeNull();
+    expect(lookup(c, iotlbTag(2, -1), 3)).not.toBeNull();
+    expect(c.valid).toBe(18 - 3);
+  });
+
+  it('one tag alone is a range of one: a PASID invalidation leaves the domain’s other entries', () => {
+    const c = filled();
+    expect(c.invalidate(iotlbTag(1, 5), iotlbTag(1, 5))).toBe(1);
+    expect(lookup(c, iotlbTag(1, -1), 3)).not.toBeNull();
+  });
+
+  it('drops a large entry when the page range touches any page of it, and only then', () => {
+    const c = filled();
+    const [low, high] = domain(1);
+    const before = picture(c);
+    // Ranges that end just before the 2M entry or start just after it drop nothing.
+    expect(c.invalidate(low, high, 8, TWO_MIB)).toBe(0);
+    expect(c.invalidate(low, high, 2 * TWO_MIB, 3 * TWO_MIB)).toBe(0);
+    expect(picture(c)).toBe(before);
+    // Its last page alone is enough.
+    expect(c.invalidate(low, high, 2 * TWO_MIB - 1, 2 * TWO_MIB)).toBe(1);
+    expect(lookup(c, iotlbTag(1, -1), TWO_MIB)).toBeNull();
+    expect(c.valid).toBe(17);
+  });
+
+  it('a domain-wide invalidation drops every entry of the domain, every PASID, and nothing else', () => {
+    const c = filled();
+    const [low, high] = domain(2);
+    expect(c.invalidate(low, high)).toBe(8);
+    expect(cachedPages(c, iotlbTag(2, -1))).toEqual([]);
+    expect(cachedPages(c, iotlbTag(1, -1))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, TWO_MIB]);
+    const [low1, high1] = domain(1);
+    expect(c.invalidate(low1, high1)).toBe(10);
     expect(c.valid).toBe(0);
   });
 
-  it('refuses impossible geometries with EINVAL', () => {
-    expect(() => cache(10, 4, 'lru')).toThrow(
-      expect.objectContaining({ code: 'EINVAL', reason: 'bad-cache-geometry' }),
-    );
-    expect(() => cache(128, 128, 'lru')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    expect(() => cache(0, 1, 'lru')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    expect(() => cache(8, 2, 'mru' as never)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  it('a tag range with no entries drops nothing and changes nothing', () => {
+    const c = filled();
+    const before = picture(c);
+    const [low, high] = domain(9);
+    expect(c.invalidate(low, high)).toBe(0);
+    expect(picture(c)).toBe(before);
+  });
+
+  it('invalidateAll drops everything and reports how many; lookups then miss', () => {
+    const c = filled();
+    expect(c.invalidateAll()).toBe(18);
+    expect(c.valid).toBe(0);
+    expect(c.contents()).toEqual([]);
+    expect(lookup(c, iotlbTag(1, -1), TWO_MIB + 4)).toBeNull();
+    expect(lookup(c, iotlbTag(1, -1), 1)).toBeNull();
+    expect(c.invalidateAll()).toBe(0);
+    // The cache works as before afterwards.
+    c.insert(1, 1, 1, 1, RW);
+    expect(lookup(c, 1, 1)).not.toBeNull();
+  });
+});
+
+describe('translation cache: geometry', () => {
+  const refused = (entries: number, ways: number, replacement: string) => {
+    try {
+      cache(entries, ways, replacement as Replacement);
+    } catch (error) {
+      if (error instanceof EmulatorError) return error;
+      throw error;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('derives the set count from entries and ways', () => {
+    const c = cache(64, 8, 'fifo');
+    expect([c.entries, c.ways, c.sets, c.replacement]).toEqual([64, 8, 8, 'fifo']);
+    expect(cache(2 ** 20, 64, 'lru').sets).toBe(16384);
+  });
+
+  it('refuses impossible geometries with EINVAL (reason bad-cache-geometry)', () => {
+    for (const [entries, ways, replacement] of [
+      [0, 1, 'lru'],
+      [2 ** 20 + 1, 1, 'lru'],
+      [8.5, 1, 'lru'],
+      [10, 4, 'lru'], // ways do not divide entries
+      [16, 0, 'lru'],
+      [128, 128, 'lru'], // more than 64 ways
+      [16, 1.5, 'lru'],
+      [8, 2, 'mru'],
+    ] as const) {
+      expect(refused(entries, ways, replacement), `${entries}/${ways}/${replacement}`).toMatchObject({
+        code: 'EINVAL',
+        reason: 'bad-cache-geometry',
+      });
+    }
   });
 });

@@ -65,11 +65,18 @@ export function registerDeviceHandler(device: Device, spec: HandlerSpec, env: Si
   if (categories.length === 0 || new Set(categories).size !== categories.length) {
     fail('EINVAL', 'categories must name BIND and/or MAP, each once.', { reason: 'bad-categories' });
   }
+  if (spec.type === 'sva' && categories.some((category) => category !== 'BIND')) {
+    fail('EINVAL', 'the SVA handler serves BIND faults only.', { reason: 'bad-categories' });
+  }
+  if (spec.type === 'map' && categories.some((category) => category !== 'MAP')) {
+    fail('EINVAL', 'the MAP handler serves MAP faults only.', { reason: 'bad-categories' });
+  }
   for (const category of categories) {
     if (!device.iommu.faultCategories.includes(category)) {
+      const supported = device.iommu.faultCategories.join(', ') || 'none';
       fail(
         'EOPNOTSUPP',
-        `the ${device.iommu.model.label} driver of ${device.iommu.id} does not support ${category} faults (it supports ${device.iommu.faultCategories.join(', ') || 'none'}).`,
+        `the ${device.iommu.model.label} driver of ${device.iommu.id} does not support ${category} faults (it supports ${supported}).`,
         {
           reason: 'category-unsupported',
           profile: profile.name,
@@ -82,10 +89,6 @@ export function registerDeviceHandler(device: Device, spec: HandlerSpec, env: Si
         reason: 'handler-registered',
       });
   }
-  if (spec.type === 'sva' && categories.some((category) => category !== 'BIND'))
-    fail('EINVAL', 'the SVA handler serves BIND faults only.', { reason: 'bad-categories' });
-  if (spec.type === 'map' && categories.some((category) => category !== 'MAP'))
-    fail('EINVAL', 'the MAP handler serves MAP faults only.', { reason: 'bad-categories' });
   const handler = createHandler(spec, categories, env, profile.name);
   for (const category of categories) device.faultHandlers.set(category, handler);
   announce(env, device, null, handler);

@@ -62,6 +62,11 @@ export class PhysicalMemory {
 
   /** `count` contiguous free frames aligned to `alignFrames`, each with a reference count of 1. */
   allocateContiguous(count: number, alignFrames = 1): number | undefined {
+    if (!Number.isInteger(count) || count < 1 || !Number.isInteger(alignFrames) || alignFrames < 1) {
+      fail('EINVAL', `contiguous allocation of ${count} frames aligned to ${alignFrames} is not possible.`, {
+        reason: 'bad-allocation',
+      });
+    }
     if (count === 1 && alignFrames === 1) return this.allocate();
     if (this.frames - this.used < count) return undefined;
     for (let base = 0; base + count <= this.frames; base += alignFrames) {
@@ -119,6 +124,8 @@ export class PhysicalMemory {
   /** Copies `length` bytes of the frame at `offset` into `into` at `intoOffset`. */
   read(pfn: number, offset: number, length: number, into: Uint8Array, intoOffset: number): void {
     this.checkFrame(pfn);
+    if (offset < 0 || length < 0 || offset + length > PAGE_SIZE)
+      fail('EINVAL', `read of ${length} bytes at offset ${offset} crosses a frame.`);
     const frame = this.contents.get(pfn);
     if (frame) into.set(frame.subarray(offset, offset + length), intoOffset);
     else into.fill(0, intoOffset, intoOffset + length);

@@ -60,8 +60,8 @@ export interface FaultSnapshot {
   groups: number;
   responses: { SUCCESS: number; INVALID: number; FAILURE: number };
   unexpectedResponses: number;
-  byCategory: Record<string, number>;
-  byStage: Record<string, number>;
+  byCategory: { BIND: number; MAP: number; none: number };
+  byStage: { stage1: number; stage2: number };
   byKind: Record<string, number>;
   outcomes: Record<string, number>;
   creditWaits: number;

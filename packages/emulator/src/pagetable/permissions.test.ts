@@ -99,12 +99,18 @@ describe('protection strings', () => {
   });
 
   it('refuses a non-string with EINVAL', () => {
-    expect(() => parseProt(3 as never)).toThrow(expect.objectContaining({ code: 'EINVAL', reason: 'bad-prot' }));
+    expect(() => parseProt(3 as never)).toThrow(
+      expect.objectContaining({ code: 'EINVAL', reason: 'bad-prot' }),
+    );
   });
 
   it('refuses p where privileged-only mappings are not allowed, and names the field in the message', () => {
     expect(() => parseProt('rp', { allowPrivileged: false, what: 'mmap prot' })).toThrow(
-      expect.objectContaining({ code: 'EINVAL', reason: 'bad-prot', message: expect.stringContaining('mmap prot') }),
+      expect.objectContaining({
+        code: 'EINVAL',
+        reason: 'bad-prot',
+        message: expect.stringContaining('mmap prot'),
+      }),
     );
     expect(parseProt('rwx', { allowPrivileged: false })).toBe(PERM_RWX);
   });

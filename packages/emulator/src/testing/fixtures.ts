@@ -97,3 +97,9 @@ export function bindProcess(system: System, device: string, size = 0x100000, pro
 }
 
 export const USER_BASE = 0x7f0000000000;
+
+/** Steps the system until `done()` holds (or nothing is left to run); returns whether it holds. */
+export function stepUntil(system: System, done: () => boolean, maxEvents = 1_000_000): boolean {
+  for (let i = 0; i < maxEvents && !done(); i++) if (!system.step()) break;
+  return done();
+}
