@@ -1,7 +1,10 @@
 /** `npm run bench` in this package: every emulator benchmark, one after another on one core. */
 import { benchDma } from './dma.bench';
+import { benchFaults } from './faults.bench';
 import { benchTranslate } from './translate.bench';
 
 console.log('emulator benchmarks (ops/s; ratio = value / baseline measured in the same run)');
+// The fault path first: it builds the largest systems, and the others leave the heap warm and full.
+await benchFaults();
 await benchTranslate();
 await benchDma();

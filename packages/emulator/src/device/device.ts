@@ -8,6 +8,7 @@ import { TranslationCache } from '../cache/translation-cache';
 import type { Domain } from '../domain/domain';
 import type { SvaDomain } from '../domain/sva-domain';
 import type { Iommu } from '../iommu/iommu';
+import type { ScopeMetrics } from '../metrics/metrics';
 import type { DeviceFaultState } from '../fault/device-fault-state';
 import type { FaultHandler } from '../fault/handlers/fault-handler';
 import type { Process } from '../process/process';
@@ -60,6 +61,8 @@ export class Device {
    * (iommu_register_device_fault_handler), a category for the proposal's per-category handlers.
    */
   readonly faultHandlers = new Map<FaultCategory | '*', FaultHandler>();
+  /** Metric scopes this device's activity counts in: the system, the device, its IOMMU. */
+  readonly metricScopes: readonly [ScopeMetrics, ScopeMetrics, ScopeMetrics];
   /** Fault-path state (partials, pending groups, PRI requester), created on first use. */
   faultState: DeviceFaultState | undefined;
 
@@ -72,6 +75,7 @@ export class Device {
   ) {
     this.atc = caps.ats ? new TranslationCache(caps.atc, env.random) : null;
     this.ridDomain = iommu.blockedDomain;
+    this.metricScopes = [env.metrics.system, env.metrics.device(id), env.metrics.iommu(iommu.id)];
     this.maxPasids =
       caps.pasidBits === 0 || iommu.caps.pasidBits === 0
         ? 0

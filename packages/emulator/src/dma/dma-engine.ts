@@ -46,14 +46,14 @@ export class DmaEngine implements TransactionControl {
   }
 
   submit(request: DmaRequest): Transaction {
-    const { metrics, scheduler } = this.env;
+    const { scheduler } = this.env;
     const transaction = new Transaction(
       this.nextId++,
       request,
       ACCESS_BIT[request.access],
       scheduler.nowNs,
-      metrics.device(request.device.id),
-      metrics.iommu(request.device.iommu.id),
+      request.device.metricScopes[1],
+      request.device.metricScopes[2],
     );
     this.active.set(transaction.id, transaction);
     scheduler.schedule(scheduler.nowNs, this.stepAction, transaction.id);
@@ -163,6 +163,7 @@ export class DmaEngine implements TransactionControl {
   }
 
   private count(transaction: Transaction, t: Translation, chunk: number, ok: boolean): void {
+    this.env.metrics.translationLatency.record(t.costNs);
     this.countIn(this.env.metrics.system, t, chunk, ok);
     this.countIn(transaction.deviceMetrics, t, chunk, ok);
     this.countIn(transaction.iommuMetrics, t, chunk, ok);
@@ -177,7 +178,6 @@ export class DmaEngine implements TransactionControl {
       scope.iotlbMisses++;
       scope.walks++;
     }
-    scope.translationLatency.record(t.costNs);
     if (ok) {
       scope.pages++;
       scope.bytes += chunk;

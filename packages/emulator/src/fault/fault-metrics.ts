@@ -21,8 +21,6 @@ function outcomeKey(cause: ResponseCause | 'queue-overflow', code: ResponseCode)
 }
 
 export class FaultMetrics {
-  private readonly scopesByDevice = new Map<Device, readonly ScopeMetrics[]>();
-
   constructor(private readonly metrics: Metrics) {}
 
   pageRequest(request: PageRequest): void {
@@ -94,13 +92,7 @@ export class FaultMetrics {
       countInto(scope.faults.queueOverflows, queue);
   }
 
-  /** The three scopes a device's faults count in, looked up once per device. */
   private scopes(device: Device): readonly ScopeMetrics[] {
-    let scopes = this.scopesByDevice.get(device);
-    if (scopes === undefined) {
-      scopes = [this.metrics.system, this.metrics.device(device.id), this.metrics.iommu(device.iommu.id)];
-      this.scopesByDevice.set(device, scopes);
-    }
-    return scopes;
+    return device.metricScopes;
   }
 }

@@ -28,7 +28,7 @@ import { PERM_EXEC, PERM_PRIV, PERM_READ } from '../pagetable/permissions';
 import type { SimEnvironment } from '../sim/environment';
 import { DeviceFaultState } from './device-fault-state';
 import { checkPageRequest, encodeResponse, type WireResponse } from './driver-intake';
-import { faultCategory, findFaultHandler } from './find-handler';
+import { type FoundHandler, faultCategory, findFaultHandler } from './find-handler';
 import type { FaultHandler } from './handlers/fault-handler';
 import type { HandlerContext } from './handlers/fault-handler';
 import { formatAddress } from '../address';
@@ -81,6 +81,7 @@ export class FaultPath implements HandlerContext {
   private nextCookie = 1;
   private readonly lookahead: Translation = newTranslation();
   private readonly lookaheadHit: CacheHit = newCacheHit();
+  private readonly found: FoundHandler = { handler: null, domain: null, category: null, cause: 'no-handler' };
 
   constructor(readonly env: SimEnvironment) {
     this.metrics = new FaultMetrics(env.metrics);
@@ -346,7 +347,7 @@ export class FaultPath implements HandlerContext {
    */
   report(request: PageRequest, offsetNs = 0): void {
     const device = request.device;
-    const found = findFaultHandler(device, request);
+    const found = findFaultHandler(device, request, this.found);
     this.metrics.reported(device, request, found.category);
     if (found.handler === null) {
       this.metrics.answered(device, 'INVALID', found.cause);
@@ -396,7 +397,8 @@ export class FaultPath implements HandlerContext {
     }
     // The handler runs from a workqueue: it starts after the dispatch latency.
     this.env.scheduler.after(offsetNs + this.env.latency.iopfDispatchNs, () => {
-      if (group.pending && !found.handler!.handle(group, this))
+      // The group's own handler: `found` is a scratch record reused by the next report.
+      if (group.pending && !group.handler!.handle(group, this))
         this.respond(group, 'FAILURE', 'handler-refused', this.env.latency.responseNs);
     });
   }

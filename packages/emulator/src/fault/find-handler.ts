@@ -37,7 +37,8 @@ export function faultCategory(domain: Domain | null, stage: 1 | 2): FaultCategor
   }
 }
 
-export function findFaultHandler(device: Device, request: PageRequest): FoundHandler {
+/** Fills `out` (a scratch record reused per request, so the lookup allocates nothing). */
+export function findFaultHandler(device: Device, request: PageRequest, out: FoundHandler): FoundHandler {
   const domain =
     (request.pasid === NO_PASID ? device.ridDomain : device.pasidDomains.get(request.pasid)) ?? null;
   const category = faultCategory(domain, request.stage);
@@ -60,7 +61,9 @@ export function findFaultHandler(device: Device, request: PageRequest): FoundHan
         break;
     }
   }
-  return handler
-    ? { handler, domain, category, cause: 'handler' }
-    : { handler: null, domain, category, cause };
+  out.handler = handler ?? null;
+  out.domain = domain;
+  out.category = category;
+  out.cause = handler ? 'handler' : cause;
+  return out;
 }

@@ -204,8 +204,7 @@ export class Iommu {
     this.faultsTotal++;
     this.recentFaults.push(record);
     if (this.recentFaults.length > RECENT_FAULTS) this.recentFaults.shift();
-    const { metrics } = this.env;
-    for (const scope of [metrics.system, metrics.device(device.id), metrics.iommu(this.id)]) {
+    for (const scope of device.metricScopes) {
       countInto(scope.faultsByKind, kind);
       countInto(scope.faultsByReason, familyCode.name);
     }

@@ -91,8 +91,6 @@ export interface ScopeSnapshot {
   faultsByReason: Record<string, number>;
   /** Latency of whole DMA transactions, submission to completion or fault, in ns. */
   dmaLatencyNs: HistogramSummary;
-  /** Cost of translating one page, in ns. */
-  translationLatencyNs: HistogramSummary;
   /** The recoverable fault path. */
   faults: FaultSnapshot;
 }
@@ -112,7 +110,6 @@ export class ScopeMetrics {
   readonly faultsByKind = new Map<string, number>();
   readonly faultsByReason = new Map<string, number>();
   readonly dmaLatency = new Histogram();
-  readonly translationLatency = new Histogram();
   readonly faults = new FaultCounters();
 
   snapshot(): ScopeSnapshot {
@@ -131,7 +128,6 @@ export class ScopeMetrics {
       faultsByKind: Object.fromEntries(this.faultsByKind),
       faultsByReason: Object.fromEntries(this.faultsByReason),
       dmaLatencyNs: this.dmaLatency.summary(),
-      translationLatencyNs: this.translationLatency.summary(),
       faults: this.faults.snapshot(),
     };
   }
@@ -139,12 +135,15 @@ export class ScopeMetrics {
 
 export interface MetricsSnapshot {
   system: ScopeSnapshot;
+  /** Cost of translating one page, in ns, over the whole system (kept once: it is recorded for every page). */
+  translationLatencyNs: HistogramSummary;
   devices: Record<string, ScopeSnapshot>;
   iommus: Record<string, ScopeSnapshot>;
 }
 
 export class Metrics {
   readonly system = new ScopeMetrics();
+  readonly translationLatency = new Histogram();
   private readonly devices = new Map<string, ScopeMetrics>();
   private readonly iommus = new Map<string, ScopeMetrics>();
 
@@ -163,7 +162,12 @@ export class Metrics {
   snapshot(): MetricsSnapshot {
     const each = (scopes: Map<string, ScopeMetrics>) =>
       Object.fromEntries([...scopes].map(([id, scope]) => [id, scope.snapshot()]));
-    return { system: this.system.snapshot(), devices: each(this.devices), iommus: each(this.iommus) };
+    return {
+      system: this.system.snapshot(),
+      translationLatencyNs: this.translationLatency.summary(),
+      devices: each(this.devices),
+      iommus: each(this.iommus),
+    };
   }
 }
 
