@@ -21,7 +21,7 @@ const env = {
   DO_NOT_TRACK: '1',
   TURBO_NO_UPDATE_NOTIFIER: '1',
 };
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--output-logs=full', ...process.argv.slice(2)], {
+const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', '--output-logs=full', ...process.argv.slice(2)], {
   cwd: root,
   env,
   stdio: 'inherit',

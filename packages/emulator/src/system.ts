@@ -190,6 +190,11 @@ export class System {
     return this.env.scheduler.step();
   }
 
+  /** Simulated time of the next event that will run, or undefined when nothing is scheduled. */
+  nextEventTime(): number | undefined {
+    return this.env.scheduler.nextEventTime();
+  }
+
   runUntilIdle(maxEvents?: number): number {
     return this.env.scheduler.runUntilIdle(maxEvents);
   }

@@ -297,10 +297,38 @@ export type SystemOptions = Static<typeof SystemOptionsSchema>;
 export type SystemConfig = Static<typeof SystemConfigSchema>;
 export type HandlerSpecConfig = Static<typeof HandlerSpecSchema>;
 
+/** The shape of a schema error (TypeBox's, also what Fastify reports from TypeBox's compiler). */
+export interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  message: string;
+  params: unknown;
+}
+
+/**
+ * The one error worth telling from a list of schema errors, as a path and a phrase. A closed object
+ * reports an unknown field twice (additionalProperties, and "schema is false" at the field), the first
+ * says it better; of the rest, the deepest error is the most specific.
+ */
+export function explainSchemaErrors(all: readonly SchemaError[]): { path: string; detail: string } {
+  const errors = all.filter((error) => error.keyword !== 'boolean');
+  const deepest = errors.reduce(
+    (best, error) => (error.instancePath.length > best.instancePath.length ? error : best),
+    errors[0] ?? all[0]!,
+  );
+  const params = deepest.params as { additionalProperties?: string[]; allowedValues?: unknown[] };
+  const detail =
+    deepest.keyword === 'additionalProperties'
+      ? `has an unknown field ${JSON.stringify(params.additionalProperties?.[0])}`
+      : deepest.keyword === 'enum'
+        ? `must be one of ${(params.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`
+        : deepest.message;
+  return { path: deepest.instancePath || '/', detail };
+}
+
 /**
  * Checks a value against a schema; throws (EINVAL for a call's input, ECONFIG for a config document)
- * naming the problem's path. Where a value fails a
- * union, the most specific error (deepest path) is the one reported.
+ * naming the problem's path.
  */
 export function validate<T>(
   schema: Type.TSchema,
@@ -309,19 +337,6 @@ export function validate<T>(
   code: 'EINVAL' | 'ECONFIG' = 'EINVAL',
 ): T {
   if (Value.Check(schema, value)) return value as T;
-  // A closed object reports an unknown field twice (additionalProperties, and "schema is false" at the
-  // field); the first says it better. Of the rest, the deepest error is the most specific.
-  const errors = Value.Errors(schema, value).filter((error) => error.keyword !== 'boolean');
-  const deepest = errors.reduce(
-    (best, error) => (error.instancePath.length > best.instancePath.length ? error : best),
-    errors[0]!,
-  );
-  const path = deepest.instancePath || '/';
-  const detail =
-    deepest.keyword === 'additionalProperties'
-      ? `has an unknown field ${JSON.stringify((deepest.params as { additionalProperties: string[] }).additionalProperties[0])}`
-      : deepest.keyword === 'enum'
-        ? `must be one of ${(deepest.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
-        : deepest.message;
+  const { path, detail } = explainSchemaErrors(Value.Errors(schema, value));
   throw new EmulatorError(code, `${what} ${path} ${detail}.`, { path, reason: 'invalid' });
 }

@@ -1,0 +1,45 @@
+/**
+ * `npm start`: the server on 127.0.0.1 (HOST, PORT to change). Listening anywhere but loopback needs
+ * IOMMU_LAB_TOKEN, which every request must then carry. Stops gracefully on SIGINT / SIGTERM.
+ */
+import { isLoopback } from './plugins/auth';
+import { buildServer } from './server';
+
+const host = process.env.HOST ?? '127.0.0.1';
+const port = Number(process.env.PORT ?? 4100);
+const token = process.env.IOMMU_LAB_TOKEN || undefined;
+
+if (!isLoopback(host) && token === undefined) {
+  console.error(
+    `Refusing to listen on ${host} without an access token: set IOMMU_LAB_TOKEN (or HOST=127.0.0.1).`,
+  );
+  process.exit(2);
+}
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT ${process.env.PORT} is not a port number.`);
+  process.exit(2);
+}
+
+const app = await buildServer({
+  ...(token ? { token } : {}),
+  logger: { level: process.env.LOG_LEVEL ?? 'info' },
+});
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
+
+const address = await app.listen({ host, port });
+console.log(`iommu-lab is listening on ${address} (API ${address}/api/v1, docs ${address}/api/v1/docs)`);

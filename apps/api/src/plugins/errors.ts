@@ -1,0 +1,112 @@
+/**
+ * One place turns every failure into HTTP: the emulator's refusals by their code (the kernel's errno
+ * names), schema validation, the API's own refusals, and anything unexpected. Every answer has a stable
+ * code and a sentence; a 5xx means a bug, and is logged.
+ */
+import { EmulatorError, type ErrorCode, explainSchemaErrors, type SchemaError } from '@iommu-lab/emulator';
+import type { ApiError } from '@iommu-lab/wire';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/** A refusal of the API itself (no such lab, clock running, …). */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Status of each emulator refusal: missing things 404, conflicts with current state 409, everything the
+ * kernel would refuse as a rule (EINVAL, ENODEV, EOPNOTSUPP, EPROFILE, …) 422.
+ */
+const STATUS: Record<ErrorCode, number> = {
+  ENOENT: 404,
+  ESRCH: 404,
+  EEXIST: 409,
+  EBUSY: 409,
+  EPERM: 422,
+  ENOMEM: 422,
+  EFAULT: 422,
+  ENODEV: 422,
+  EINVAL: 422,
+  ENOSPC: 422,
+  ERANGE: 422,
+  EOVERFLOW: 422,
+  EOPNOTSUPP: 422,
+  EPROFILE: 422,
+  ECONFIG: 422,
+};
+
+function send(reply: FastifyReply, body: ApiError): FastifyReply {
+  return reply.status(body.statusCode).send(body);
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof EmulatorError) {
+      return send(reply, { statusCode: STATUS[error.code], ...error.toJSON() });
+    }
+    if (error instanceof HttpError) {
+      return send(reply, {
+        statusCode: error.statusCode,
+        code: error.code,
+        message: error.message,
+        ...(error.reason ? { reason: error.reason } : {}),
+      });
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      const { path, detail } = explainSchemaErrors(fastifyError.validation as unknown as SchemaError[]);
+      const part = fastifyError.validationContext ?? 'request';
+      return send(reply, {
+        statusCode: 400,
+        code: 'EVALIDATION',
+        message: `${part} ${path} ${detail}.`,
+        path: `${part}${path === '/' ? '' : path}`,
+      });
+    }
+    if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return send(reply, {
+        statusCode: 413,
+        code: 'ETOOLARGE',
+        message: 'the request body is larger than this server accepts.',
+      });
+    }
+    if (fastifyError.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return send(reply, {
+        statusCode: 415,
+        code: 'EMEDIATYPE',
+        message: 'send JSON (Content-Type: application/json).',
+      });
+    }
+    if (
+      fastifyError.statusCode !== undefined &&
+      fastifyError.statusCode >= 400 &&
+      fastifyError.statusCode < 500
+    ) {
+      return send(reply, {
+        statusCode: fastifyError.statusCode,
+        code: 'EBADREQUEST',
+        message: fastifyError.message,
+      });
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return send(reply, {
+      statusCode: 500,
+      code: 'EINTERNAL',
+      message: 'the server failed unexpectedly; the log has the details.',
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, {
+      statusCode: 404,
+      code: 'ENOROUTE',
+      message: `no route ${request.method} ${request.url.split('?')[0]}.`,
+    }),
+  );
+}

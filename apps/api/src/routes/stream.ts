@@ -1,0 +1,69 @@
+/**
+ * A lab's live stream over a websocket: the client subscribes with a filter, gets events in batches (and
+ * how many it lost when it could not keep up), and may answer page requests as the outside handler:
+ * pending groups arrive as fault.awaiting-client events with cookies, answers go back as
+ * {type:"respond", cookie, code}, as a VMM answers an iommufd fault queue.
+ */
+import { ClientMessageSchema, ErrorSchema, LabParams } from '@iommu-lab/wire';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Compile } from 'typebox/compile';
+import { explainSchemaErrors, isEmulatorError, type SchemaError } from '@iommu-lab/emulator';
+
+const checkMessage = Compile(ClientMessageSchema);
+
+export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/labs/:lab/stream',
+    {
+      websocket: true,
+      schema: {
+        tags: ['stream'],
+        summary: 'Websocket: live events with filters, and the outside fault handler',
+        params: LabParams,
+        response: { 404: ErrorSchema },
+      },
+      // A lab that does not exist is a plain 404, before the upgrade.
+      preValidation: async (request) => {
+        app.labs.get((request.params as { lab: string }).lab);
+      },
+    },
+    (socket, request) => {
+      const lab = app.labs.get((request.params as { lab: string }).lab);
+      const client = lab.hub.add(socket, {});
+      client.send({
+        type: 'hello',
+        lab: lab.id,
+        timeNs: lab.system.nowNs,
+        seq: lab.history.oldestSeq,
+        filter: client.filter,
+      });
+      socket.on('message', (raw) => {
+        let message: unknown;
+        try {
+          message = JSON.parse(String(raw));
+        } catch {
+          client.send({ type: 'error', code: 'EVALIDATION', message: 'messages are JSON.' });
+          return;
+        }
+        if (!checkMessage.Check(message)) {
+          const { path, detail } = explainSchemaErrors(
+            checkMessage.Errors(message) as unknown as SchemaError[],
+          );
+          client.send({ type: 'error', code: 'EVALIDATION', message: `message ${path} ${detail}.` });
+          return;
+        }
+        if (message.type === 'ping') client.send({ type: 'pong' });
+        else if (message.type === 'subscribe') client.setFilter(message.filter ?? {});
+        else {
+          try {
+            lab.system.respondToFault(message.cookie, message.code);
+            client.send({ type: 'responded', cookie: message.cookie, code: message.code });
+          } catch (error) {
+            if (!isEmulatorError(error)) throw error;
+            client.send({ type: 'error', code: error.code, message: error.message });
+          }
+        }
+      });
+    },
+  );
+};

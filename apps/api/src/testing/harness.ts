@@ -1,0 +1,103 @@
+/**
+ * Integration-test harness: a real server on a real port (127.0.0.1, port 0), plain fetch for REST and a
+ * real websocket client for the stream.
+ */
+import type { FastifyInstance } from 'fastify';
+import { WebSocket } from 'ws';
+import type { ServerMessage } from '@iommu-lab/wire';
+import { type ServerOptions, buildServer } from '../server';
+
+export interface Running {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<Running> {
+  const app = await buildServer(options);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url, close: () => app.close() };
+}
+
+export interface Response<T = unknown> {
+  status: number;
+  body: T;
+}
+
+/** JSON request; `body` undefined sends none. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index freely into response bodies
+export async function call<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response<T>> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** A websocket client that collects every message it receives. */
+export class StreamClient {
+  readonly messages: ServerMessage[] = [];
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (raw) => {
+      this.messages.push(JSON.parse(String(raw)) as ServerMessage);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  static async open(
+    url: string,
+    options: ConstructorParameters<typeof WebSocket>[2] = {},
+  ): Promise<StreamClient> {
+    const socket = new WebSocket(url, options);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new Error(`HTTP ${response.statusCode}`)),
+      );
+    });
+    return new StreamClient(socket);
+  }
+
+  send(message: unknown): void {
+    this.socket.send(JSON.stringify(message));
+  }
+
+  /** Waits until `done(messages)` holds (or fails after `timeoutMs`). */
+  async until(done: (messages: ServerMessage[]) => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(this.messages)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out; received ${this.messages.map((m) => m.type).join(',')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  events(): Record<string, unknown>[] {
+    return this.messages.flatMap((message) =>
+      message.type === 'events' ? (message.events as unknown as Record<string, unknown>[]) : [],
+    );
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export const wsUrl = (base: string, path: string) => `${base.replace(/^http/, 'ws')}${path}`;

@@ -1,0 +1,77 @@
+/** Events (as the emulator emits them) and the messages of a lab's websocket stream. */
+import Type, { type Static } from 'typebox';
+import { CategorySchema, EVENT_KINDS, IdSchema, ResponseCodeSchema } from '@iommu-lab/emulator/schemas';
+import { PageQuery } from './common';
+
+/** Every event has a sequence number, a simulated time and a kind; the rest depends on the kind. */
+export const EventSchema = Type.Object(
+  { seq: Type.Integer(), timeNs: Type.Number(), kind: Type.Enum([...EVENT_KINDS]) },
+  { additionalProperties: true, $id: 'Event' },
+);
+export type WireEvent = Static<typeof EventSchema> & Record<string, unknown>;
+
+/**
+ * Which events a client wants: every given list must match (an event without the field does not match a
+ * list for it). `null` in `pasids` means requests without a PASID.
+ */
+export const StreamFilterSchema = Type.Object(
+  {
+    devices: Type.Optional(Type.Array(IdSchema, { maxItems: 256 })),
+    pasids: Type.Optional(
+      Type.Array(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]), { maxItems: 256 }),
+    ),
+    kinds: Type.Optional(Type.Array(Type.Enum([...EVENT_KINDS]), { maxItems: 256 })),
+    categories: Type.Optional(Type.Array(CategorySchema, { maxItems: 2 })),
+    stages: Type.Optional(Type.Array(Type.Enum([1, 2]), { maxItems: 2 })),
+  },
+  { additionalProperties: false },
+);
+export type StreamFilter = Static<typeof StreamFilterSchema>;
+
+/** History query: paging plus the stream's filters, lists given comma-separated. */
+export const EventQuery = Type.Object(
+  {
+    ...PageQuery.properties,
+    kinds: Type.Optional(
+      Type.String({ description: 'Comma-separated kinds, e.g. "fault.group,fault.response".' }),
+    ),
+    device: Type.Optional(IdSchema),
+    pasid: Type.Optional(Type.Integer({ minimum: 0 })),
+    category: Type.Optional(CategorySchema),
+    stage: Type.Optional(Type.Enum([1, 2])),
+  },
+  { additionalProperties: false },
+);
+
+export const EventPage = Type.Object({
+  events: Type.Array(EventSchema),
+  /** Sequence number to pass as `after` for the next page; -1 when the page is empty. */
+  next: Type.Integer(),
+  /** Events older than this were dropped from the lab's history (it keeps the most recent ones). */
+  oldest: Type.Integer(),
+});
+
+/** Client → server. */
+export const ClientMessageSchema = Type.Union([
+  Type.Object(
+    { type: Type.Literal('subscribe'), filter: Type.Optional(StreamFilterSchema) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('respond'), cookie: Type.Integer({ minimum: 1 }), code: ResponseCodeSchema },
+    { additionalProperties: false },
+  ),
+  Type.Object({ type: Type.Literal('ping') }, { additionalProperties: false }),
+]);
+export type ClientMessage = Static<typeof ClientMessageSchema>;
+
+/** Server → client. */
+export type ServerMessage =
+  | { type: 'hello'; lab: string; timeNs: number; seq: number; filter: StreamFilter }
+  | { type: 'events'; events: WireEvent[]; dropped: number }
+  | { type: 'dropped'; count: number; total: number }
+  | { type: 'responded'; cookie: number; code: string }
+  | { type: 'reset'; lab: string }
+  | { type: 'closing'; reason: string }
+  | { type: 'pong' }
+  | { type: 'error'; code: string; message: string };

@@ -1,0 +1,6 @@
+/** @iommu-lab/wire: every shape that crosses the API's wire, as TypeBox (JSON Schema). */
+export * from './common';
+export * from './labs';
+export * from './resources';
+export * from './events';
+export const API_PREFIX = '/api/v1';
