@@ -41,7 +41,17 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // An empty JSON body is no body (curl -H 'content-type: application/json' -X PUT …); the rest as usual,
+  // with prototype-poisoning keys refused.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : json(request, body as string, done),
+  );
+  // Bodies are JSON only: a text/plain body would reach validation as a string ("body must be object").
+  app.removeContentTypeParser('text/plain');
   app.decorate('labs', new LabRegistry(options.maxLabs, options.labLimits ?? DEFAULT_LAB_LIMITS));
+  // Before the token check: the websocket plugin marks upgrade requests, so a refused one has its socket closed.
+  await app.register(websocket, { options: { maxPayload: 1 << 20 } });
   registerErrorHandling(app);
   registerAuth(app, options.token);
 
@@ -70,7 +80,6 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
     },
   });
   await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs` });
-  await app.register(websocket, { options: { maxPayload: 1 << 20 } });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({
     status: 'ok',

@@ -64,7 +64,8 @@ export class LiveClock {
     if (this.speed === 'max') {
       system.runUntilIdle(EVENTS_PER_TICK);
     } else {
-      const target = this.simStartNs + (performance.now() - this.wallStartMs) * 1e6 * this.speed;
+      // Whole ns, as every simulated time is (events carry integer times).
+      const target = Math.floor(this.simStartNs + (performance.now() - this.wallStartMs) * 1e6 * this.speed);
       let ran = 0;
       for (
         let next = system.nextEventTime();

@@ -51,7 +51,8 @@ function parseKinds(text: string | undefined): EventKind[] | undefined {
       `querystring /kinds has an unknown event kind ${JSON.stringify(unknown)}.`,
       'unknown-kind',
     );
-  return kinds as EventKind[];
+  // An empty list is no list: the route's default (for the fault history, the fault kinds), not every kind.
+  return kinds.length === 0 ? undefined : (kinds as EventKind[]);
 }
 
 /** Runs a paused lab until `done`, or waits for a running lab to get there. */

@@ -58,15 +58,17 @@ export class StreamClient {
     url: string,
     options: ConstructorParameters<typeof WebSocket>[2] = {},
   ): Promise<StreamClient> {
-    const socket = new WebSocket(url, options);
+    // Listen before the upgrade completes: the server's hello may arrive in the same packet as it.
+    const client = new StreamClient(new WebSocket(url, options));
     await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-      socket.once('unexpected-response', (_request, response) =>
-        reject(new Error(`HTTP ${response.statusCode}`)),
-      );
+      client.socket.once('open', () => resolve());
+      client.socket.once('error', reject);
+      client.socket.once('unexpected-response', (_request, response) => {
+        reject(new Error(`HTTP ${response.statusCode}`));
+        client.socket.terminate();
+      });
     });
-    return new StreamClient(socket);
+    return client;
   }
 
   send(message: unknown): void {

@@ -317,12 +317,22 @@ export function explainSchemaErrors(all: readonly SchemaError[]): { path: string
     errors[0] ?? all[0]!,
   );
   const params = deepest.params as { additionalProperties?: string[]; allowedValues?: unknown[] };
+  // A union (an integer or a hex string, say) fails once per branch at the same place: name them all.
+  const alternatives = [
+    ...new Set(
+      errors
+        .filter((error) => error.instancePath === deepest.instancePath && error.keyword !== 'anyOf')
+        .map((error) => error.message),
+    ),
+  ];
   const detail =
     deepest.keyword === 'additionalProperties'
       ? `has an unknown field ${JSON.stringify(params.additionalProperties?.[0])}`
       : deepest.keyword === 'enum'
         ? `must be one of ${(params.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`
-        : deepest.message;
+        : alternatives.length > 1
+          ? alternatives.join(', or ')
+          : deepest.message;
   return { path: deepest.instancePath || '/', detail };
 }
 

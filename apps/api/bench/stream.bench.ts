@@ -1,0 +1,117 @@
+/**
+ * Websocket stream throughput: events per second one client (in its own process) receives from a lab
+ * running a DMA workload as fast as it can, beside a bare `ws` server sending the same events, already
+ * serialised, as fast as the socket drains, measured in the same run.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { report } from '@iommu-lab/bench-report';
+import { type EmulatorEvent, PRESETS, type WorkloadSpec, buildSystem } from '@iommu-lab/emulator';
+import { buildServer } from '../src/server';
+
+const WARMUP_MS = 1500;
+const MEASURE_MS = 4000;
+const MiB = 1024 * 1024;
+const client = fileURLToPath(new URL('./stream-client.mjs', import.meta.url));
+
+const flood: WorkloadSpec = {
+  streams: [
+    {
+      device: 'vf0',
+      pattern: 'sequential',
+      base: '0x0',
+      workingSet: 64 * MiB,
+      count: 50_000_000,
+      concurrency: 16,
+    },
+  ],
+};
+
+interface Received {
+  events: number;
+  dropped: number;
+  seconds: number;
+}
+
+/** Starts the reader; resolves when it is connected, and again (`done`) with what it counted. */
+async function reader(url: string): Promise<{ done: Promise<Received> }> {
+  const child = fork(client, [url, String(WARMUP_MS), String(MEASURE_MS)], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk));
+  const done = new Promise<Received>((resolve, reject) =>
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Received) : reject(new Error(`reader exited ${code}`)),
+    ),
+  );
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  return { done }; // wrapped: an async function returning a bare promise would wait for it
+}
+
+async function labStream(): Promise<Received> {
+  const app = await buildServer();
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/api/v1/labs',
+    payload: { preset: 'passthrough-pinned' },
+  });
+  const lab = (created.json() as { id: string }).id;
+  await app.inject({
+    method: 'POST',
+    url: `/api/v1/labs/${lab}/workloads`,
+    payload: { workload: flood, wait: false },
+  });
+  const { done } = await reader(`${base.replace('http', 'ws')}/api/v1/labs/${lab}/stream`);
+  await app.inject({
+    method: 'POST',
+    url: `/api/v1/labs/${lab}/clock`,
+    payload: { action: 'run', speed: 'max' },
+  });
+  const received = await done;
+  await app.close();
+  return received;
+}
+
+/** The same events a lab emits, serialised once, sent in the hub's batch size whenever the socket drains. */
+async function bareStream(): Promise<Received> {
+  const system = buildSystem(PRESETS.find((preset) => preset.id === 'passthrough-pinned')!.config);
+  const sample: EmulatorEvent[] = [];
+  system.onAny((event) => void (sample.length < 2000 && sample.push(event)));
+  system.runWorkload(flood);
+  system.runUntilIdle(20_000);
+  const batch = JSON.stringify({ type: 'events', events: sample, dropped: 0 });
+
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  server.on('connection', (socket) => {
+    const raw = (socket as unknown as { _socket: NodeJS.EventEmitter })._socket;
+    const pump = () => {
+      while (socket.readyState === socket.OPEN && socket.bufferedAmount < MiB) socket.send(batch);
+    };
+    raw.on('drain', pump);
+    pump();
+  });
+  const { done } = await reader(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const received = await done;
+  for (const socket of server.clients) socket.terminate();
+  server.close();
+  return received;
+}
+
+export async function streamBench(): Promise<void> {
+  const bare = await bareStream();
+  const lab = await labStream();
+  report(
+    {
+      name: 'api-ws-stream',
+      value: lab.events / lab.seconds,
+      unit: 'events/s',
+      baseline: bare.events / bare.seconds,
+    },
+    `one client; lab at "max" speed; ${lab.dropped} events dropped for the client by the slow-consumer policy`,
+  );
+}

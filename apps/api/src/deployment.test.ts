@@ -1,0 +1,69 @@
+/**
+ * docker-compose.yml and the Dockerfile cannot be run on CI machines without a Docker engine; this checks
+ * what can be checked without one: the compose file parses, and everything it and the Dockerfile name
+ * exists in the repository.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+interface Compose {
+  services: Record<
+    string,
+    {
+      build: { context: string; dockerfile: string };
+      environment: Record<string, string>;
+      ports: string[];
+      volumes: string[];
+    }
+  >;
+  volumes: Record<string, unknown>;
+}
+
+describe('deployment files', () => {
+  const compose = parse(read('docker-compose.yml')) as Compose;
+  const api = compose.services.api!;
+
+  it('the compose file parses and builds the API from a Dockerfile that exists', () => {
+    expect(existsSync(join(root, api.build.context, api.build.dockerfile))).toBe(true);
+  });
+
+  it('the API listens beyond loopback in the container, so compose demands a token', () => {
+    expect(api.environment.HOST).toBe('0.0.0.0');
+    expect(api.environment.IOMMU_LAB_TOKEN).toMatch(/^\$\{IOMMU_LAB_TOKEN:\?/);
+    // Published on the host's loopback only.
+    expect(api.ports).toEqual([`127.0.0.1:${api.environment.PORT}:${api.environment.PORT}`]);
+  });
+
+  it('named volumes are declared, and the data volume is where the Dockerfile keeps data', () => {
+    for (const volume of api.volumes) {
+      const [name, target] = volume.split(':') as [string, string];
+      expect(compose.volumes).toHaveProperty(name);
+      expect(read('Dockerfile')).toContain(`VOLUME ["${target}"]`);
+    }
+  });
+
+  it('every path the Dockerfile copies exists, and every workspace is copied', () => {
+    const dockerfile = read('Dockerfile');
+    const sources = [...dockerfile.matchAll(/^COPY\s+(.+)\s+\S+$/gm)].flatMap((match) =>
+      match[1]!.split(/\s+/),
+    );
+    expect(sources.length).toBeGreaterThan(4);
+    for (const source of sources) expect(existsSync(join(root, source)), source).toBe(true);
+    const workspaces = ['apps', 'packages']
+      .flatMap((dir) => readdirSync(join(root, dir)).map((name) => `${dir}/${name}/package.json`))
+      .filter((manifest) => existsSync(join(root, manifest)));
+    for (const manifest of workspaces) expect(dockerfile, manifest).toContain(manifest);
+  });
+
+  it('the container starts with the root start script', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(read('Dockerfile')).toMatch(/^CMD \["npm", "start"\]$/m);
+    expect(scripts.start).toBeDefined();
+  });
+});
