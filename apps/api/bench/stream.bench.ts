@@ -7,6 +7,9 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { report } from '@iommu-lab/bench-report';
 import { type EmulatorEvent, PRESETS, type WorkloadSpec, buildSystem } from '@iommu-lab/emulator';
 import { buildServer } from '../src/server';
@@ -52,7 +55,9 @@ async function reader(url: string): Promise<{ done: Promise<Received> }> {
 }
 
 async function labStream(): Promise<Received> {
-  const app = await buildServer();
+  const app = await buildServer({
+    databaseFile: join(mkdtempSync(join(tmpdir(), 'iommu-lab-bench-')), 'lab.db'),
+  });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const created = await app.inject({
     method: 'POST',
@@ -103,7 +108,7 @@ async function bareStream(): Promise<Received> {
 }
 
 export async function streamBench(): Promise<void> {
-  const bare = await bareStream();
+  const bare = process.env.SKIP_BARE ? { events: 1, seconds: 1, dropped: 0 } : await bareStream();
   const lab = await labStream();
   report(
     {

@@ -61,9 +61,20 @@ describe('deployment files', () => {
     for (const manifest of workspaces) expect(dockerfile, manifest).toContain(manifest);
   });
 
-  it('the container starts with the root start script', () => {
-    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    expect(read('Dockerfile')).toMatch(/^CMD \["npm", "start"\]$/m);
-    expect(scripts.start).toBeDefined();
+  it('the container builds the dashboard, then starts the API on the data volume', () => {
+    const dockerfile = read('Dockerfile');
+    const web = JSON.parse(read('apps/web/package.json')) as {
+      name: string;
+      scripts: Record<string, string>;
+    };
+    const api = JSON.parse(read('apps/api/package.json')) as {
+      name: string;
+      scripts: Record<string, string>;
+    };
+    expect(dockerfile).toContain(`RUN npm run build --workspace ${web.name}`);
+    expect(web.scripts.build).toBeDefined();
+    expect(dockerfile).toContain(`CMD ["npm", "run", "start", "--workspace", "${api.name}"]`);
+    expect(api.scripts.start).toBeDefined();
+    expect(dockerfile).toMatch(/IOMMU_LAB_DB=\/app\/data\//);
   });
 });

@@ -54,32 +54,22 @@ const wild: fc.Arbitrary<unknown> = fc.oneof(
 const maybe = <T>(good: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
   fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: wild });
 
-const KNOWN_IDS = [
-  'nic0',
-  'nic1',
-  'vf0',
-  'acc0',
-  'gpu0',
-  'vtd0',
-  'smmu0',
-  'app',
-  'dom0',
-  'dom1',
-  'vm',
-  'host-s2',
-  'guest-s1',
-  'dma0',
-];
-const id: fc.Arbitrary<string> = fc.oneof(
-  { weight: 8, arbitrary: fc.constantFrom(...KNOWN_IDS) },
-  { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,8}$/) },
-  { weight: 1, arbitrary: fc.string({ maxLength: 16 }) },
-  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
-  {
-    weight: 1,
-    arbitrary: fc.constantFrom('a'.repeat(65), '9abc', '-x', 'nic0 ', 'NaN', 'constructor', '__proto__'),
-  },
-);
+/**
+ * Ids: mostly those of the lab under test (so requests reach the emulator), also well-formed unknown
+ * ones, and strings that are not ids at all.
+ */
+function idArbitrary(labIds: readonly string[]): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...labIds) },
+    { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z0-9_.-]{0,8}$/) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 16 }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('a'.repeat(65), '9abc', '-x', 'nic0 ', 'NaN', 'constructor', '__proto__'),
+    },
+  );
+}
 
 /** Hex addresses: anywhere in 64 bits, page-aligned, low, or inside the presets' process VMA. */
 const address: fc.Arbitrary<string> = fc.oneof(
@@ -96,7 +86,7 @@ const size: fc.Arbitrary<unknown> = fc.oneof(
   fc.integer({ min: 1, max: 4096 }).map((pages) => pages * 4096),
   fc.integer({ min: 1, max: 1 << 24 }).map((bytes) => hex(BigInt(bytes))),
   fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }).map(hex),
-  fc.constantFrom('0x0', Number.MAX_SAFE_INTEGER),
+  fc.constant('0x0'),
 );
 
 /** Integers, small and at the edges (PASID space, 32 bits, 2^53), and a few that are not. */
@@ -106,12 +96,18 @@ const integer: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.double() },
 );
 
-const prot = fc.stringMatching(/^[rwxp]{0,4}$/);
+/** Permissions: mostly valid sets of r, w, x (and p, which some routes refuse), sometimes repeats. */
+const prot: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.shuffledSubarray(['r', 'w', 'x'], { minLength: 1 }).map((bits) => bits.join('')),
+  },
+  { weight: 1, arbitrary: fc.stringMatching(/^[rwxp]{0,4}$/) },
+);
 const pasid = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 4 }) },
   { weight: 1, arbitrary: integer },
 );
-const feature = fc.oneof(fc.constantFrom('IOPF', 'SVA', 'AUX'), id);
 const category = fc.constantFrom('BIND', 'MAP');
 
 /**
@@ -134,108 +130,40 @@ function spec(fields: Record<string, fc.Arbitrary<unknown>>, required: string[] 
 }
 
 const region = spec({ iova: address, size, phys: address, prot }, ['iova', 'size']);
-const handlerSpec = spec(
-  {
-    type: fc.constantFrom('external', 'sva', 'map', 'guest'),
-    categories: fc.oneof(fc.subarray(['BIND', 'MAP']), fc.array(category, { maxLength: 3 })),
-    timeoutNs: integer,
-    timeoutResponse: fc.constantFrom('SUCCESS', 'INVALID', 'FAILURE'),
-    region,
-    pinBudgetPages: integer,
-  },
-  ['type'],
+const categories = fc.oneof(
+  { weight: 4, arbitrary: fc.subarray(['BIND', 'MAP'], { minLength: 1 }) },
+  { weight: 1, arbitrary: fc.array(category, { maxLength: 3 }) },
+);
+const handlerSpec = fc.oneof(
+  spec(
+    {
+      type: fc.constant('external'),
+      categories,
+      timeoutNs: fc.oneof(fc.integer({ min: 1, max: 1e9 }), integer),
+      timeoutResponse: fc.constantFrom('SUCCESS', 'INVALID', 'FAILURE'),
+    },
+    ['type'],
+  ),
+  spec({ type: fc.constant('sva'), categories }, ['type']),
+  spec(
+    {
+      type: fc.constant('map'),
+      categories,
+      region,
+      pinBudgetPages: fc.oneof(fc.integer({ min: 1, max: 4096 }), integer),
+    },
+    ['type', 'region', 'pinBudgetPages'],
+  ),
+  spec({ type: fc.constant('guest'), region }, ['type', 'region']),
 );
 const cacheGeometry = spec(
-  { entries: integer, ways: integer, replacement: fc.constantFrom('lru', 'fifo', 'random') },
+  {
+    entries: fc.constantFrom(1, 2, 8, 64, 1024, 3),
+    ways: fc.constantFrom(1, 2, 4, 8, 64, 3),
+    replacement: fc.constantFrom('lru', 'fifo', 'random'),
+  },
   ['entries', 'ways', 'replacement'],
 );
-const iommuSpec = spec(
-  {
-    id,
-    family: fc.constantFrom('vtd', 'smmuv3'),
-    profile: fc.constantFrom('seed-5.13', 'mainline', 'proposal'),
-    capabilities: spec({
-      addressWidth: fc.constantFrom(48, 57),
-      pasidBits: integer,
-      pri: fc.boolean(),
-      stall: fc.boolean(),
-      nesting: fc.boolean(),
-      sva: fc.boolean(),
-      pageSizes: fc.subarray(['4K', '2M', '1G']),
-      iotlb: cacheGeometry,
-      pageRequestQueueDepth: integer,
-      faultQueueDepth: integer,
-    }),
-    driver: spec({ faultCategories: fc.subarray(['BIND', 'MAP']) }, ['faultCategories']),
-  },
-  ['family', 'profile'],
-);
-const deviceSpec = spec(
-  {
-    id,
-    iommu: id,
-    kind: fc.constantFrom('pci', 'platform'),
-    rid: fc.oneof(integer, fc.stringMatching(/^[0-9a-f]{1,2}:[0-9a-f]{1,2}\.[0-7]$/)),
-    ats: fc.boolean(),
-    pri: spec({ capacity: integer }, ['capacity']),
-    pasidBits: integer,
-    prgResponsePasidRequired: fc.boolean(),
-    stall: fc.boolean(),
-    streamIds: integer,
-    managesOwnFaults: fc.boolean(),
-    atc: cacheGeometry,
-  },
-  ['iommu'],
-);
-const streamSpec = spec(
-  {
-    device: id,
-    pasid,
-    pattern: fc.constantFrom('sequential', 'strided', 'random', 'hotspot'),
-    base: address,
-    workingSet: size,
-    accessSize: fc.integer({ min: 1, max: 1 << 16 }),
-    stride: size,
-    hotFraction: fc.double({ min: 0, max: 1 }),
-    hotProbability: fc.double({ min: 0, max: 1 }),
-    readFraction: fc.double({ min: 0, max: 1 }),
-    privileged: fc.boolean(),
-    // Small, or refused by the schema (> 10^8): a paused lab runs an accepted workload inline.
-    count: fc.oneof(fc.integer({ min: -1, max: 40 }), fc.constantFrom(100_000_001, 1.5, 0)),
-    concurrency: fc.integer({ min: 0, max: 8 }),
-    thinkTimeNs: fc.integer({ min: -1, max: 1000 }),
-    startNs: fc.integer({ min: -1, max: 1000 }),
-  },
-  ['device', 'pattern', 'base', 'workingSet', 'count'],
-);
-
-const QUERY_KEYS = ['after', 'limit', 'kinds', 'device', 'pasid', 'category', 'stage', 'iova', 'token'];
-const query: fc.Arbitrary<string> = fc.oneof(
-  fc
-    .dictionary(
-      fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 6 })),
-      fc.oneof(
-        fc.integer({ min: -3, max: 2000 }).map(String),
-        fc.constantFrom(
-          'pri.page-request,fault.response',
-          'dma.completed',
-          'nope',
-          '',
-          ',',
-          'BIND',
-          '1',
-          '2',
-        ),
-        address.map(String),
-        fc.string({ maxLength: 10 }),
-      ),
-      { maxKeys: 4 },
-    )
-    .map((entries) => `?${new URLSearchParams(entries)}`),
-  fc.string({ maxLength: 20 }).map((text) => `?${encodeURI(text)}`),
-  fc.constant(''),
-);
-
 /** A request: method, path under the lab (or absolute when it starts with /), and a JSON body or raw text. */
 interface FuzzRequest {
   method: string;
@@ -249,239 +177,347 @@ const post = (path: fc.Arbitrary<string>, body: fc.Arbitrary<unknown>) =>
 const bare = (method: string, path: fc.Arbitrary<string>) =>
   path.map((p): FuzzRequest => ({ method, path: p }));
 
-const labRequests: fc.Arbitrary<FuzzRequest>[] = [
-  post(
-    fc.constant('/labs'),
-    spec({
-      name: fc.string({ maxLength: 90 }),
-      preset: fc.oneof(fc.constantFrom(...PRESETS.map((p) => p.id)), id),
-      options: spec({
-        seed: integer,
-        memoryFrames: fc.integer({ min: 0, max: 1 << 16 }),
-        pasidBits: integer,
-      }),
-      config: fc.oneof(fc.constantFrom(...PRESETS.map((p) => p.config)), wild),
-    }),
-  ).map((request) => ({ ...request, path: `${API}/labs` })),
-  bare(
-    'GET',
-    id.map((lab) => `${API}/labs/${seg(lab)}`),
-  ),
-  // Never a real lab's id (lab1, lab2, …): deleting the lab under test would end the run, not test it.
-  bare(
-    'DELETE',
-    id.filter((lab) => !/^lab\d+$/.test(lab)).map((lab) => `${API}/labs/${seg(lab)}`),
-  ),
-  bare('POST', fc.constant('/reset')),
-  bare('GET', fc.constant('/clock')),
-  post(
-    fc.constant('/clock'),
-    spec(
-      {
-        action: fc.constantFrom('run', 'pause', 'step'),
-        speed: fc.oneof(fc.double({ min: -1, max: 2e6 }), fc.constant('max')),
-        steps: integer,
-      },
-      ['action'],
-    ),
-  ),
-];
+/** Ids of the lab under test, by kind. */
+interface LabIds {
+  iommus: string[];
+  devices: string[];
+  processes: string[];
+  domains: string[];
+}
 
-const topologyRequests: fc.Arbitrary<FuzzRequest>[] = [
-  post(fc.constant('/iommus'), iommuSpec),
-  bare('GET', fc.constant('/iommus')),
-  bare(
-    'GET',
-    id.map((iommu) => `/iommus/${seg(iommu)}`),
-  ),
-  post(
-    id.map((iommu) => `/iommus/${seg(iommu)}/invalidate`),
-    spec({ domain: id, pasid, iova: address, size }),
-  ),
-  post(fc.constant('/devices'), deviceSpec),
-  bare('GET', fc.constant('/devices')),
-  bare(
-    'GET',
-    id.map((device) => `/devices/${seg(device)}`),
-  ),
-  bare(
-    'POST',
-    id.map((device) => `/devices/${seg(device)}/reset`),
-  ),
-  fc
-    .tuple(fc.constantFrom('PUT', 'DELETE'), id, feature)
-    .map(([method, device, name]): FuzzRequest => ({
-      method,
-      path: `/devices/${seg(device)}/features/${seg(name)}`,
-    })),
-  post(
-    id.map((device) => `/devices/${seg(device)}/attach`),
-    spec({ domain: id, pasid, replace: fc.boolean() }, ['domain']),
-  ),
-  post(
-    id.map((device) => `/devices/${seg(device)}/detach`),
-    spec({ pasid }),
-  ),
-  post(
+/** Every route's requests, with ids drawn from the lab under test. */
+function requestsFor(labIds: LabIds) {
+  const id = idArbitrary(Object.values(labIds).flat());
+  const iommuId = idArbitrary(labIds.iommus);
+  const deviceId = idArbitrary(labIds.devices);
+  const processId = idArbitrary(labIds.processes);
+  const domainId = idArbitrary(labIds.domains);
+  const feature = fc.oneof(fc.constantFrom('IOPF', 'SVA', 'AUX'), id);
+  const iommuSpec = spec(
+    {
+      id,
+      family: fc.constantFrom('vtd', 'smmuv3'),
+      profile: fc.constantFrom('seed-5.13', 'mainline', 'proposal'),
+      capabilities: spec({
+        addressWidth: fc.constantFrom(48, 57),
+        pasidBits: fc.integer({ min: 0, max: 20 }),
+        pri: fc.boolean(),
+        stall: fc.boolean(),
+        nesting: fc.boolean(),
+        sva: fc.boolean(),
+        pageSizes: fc.subarray(['4K', '2M', '1G']),
+        iotlb: cacheGeometry,
+        pageRequestQueueDepth: fc.integer({ min: 1, max: 4096 }),
+        faultQueueDepth: fc.integer({ min: 1, max: 4096 }),
+      }),
+      driver: spec({ faultCategories: fc.subarray(['BIND', 'MAP']) }, ['faultCategories']),
+    },
+    ['family', 'profile'],
+  );
+  const deviceSpec = spec(
+    {
+      id,
+      iommu: iommuId,
+      kind: fc.constantFrom('pci', 'platform'),
+      rid: fc.oneof(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.stringMatching(/^[0-9a-f]{1,2}:[0-9a-f]{1,2}\.[0-7]$/),
+      ),
+      ats: fc.boolean(),
+      pri: spec({ capacity: fc.integer({ min: 1, max: 64 }) }, ['capacity']),
+      pasidBits: fc.integer({ min: 0, max: 20 }),
+      prgResponsePasidRequired: fc.boolean(),
+      stall: fc.boolean(),
+      streamIds: fc.integer({ min: 1, max: 4 }),
+      managesOwnFaults: fc.boolean(),
+      atc: cacheGeometry,
+    },
+    ['iommu'],
+  );
+  const streamSpec = spec(
+    {
+      device: deviceId,
+      pasid,
+      pattern: fc.constantFrom('sequential', 'strided', 'random', 'hotspot'),
+      base: address,
+      workingSet: size,
+      accessSize: fc.integer({ min: 1, max: 1 << 16 }),
+      stride: size,
+      hotFraction: fc.double({ min: 0, max: 1 }),
+      hotProbability: fc.double({ min: 0, max: 1 }),
+      readFraction: fc.double({ min: 0, max: 1 }),
+      privileged: fc.boolean(),
+      // Small, or refused by the schema (> 10^8): a paused lab runs an accepted workload inline.
+      count: fc.oneof(fc.integer({ min: -1, max: 40 }), fc.constantFrom(100_000_001, 1.5, 0)),
+      concurrency: fc.integer({ min: 0, max: 8 }),
+      thinkTimeNs: fc.integer({ min: -1, max: 1000 }),
+      startNs: fc.integer({ min: -1, max: 1000 }),
+    },
+    ['device', 'pattern', 'base', 'workingSet', 'count'],
+  );
+
+  const QUERY_KEYS = ['after', 'limit', 'kinds', 'device', 'pasid', 'category', 'stage', 'iova', 'token'];
+  const query: fc.Arbitrary<string> = fc.oneof(
     fc
-      .tuple(id, fc.constantFrom('bind', 'unbind'))
-      .map(([device, verb]) => `/devices/${seg(device)}/${verb}`),
-    spec({ process: id }, ['process']),
-  ),
-  post(
-    id.map((device) => `/devices/${seg(device)}/handlers`),
-    handlerSpec,
-  ),
-  bare(
-    'DELETE',
-    fc
-      .tuple(id, fc.oneof(fc.constantFrom('BIND', 'MAP', 'all'), id))
-      .map(([device, slot]) => `/devices/${seg(device)}/handlers/${seg(slot)}`),
-  ),
-  post(
-    id.map((device) => `/devices/${seg(device)}/atc/invalidate`),
-    spec({ pasid, iova: address, size }),
-  ),
-  post(fc.constant('/processes'), spec({ id, fiveLevel: fc.boolean() })),
-  bare('GET', fc.constant('/processes')),
-  bare(
-    'GET',
-    id.map((process) => `/processes/${seg(process)}`),
-  ),
-  post(
-    id.map((process) => `/processes/${seg(process)}/mmap`),
-    spec({ size, address, prot }, ['size', 'prot']),
-  ),
-  post(
-    fc
-      .tuple(id, fc.constantFrom('munmap', 'populate', 'reclaim'))
-      .map(([process, verb]) => `/processes/${seg(process)}/${verb}`),
-    spec({ address, size }, ['address', 'size']),
-  ),
-  post(
-    id.map((process) => `/processes/${seg(process)}/mprotect`),
-    spec({ address, size, prot }, ['address', 'size', 'prot']),
-  ),
-  bare(
-    'POST',
-    id.map((process) => `/processes/${seg(process)}/exit`),
-  ),
-  post(
-    fc.constant('/domains'),
-    spec(
-      {
-        id,
-        iommu: id,
-        type: fc.constantFrom('blocked', 'identity', 'dma', 'nested'),
-        parent: id,
-        nestParent: fc.boolean(),
-        stage: fc.constantFrom(1, 2),
-      },
-      ['iommu', 'type'],
-    ),
-  ),
-  bare('GET', fc.constant('/domains')),
-  bare(
-    'GET',
-    id.map((domain) => `/domains/${seg(domain)}`),
-  ),
-  bare(
-    'DELETE',
-    id.map((domain) => `/domains/${seg(domain)}`),
-  ),
-  post(
-    id.map((domain) => `/domains/${seg(domain)}/mappings`),
-    spec({ iova: address, size, phys: address, prot, pageSize: fc.constantFrom('4K', '2M', '1G') }, [
-      'iova',
-      'size',
-      'prot',
-    ]),
-  ),
-  post(
-    id.map((domain) => `/domains/${seg(domain)}/unmap`),
-    spec({ iova: address, size }, ['iova', 'size']),
-  ),
-  bare(
-    'GET',
-    fc
-      .tuple(
-        id,
-        fc.constantFrom('translate', 'walk'),
-        fc.oneof(address.map(String), fc.string({ maxLength: 8 })),
+      .dictionary(
+        fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 6 })),
+        fc.oneof(
+          fc.integer({ min: -3, max: 2000 }).map(String),
+          fc.constantFrom(
+            'pri.page-request,fault.response',
+            'dma.completed',
+            'nope',
+            '',
+            ',',
+            'BIND',
+            '1',
+            '2',
+          ),
+          address.map(String),
+          fc.string({ maxLength: 10 }),
+        ),
+        { maxKeys: 4 },
       )
-      .map(([domain, verb, iova]) => `/domains/${seg(domain)}/${verb}?iova=${encodeURIComponent(iova)}`),
-  ),
-  post(
-    id.map((domain) => `/domains/${seg(domain)}/handler`),
-    handlerSpec,
-  ),
-];
+      .map((entries) => `?${new URLSearchParams(entries)}`),
+    fc.string({ maxLength: 20 }).map((text) => `?${encodeURI(text)}`),
+    fc.constant(''),
+  );
 
-const activityRequests: fc.Arbitrary<FuzzRequest>[] = [
-  post(
-    fc.constant('/dma'),
-    spec(
-      {
-        device: id,
-        pasid,
-        address,
-        length: fc.oneof(fc.integer({ min: 1, max: 1 << 14 }), integer),
-        access: fc.constantFrom('read', 'write', 'exec'),
-        privileged: fc.boolean(),
-        data: fc.oneof(
-          fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('base64')),
-          fc.string({ maxLength: 12 }),
-        ),
-        returnData: fc.boolean(),
-      },
-      ['device', 'address', 'length', 'access'],
-    ),
-  ),
-  post(
-    fc.constant('/workloads'),
-    spec(
-      {
-        workload: spec({ streams: fc.array(streamSpec, { maxLength: 2 }) }, ['streams']),
-        wait: fc.boolean(),
-      },
-      ['workload'],
-    ),
-  ),
-  bare('GET', fc.constant('/faults/pending')),
-  post(
-    fc.oneof(integer.map(String), id).map((cookie) => `/faults/${seg(cookie)}/response`),
-    spec({ code: fc.constantFrom('SUCCESS', 'INVALID', 'FAILURE') }, ['code']),
-  ),
-  bare(
-    'GET',
-    fc.tuple(fc.constantFrom('/events', '/faults'), query).map(([route, q]) => `${route}${q}`),
-  ),
-  bare('GET', fc.constant('/metrics')),
-];
-
-const allRequests = [...labRequests, ...topologyRequests, ...activityRequests];
-
-/** Any request, its body sometimes replaced by raw non-JSON text (sent as JSON or as another type). */
-const anyRequest: fc.Arbitrary<FuzzRequest> = fc
-  .tuple(
-    fc.oneof(...allRequests),
-    fc.option(
-      fc.record({
-        raw: fc.oneof(
-          fc.string({ maxLength: 30 }),
-          fc.constantFrom('{', '{"a":', 'null', '[]', '"x"', '{"__proto__":{"polluted":1}}', '{"a":1}{}'),
-        ),
-        type: fc.constantFrom(
-          'application/json',
-          'application/json; charset=utf-8',
-          'text/plain',
-          'application/xml',
-        ),
+  const labRequests: fc.Arbitrary<FuzzRequest>[] = [
+    post(
+      fc.constant('/labs'),
+      spec({
+        name: fc.string({ maxLength: 90 }),
+        preset: fc.oneof(fc.constantFrom(...PRESETS.map((p) => p.id)), id),
+        options: spec({
+          seed: integer,
+          memoryFrames: fc.integer({ min: 0, max: 1 << 16 }),
+          pasidBits: integer,
+        }),
+        config: fc.oneof(fc.constantFrom(...PRESETS.map((p) => p.config)), wild),
       }),
-      { freq: 8 },
+    ).map((request) => ({ ...request, path: `${API}/labs` })),
+    bare(
+      'GET',
+      id.map((lab) => `${API}/labs/${seg(lab)}`),
     ),
-  )
-  .map(([request, raw]) => (raw && request.method !== 'GET' ? { ...request, body: raw } : request));
+    // Never a real lab's id (lab1, lab2, …): deleting the lab under test would end the run, not test it.
+    bare(
+      'DELETE',
+      id.filter((lab) => !/^lab\d+$/.test(lab)).map((lab) => `${API}/labs/${seg(lab)}`),
+    ),
+    bare('POST', fc.constant('/reset')),
+    bare('GET', fc.constant('/clock')),
+    post(
+      fc.constant('/clock'),
+      spec(
+        {
+          action: fc.constantFrom('run', 'pause', 'step'),
+          speed: fc.oneof(fc.double({ min: -1, max: 2e6 }), fc.constant('max')),
+          steps: integer,
+        },
+        ['action'],
+      ),
+    ),
+  ];
+
+  const topologyRequests: fc.Arbitrary<FuzzRequest>[] = [
+    post(fc.constant('/iommus'), iommuSpec),
+    bare('GET', fc.constant('/iommus')),
+    bare(
+      'GET',
+      iommuId.map((iommu) => `/iommus/${seg(iommu)}`),
+    ),
+    post(
+      iommuId.map((iommu) => `/iommus/${seg(iommu)}/invalidate`),
+      spec({ domain: domainId, pasid, iova: address, size }),
+    ),
+    post(fc.constant('/devices'), deviceSpec),
+    bare('GET', fc.constant('/devices')),
+    bare(
+      'GET',
+      deviceId.map((device) => `/devices/${seg(device)}`),
+    ),
+    bare(
+      'POST',
+      deviceId.map((device) => `/devices/${seg(device)}/reset`),
+    ),
+    fc
+      .tuple(fc.constantFrom('PUT', 'DELETE'), deviceId, feature)
+      .map(([method, device, name]): FuzzRequest => ({
+        method,
+        path: `/devices/${seg(device)}/features/${seg(name)}`,
+      })),
+    post(
+      deviceId.map((device) => `/devices/${seg(device)}/attach`),
+      spec({ domain: domainId, pasid, replace: fc.boolean() }, ['domain']),
+    ),
+    post(
+      deviceId.map((device) => `/devices/${seg(device)}/detach`),
+      spec({ pasid }),
+    ),
+    post(
+      fc
+        .tuple(deviceId, fc.constantFrom('bind', 'unbind'))
+        .map(([device, verb]) => `/devices/${seg(device)}/${verb}`),
+      spec({ process: processId }, ['process']),
+    ),
+    post(
+      deviceId.map((device) => `/devices/${seg(device)}/handlers`),
+      handlerSpec,
+    ),
+    bare(
+      'DELETE',
+      fc
+        .tuple(deviceId, fc.oneof(fc.constantFrom('BIND', 'MAP', 'all'), id))
+        .map(([device, slot]) => `/devices/${seg(device)}/handlers/${seg(slot)}`),
+    ),
+    post(
+      deviceId.map((device) => `/devices/${seg(device)}/atc/invalidate`),
+      spec({ pasid, iova: address, size }),
+    ),
+    post(fc.constant('/processes'), spec({ id, fiveLevel: fc.boolean() })),
+    bare('GET', fc.constant('/processes')),
+    bare(
+      'GET',
+      processId.map((process) => `/processes/${seg(process)}`),
+    ),
+    post(
+      processId.map((process) => `/processes/${seg(process)}/mmap`),
+      spec({ size, address, prot }, ['size', 'prot']),
+    ),
+    post(
+      fc
+        .tuple(processId, fc.constantFrom('munmap', 'populate', 'reclaim'))
+        .map(([process, verb]) => `/processes/${seg(process)}/${verb}`),
+      spec({ address, size }, ['address', 'size']),
+    ),
+    post(
+      processId.map((process) => `/processes/${seg(process)}/mprotect`),
+      spec({ address, size, prot }, ['address', 'size', 'prot']),
+    ),
+    bare(
+      'POST',
+      processId.map((process) => `/processes/${seg(process)}/exit`),
+    ),
+    post(
+      fc.constant('/domains'),
+      spec(
+        {
+          id,
+          iommu: iommuId,
+          type: fc.constantFrom('blocked', 'identity', 'dma', 'nested'),
+          parent: domainId,
+          nestParent: fc.boolean(),
+          stage: fc.constantFrom(1, 2),
+        },
+        ['iommu', 'type'],
+      ),
+    ),
+    bare('GET', fc.constant('/domains')),
+    bare(
+      'GET',
+      domainId.map((domain) => `/domains/${seg(domain)}`),
+    ),
+    bare(
+      'DELETE',
+      domainId.map((domain) => `/domains/${seg(domain)}`),
+    ),
+    post(
+      domainId.map((domain) => `/domains/${seg(domain)}/mappings`),
+      spec({ iova: address, size, phys: address, prot, pageSize: fc.constantFrom('4K', '2M', '1G') }, [
+        'iova',
+        'size',
+        'prot',
+      ]),
+    ),
+    post(
+      domainId.map((domain) => `/domains/${seg(domain)}/unmap`),
+      spec({ iova: address, size }, ['iova', 'size']),
+    ),
+    bare(
+      'GET',
+      fc
+        .tuple(
+          id,
+          fc.constantFrom('translate', 'walk'),
+          fc.oneof(address.map(String), fc.string({ maxLength: 8 })),
+        )
+        .map(([domain, verb, iova]) => `/domains/${seg(domain)}/${verb}?iova=${encodeURIComponent(iova)}`),
+    ),
+    post(
+      domainId.map((domain) => `/domains/${seg(domain)}/handler`),
+      handlerSpec,
+    ),
+  ];
+
+  const activityRequests: fc.Arbitrary<FuzzRequest>[] = [
+    post(
+      fc.constant('/dma'),
+      spec(
+        {
+          device: deviceId,
+          pasid,
+          address,
+          length: fc.oneof(fc.integer({ min: 1, max: 1 << 14 }), integer),
+          access: fc.constantFrom('read', 'write', 'exec'),
+          privileged: fc.boolean(),
+          data: fc.oneof(
+            fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString('base64')),
+            fc.string({ maxLength: 12 }),
+          ),
+          returnData: fc.boolean(),
+        },
+        ['device', 'address', 'length', 'access'],
+      ),
+    ),
+    post(
+      fc.constant('/workloads'),
+      spec(
+        {
+          workload: spec({ streams: fc.array(streamSpec, { maxLength: 2 }) }, ['streams']),
+          wait: fc.boolean(),
+        },
+        ['workload'],
+      ),
+    ),
+    bare('GET', fc.constant('/faults/pending')),
+    post(
+      fc.oneof(integer.map(String), id).map((cookie) => `/faults/${seg(cookie)}/response`),
+      spec({ code: fc.constantFrom('SUCCESS', 'INVALID', 'FAILURE') }, ['code']),
+    ),
+    bare(
+      'GET',
+      fc.tuple(fc.constantFrom('/events', '/faults'), query).map(([route, q]) => `${route}${q}`),
+    ),
+    bare('GET', fc.constant('/metrics')),
+  ];
+
+  const allRequests = [...labRequests, ...topologyRequests, ...activityRequests];
+
+  /** Any request, its body sometimes replaced by raw non-JSON text (sent as JSON or as another type). */
+  const anyRequest: fc.Arbitrary<FuzzRequest> = fc
+    .tuple(
+      fc.oneof(...allRequests),
+      fc.option(
+        fc.record({
+          raw: fc.oneof(
+            fc.string({ maxLength: 30 }),
+            fc.constantFrom('{', '{"a":', 'null', '[]', '"x"', '{"__proto__":{"polluted":1}}', '{"a":1}{}'),
+          ),
+          type: fc.constantFrom(
+            'application/json',
+            'application/json; charset=utf-8',
+            'text/plain',
+            'application/xml',
+          ),
+        }),
+        { freq: 8 },
+      ),
+    )
+    .map(([request, raw]) => (raw && request.method !== 'GET' ? { ...request, body: raw } : request));
+  return { labRequests, topologyRequests, activityRequests, anyRequest };
+}
 
 // ——— the properties ———
 
@@ -504,17 +540,33 @@ async function world(lab: string) {
   return { labs: labs.body, detail: detail.body, metrics: metrics.body };
 }
 
+type Requests = ReturnType<typeof requestsFor>;
+
 /**
- * Runs random requests against a lab built from `preset`. After a success the lab is paused (a fuzzed
- * "run" must not leave time moving under the next comparison) and labs the fuzzer created are deleted.
+ * Runs random requests against a lab built from `preset`, with ids drawn from its topology (and the names
+ * the lab gives things created without one). After a success the lab is paused (a fuzzed "run" must not
+ * leave time moving under the next comparison) and labs the fuzzer created are deleted.
  */
-async function fuzzLab(preset: string, requests: fc.Arbitrary<FuzzRequest>, numRuns: number): Promise<void> {
+async function fuzzLab(
+  preset: string,
+  pick: (requests: Requests) => fc.Arbitrary<FuzzRequest>,
+  numRuns: number,
+) {
   const created = await call(server.url, 'POST', `${API}/labs`, { preset });
   const lab: string = created.body.id;
+  const { system } = created.body;
+  const idsOf = (kind: string) => system[kind].map((thing: Body) => thing.id as string);
+  // The lab's own ids, and the names it gives things created without one.
+  const labIds: LabIds = {
+    iommus: [...idsOf('iommus'), 'iommu0'],
+    devices: [...idsOf('devices'), 'dev0'],
+    processes: [...idsOf('processes'), 'proc0'],
+    domains: [...idsOf('domains'), 'dom0', 'dom1'],
+  };
   let before = await world(lab);
   const seen = { ok: 0, refused: 0 };
   await fc.assert(
-    fc.asyncProperty(requests, async (request) => {
+    fc.asyncProperty(pick(requestsFor(labIds)), async (request) => {
       const response = await send(lab, request);
       const label = `${request.method} ${request.path} ${JSON.stringify(request.body)} → ${response.status} ${JSON.stringify(response.body)}`;
       expect(response.status, label).toBeLessThan(500);
@@ -545,23 +597,23 @@ async function fuzzLab(preset: string, requests: fc.Arbitrary<FuzzRequest>, numR
 
 describe('fuzzing every route (never 5xx; a refusal has a code and a message and changes nothing)', () => {
   it('lab and clock routes, random bodies and ids', async () => {
-    await fuzzLab('sva-pri-vtd', fc.oneof(...labRequests), 120);
+    await fuzzLab('sva-pri-vtd', (r) => fc.oneof(...r.labRequests), 120);
   });
 
   it('topology routes on an SVA lab (seed-5.13, PRI device, bound process)', async () => {
-    await fuzzLab('sva-pri-vtd', fc.oneof(...topologyRequests), 250);
+    await fuzzLab('sva-pri-vtd', (r) => fc.oneof(...r.topologyRequests), 250);
   });
 
   it('topology routes on a nested lab (proposal, guest and MAP handlers)', async () => {
-    await fuzzLab('nested-guest-sva', fc.oneof(...topologyRequests), 150);
+    await fuzzLab('nested-guest-sva', (r) => fc.oneof(...r.topologyRequests), 150);
   });
 
   it('DMA, workloads, fault responses and history on an SMMUv3 stall lab (mainline)', async () => {
-    await fuzzLab('smmu-stall-sva', fc.oneof(...activityRequests), 150);
+    await fuzzLab('smmu-stall-sva', (r) => fc.oneof(...r.activityRequests), 150);
   });
 
   it('any route, with raw non-JSON bodies mixed in', async () => {
-    await fuzzLab('passthrough-map', anyRequest, 200);
+    await fuzzLab('passthrough-map', (r) => r.anyRequest, 200);
   });
 });
 
@@ -606,7 +658,11 @@ describe('request limits', () => {
   });
 
   it('a body that is not JSON, or JSON with a __proto__ key, is a 400 with a code, not a 5xx', async () => {
-    for (const raw of ['{"name":', '{"__proto__":{"polluted":true}}', '']) {
+    for (const raw of [
+      '{"name":',
+      '{"__proto__":{"polluted":true}}',
+      '{"constructor":{"prototype":{"polluted":true}}}',
+    ]) {
       const refused = await call(server.url, 'POST', `${API}/labs`, raw, {
         'content-type': 'application/json',
       });

@@ -2,6 +2,7 @@
  * `npm start`: the server on 127.0.0.1 (HOST, PORT to change). Listening anywhere but loopback needs
  * IOMMU_LAB_TOKEN, which every request must then carry. Stops gracefully on SIGINT / SIGTERM.
  */
+import { join } from 'node:path';
 import { isLoopback } from './plugins/auth';
 import { buildServer } from './server';
 
@@ -20,7 +21,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+// ./data of the directory npm was run from (the repository root for `npm start`), unless told otherwise.
+const databaseFile =
+  process.env.IOMMU_LAB_DB ?? join(process.env.INIT_CWD ?? process.cwd(), 'data', 'iommu-lab.db');
+
 const app = await buildServer({
+  databaseFile,
   ...(token ? { token } : {}),
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });
@@ -44,4 +50,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const address = await app.listen({ host, port });
-console.log(`iommu-lab is listening on ${address} (API ${address}/api/v1, docs ${address}/api/v1/docs)`);
+console.log(
+  `iommu-lab is listening on ${address} (API ${address}/api/v1, docs ${address}/api/v1/docs; data in ${app.db.file})`,
+);

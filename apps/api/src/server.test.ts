@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Running, call, startServer } from './testing/harness';
 
 describe('server operations', () => {
@@ -37,5 +40,27 @@ describe('server operations', () => {
     const missing = await call(server.url, 'GET', '/api/v1/nothing-here');
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe('ENOROUTE');
+  });
+
+  it('serves the built dashboard at /, its files, and its page for client-side routes; the API keeps its 404s', async () => {
+    const webRoot = mkdtempSync(join(tmpdir(), 'iommu-lab-web-'));
+    mkdirSync(join(webRoot, 'assets'));
+    writeFileSync(join(webRoot, 'index.html'), '<!doctype html><title>iommu-lab</title>');
+    writeFileSync(join(webRoot, 'assets', 'app.js'), 'console.log(1)');
+    const withWeb = await startServer({ webRoot });
+    try {
+      const root = await fetch(`${withWeb.url}/`);
+      expect(root.headers.get('content-type')).toContain('text/html');
+      expect(await root.text()).toContain('<title>iommu-lab</title>');
+      expect(await (await fetch(`${withWeb.url}/experiments/abc`)).text()).toContain(
+        '<title>iommu-lab</title>',
+      );
+      const script = await fetch(`${withWeb.url}/assets/app.js`);
+      expect(script.headers.get('content-type')).toContain('javascript');
+      const missing = await call(withWeb.url, 'GET', '/api/v1/nothing-here');
+      expect(missing).toMatchObject({ status: 404, body: { code: 'ENOROUTE' } });
+    } finally {
+      await withWeb.close();
+    }
   });
 });

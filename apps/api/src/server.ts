@@ -3,6 +3,10 @@
  * interactive docs, websockets, and the route plugins, each a concept of the domain.
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
@@ -16,10 +20,15 @@ import { activityRoutes } from './routes/activity';
 import { labRoutes } from './routes/labs';
 import { streamRoutes } from './routes/stream';
 import { topologyRoutes } from './routes/topology';
+import { experimentRoutes } from './routes/experiments';
+import { RunManager } from './runs/run-manager';
+import { type Database, openDatabase } from '@iommu-lab/db';
 
 declare module 'fastify' {
   interface FastifyInstance {
     labs: LabRegistry;
+    db: Database;
+    runs: RunManager;
   }
 }
 
@@ -29,13 +38,19 @@ export interface ServerOptions {
   /** Largest request body, bytes. */
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
+  /** The SQLite file of experiments and runs; created and migrated if new. */
+  databaseFile: string;
+  /** Runs executed at once (default: cores - 1). */
+  parallelRuns?: number;
+  /** The built dashboard, served at / (default: apps/web/dist, when it has been built). */
+  webRoot?: string;
   maxLabs?: number;
   labLimits?: LabLimits;
 }
 
 export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 
-export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -50,9 +65,15 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   // Bodies are JSON only: a text/plain body would reach validation as a string ("body must be object").
   app.removeContentTypeParser('text/plain');
   app.decorate('labs', new LabRegistry(options.maxLabs, options.labLimits ?? DEFAULT_LAB_LIMITS));
+  const db = await openDatabase(options.databaseFile);
+  if (db.interrupted.length > 0) app.log.warn({ runs: db.interrupted }, 'runs interrupted by the last stop');
+  app.decorate('db', db);
+  app.decorate('runs', new RunManager(db, options.parallelRuns));
   // Before the token check: the websocket plugin marks upgrade requests, so a refused one has its socket closed.
   await app.register(websocket, { options: { maxPayload: 1 << 20 } });
-  registerErrorHandling(app);
+  const webRoot = options.webRoot ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const dashboard = existsSync(join(webRoot, 'index.html'));
+  registerErrorHandling(app, { dashboard });
   registerAuth(app, options.token);
 
   await app.register(swagger, {
@@ -76,6 +97,8 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
         'dma',
         'history',
         'stream',
+        'experiments',
+        'runs',
       ].map((name) => ({ name })),
     },
   });
@@ -92,9 +115,35 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
       await api.register(topologyRoutes);
       await api.register(activityRoutes);
       await api.register(streamRoutes);
+      await api.register(experimentRoutes);
     },
     { prefix: API_PREFIX },
   );
-  app.addHook('onClose', async () => app.labs.closeAll());
+  // Every call that changes a lab's topology is kept in its setup, so the lab can be saved as an experiment.
+  const labRoute = `${API_PREFIX}/labs/:lab`;
+  app.addHook('onSend', async (request, reply, payload) => {
+    const url = request.routeOptions.url ?? '';
+    if (request.method === 'GET' || reply.statusCode >= 300 || !url.startsWith(`${labRoute}/`))
+      return payload;
+    const params = request.params as Record<string, string>;
+    const lab = app.labs.find(params.lab!);
+    const result = typeof payload === 'string' && payload.startsWith('{') ? JSON.parse(payload) : {};
+    lab?.setup.record(
+      `${request.method} ${url.slice(labRoute.length)}`,
+      params,
+      request.body as never,
+      result,
+    );
+    return payload;
+  });
+  // The dashboard: its files at /, and index.html for any other GET outside the API (see errors.ts).
+  if (dashboard) await app.register(fastifyStatic, { root: webRoot, wildcard: false });
+
+  app.addHook('onClose', async () => {
+    app.labs.closeAll();
+    // Unfinished runs stop and are marked interrupted; every batch they wrote is already on disk.
+    await app.runs.close();
+    await app.db.close();
+  });
   return app;
 }

@@ -220,6 +220,17 @@ export class System {
     return { ...this.env.metrics.snapshot(), queues: describeQueues(this) };
   }
 
+  /** The latency histograms' bins ([lower bound, count]), for storing a run and comparing runs bin by bin. */
+  histograms(): Record<string, [number, number][]> {
+    const { metrics } = this.env;
+    return {
+      dmaLatencyNs: metrics.system.dmaLatency.bins(),
+      faultLatencyNs: metrics.system.faults.latency.bins(),
+      faultHandlingNs: metrics.system.faults.handlingLatency.bins(),
+      translationLatencyNs: metrics.translationLatency.bins(),
+    };
+  }
+
   describe(): SystemSnapshot {
     return describeSystem(this);
   }

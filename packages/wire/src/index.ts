@@ -4,3 +4,4 @@ export * from './labs';
 export * from './resources';
 export * from './events';
 export const API_PREFIX = '/api/v1';
+export * from './experiments';

@@ -60,6 +60,10 @@ export class LabRegistry {
     return lab;
   }
 
+  find(id: string): Lab | undefined {
+    return this.labs.get(id);
+  }
+
   get(id: string): Lab {
     const lab = this.labs.get(id);
     if (!lab) throw new HttpError(404, 'ENOENT', `no lab ${JSON.stringify(id)}.`, 'no-such-lab');

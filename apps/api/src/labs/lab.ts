@@ -2,10 +2,18 @@
  * A lab: one live emulated system with an id, its event history, its live clock and its stream. It
  * remembers what it was built from, so it can be reset to that.
  */
-import { PRESETS, System, type SystemConfig, type SystemOptions, buildSystem } from '@iommu-lab/emulator';
+import {
+  PRESETS,
+  System,
+  type SystemConfig,
+  type SystemOptions,
+  type WorkloadSpec,
+  buildSystem,
+} from '@iommu-lab/emulator';
 import type { LabSummaryView } from '@iommu-lab/wire';
 import { StreamHub, type StreamLimits } from '../stream/stream-hub';
 import { EventLog } from './event-log';
+import { LabSetup } from './lab-setup';
 import { LiveClock } from './live-clock';
 
 export type LabSource =
@@ -24,6 +32,8 @@ export class Lab {
   readonly hub: StreamHub;
   readonly clock: LiveClock;
   readonly createdAt = new Date();
+  /** The lab's topology as a config, kept current (see lab-setup.ts). */
+  setup: LabSetup;
   private unsubscribe: () => void = () => {};
 
   constructor(
@@ -36,6 +46,20 @@ export class Lab {
     this.hub = new StreamHub(limits.stream);
     this.clock = new LiveClock(() => this.system);
     this.system = this.build();
+    this.setup = new LabSetup(this.sourceConfig());
+  }
+
+  /** The config the lab was built from (an empty lab: its options and no IOMMU yet). */
+  sourceConfig(): SystemConfig {
+    const { source } = this;
+    if (source.kind === 'config') return source.config;
+    if (source.kind === 'preset') return presetOf(source.preset).config;
+    return { version: 1, options: source.options ?? {}, iommus: [] } as unknown as SystemConfig;
+  }
+
+  /** The workload that came with the lab's preset, if any. */
+  presetWorkload(): WorkloadSpec | undefined {
+    return this.source.kind === 'preset' ? presetOf(this.source.preset).workload : undefined;
   }
 
   /** Back to what it was built from; stream clients are told. */
@@ -43,6 +67,7 @@ export class Lab {
     this.clock.pause();
     this.history.clear();
     this.system = this.build();
+    this.setup = new LabSetup(this.sourceConfig());
     this.hub.broadcast({ type: 'reset', lab: this.id });
   }
 
@@ -84,7 +109,7 @@ export class Lab {
       source.kind === 'config'
         ? buildSystem(source.config)
         : source.kind === 'preset'
-          ? buildSystem(PRESETS.find((preset) => preset.id === source.preset)!.config)
+          ? buildSystem(presetOf(source.preset).config)
           : new System(source.options ?? {});
     this.unsubscribe = system.onAny((event) => {
       this.history.push(event);
@@ -92,4 +117,8 @@ export class Lab {
     });
     return system;
   }
+}
+
+function presetOf(id: string) {
+  return PRESETS.find((preset) => preset.id === id)!;
 }

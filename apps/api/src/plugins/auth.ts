@@ -21,8 +21,12 @@ export function registerAuth(app: FastifyInstance, token: string | undefined): v
   if (token === undefined) return;
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
-    const fromHeader = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-    const fromQuery = (request.query as Record<string, unknown> | undefined)?.token;
+    // The scheme is case-insensitive (RFC 7235).
+    const fromHeader = /^bearer /i.test(header ?? '') ? header!.slice(7) : undefined;
+    const query = request.query as Record<string, unknown> | undefined;
+    const fromQuery = query?.token;
+    // Taken out of the query, so routes that refuse unknown query fields do not refuse the token.
+    if (query && 'token' in query) delete query.token;
     const given = fromHeader ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
     if (given === undefined || !same(given, token)) {
       throw new HttpError(

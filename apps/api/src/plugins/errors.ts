@@ -14,6 +14,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly reason?: string,
+    /** Where in the request (or document) the problem is. */
+    readonly path?: string,
   ) {
     super(message);
   }
@@ -45,7 +47,7 @@ function send(reply: FastifyReply, body: ApiError): FastifyReply {
   return reply.status(body.statusCode).send(body);
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, options: { dashboard: boolean }): void {
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof EmulatorError) {
       return send(reply, { statusCode: STATUS[error.code], ...error.toJSON() });
@@ -56,6 +58,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         code: error.code,
         message: error.message,
         ...(error.reason ? { reason: error.reason } : {}),
+        ...(error.path ? { path: error.path } : {}),
       });
     }
     const fastifyError = error as FastifyError;
@@ -102,11 +105,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
     });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    send(reply, {
+  app.setNotFoundHandler((request, reply) => {
+    // The dashboard's own routes (a reload on /experiments, say) get its page.
+    if (options.dashboard && request.method === 'GET' && !/^\/(api|healthz)(\/|$|\?)/.test(request.url))
+      return reply.sendFile('index.html');
+    return send(reply, {
       statusCode: 404,
       code: 'ENOROUTE',
       message: `no route ${request.method} ${request.url.split('?')[0]}.`,
-    }),
-  );
+    });
+  });
 }

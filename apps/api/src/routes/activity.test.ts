@@ -73,7 +73,11 @@ function smallWorkload(preset: string, count: number) {
   return workload;
 }
 
-async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -91,22 +95,36 @@ describe('one DMA transaction', () => {
       await lab.post('/dma', { device: 'nic0', pasid: 1, address, length: 256, access: 'read' }),
       200,
     );
-    expect(result).toMatchObject({ state: 'completed', error: null, recoveries: 1, bytesDone: 256, fault: null });
+    expect(result).toMatchObject({
+      state: 'completed',
+      error: null,
+      recoveries: 1,
+      bytesDone: 256,
+      fault: null,
+    });
     const kinds = result.events.map((e: Body) => e.kind);
     const order = ['pri.page-request', 'fault.group', 'fault.response', 'pri.response', 'dma.completed'];
     expect(kinds.filter((kind: string) => order.includes(kind))).toEqual(order);
     for (const event of result.events)
-      expect(event.device === 'nic0' || event.transaction === result.transaction, JSON.stringify(event)).toBe(true);
+      expect(event.device === 'nic0' || event.transaction === result.transaction, JSON.stringify(event)).toBe(
+        true,
+      );
     const byKind = (kind: string) => result.events.find((e: Body) => e.kind === kind);
     expect(byKind('pri.page-request')).toMatchObject({ device: 'nic0', pasid: 1, address, perm: 'r' });
     expect(byKind('fault.group')).toMatchObject({ device: 'nic0', handler: 'sva', category: 'BIND' });
     expect(byKind('fault.response')).toMatchObject({ device: 'nic0', code: 'SUCCESS' });
-    expect(byKind('dma.completed')).toMatchObject({ transaction: result.transaction, latencyNs: result.latencyNs });
+    expect(byKind('dma.completed')).toMatchObject({
+      transaction: result.transaction,
+      latencyNs: result.latencyNs,
+    });
     const seqs = result.events.map((e: Body) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
 
     // The page is resident now and its translation cached: no page request the second time.
-    const again = expectStatus(await lab.post('/dma', { device: 'nic0', pasid: 1, address, length: 256, access: 'read' }), 200);
+    const again = expectStatus(
+      await lab.post('/dma', { device: 'nic0', pasid: 1, address, length: 256, access: 'read' }),
+      200,
+    );
     expect(again).toMatchObject({ state: 'completed', recoveries: 0 });
     expect(again.events.some((e: Body) => e.kind.startsWith('pri.'))).toBe(false);
     expect(again.transaction).toBeGreaterThan(result.transaction);
@@ -115,7 +133,13 @@ describe('one DMA transaction', () => {
   it('a DMA’s events are the lab history’s events (same seq, same content)', async () => {
     const lab = await createLab({ preset: 'sva-pri-vtd' });
     const result = expectStatus(
-      await lab.post('/dma', { device: 'nic0', pasid: 1, address: hex(USER_BASE), length: 8, access: 'write' }),
+      await lab.post('/dma', {
+        device: 'nic0',
+        pasid: 1,
+        address: hex(USER_BASE),
+        length: 8,
+        access: 'write',
+      }),
       200,
     );
     const history = (await lab.get('/events?limit=1000')).body.events;
@@ -140,7 +164,14 @@ describe('one DMA transaction', () => {
     expect(written).toMatchObject({ state: 'completed', bytesDone: bytes.length });
     expect(written.data).toBeUndefined();
     const read = expectStatus(
-      await lab.post('/dma', { device: 'nic0', pasid: 1, address, length: bytes.length, access: 'read', returnData: true }),
+      await lab.post('/dma', {
+        device: 'nic0',
+        pasid: 1,
+        address,
+        length: bytes.length,
+        access: 'read',
+        returnData: true,
+      }),
       200,
     );
     expect(read.state).toBe('completed');
@@ -155,12 +186,22 @@ describe('one DMA transaction', () => {
   it('DMA to an address not mapped in a DMA domain (no IOPF) ends faulted, with the unrecoverable fault', async () => {
     const lab = await createLab({ preset: 'passthrough-pinned' });
     const address = '0x10000000'; // guest RAM is the first 64 MiB
-    const result = expectStatus(await lab.post('/dma', { device: 'vf0', address, length: 64, access: 'read' }), 200);
+    const result = expectStatus(
+      await lab.post('/dma', { device: 'vf0', address, length: 64, access: 'read' }),
+      200,
+    );
     expect(result.state).toBe('faulted');
     expect(result.error).toEqual(expect.any(String));
     expect(result.bytesDone).toBe(0);
-    expect(result.fault).toMatchObject({ device: 'vf0', address, domain: 'vm', transaction: result.transaction });
-    expect(result.events.map((e: Body) => e.kind)).toEqual(expect.arrayContaining(['fault.unrecoverable', 'dma.faulted']));
+    expect(result.fault).toMatchObject({
+      device: 'vf0',
+      address,
+      domain: 'vm',
+      transaction: result.transaction,
+    });
+    expect(result.events.map((e: Body) => e.kind)).toEqual(
+      expect.arrayContaining(['fault.unrecoverable', 'dma.faulted']),
+    );
     const metrics = (await lab.get('/metrics')).body;
     expect(metrics.system.transactions).toMatchObject({ completed: 0, faulted: 1 });
   });
@@ -170,16 +211,46 @@ describe('one DMA transaction', () => {
     const base = { device: 'nic0', pasid: 1, address: hex(USER_BASE), length: 8, access: 'write' };
     const eight = Buffer.alloc(8, 1).toString('base64');
     const cases: [Body, { status: number; code: string; reason?: string }][] = [
-      [{ ...base, device: 'nic9' }, { status: 404, code: 'ENOENT' }],
-      [{ ...base, data: Buffer.alloc(7).toString('base64') }, { status: 422, code: 'EINVAL', reason: 'bad-data' }],
-      [{ ...base, access: 'read', data: eight }, { status: 422, code: 'EINVAL', reason: 'bad-data' }],
-      [{ ...base, address: '0xfffffffffffffff0', length: 64 }, { status: 422, code: 'ERANGE', reason: 'out-of-range' }],
-      [{ ...base, length: 0 }, { status: 400, code: 'EVALIDATION' }],
-      [{ ...base, length: 2 ** 21 }, { status: 400, code: 'EVALIDATION' }],
-      [{ ...base, access: 'fetch' }, { status: 400, code: 'EVALIDATION' }],
-      [{ ...base, data: 'not base64!' }, { status: 400, code: 'EVALIDATION' }],
-      [{ ...base, address: 4096 }, { status: 400, code: 'EVALIDATION' }],
-      [{ ...base, lenght: 8 }, { status: 400, code: 'EVALIDATION' }],
+      [
+        { ...base, device: 'nic9' },
+        { status: 404, code: 'ENOENT' },
+      ],
+      [
+        { ...base, data: Buffer.alloc(7).toString('base64') },
+        { status: 422, code: 'EINVAL', reason: 'bad-data' },
+      ],
+      [
+        { ...base, access: 'read', data: eight },
+        { status: 422, code: 'EINVAL', reason: 'bad-data' },
+      ],
+      [
+        { ...base, address: '0xfffffffffffffff0', length: 64 },
+        { status: 422, code: 'ERANGE', reason: 'out-of-range' },
+      ],
+      [
+        { ...base, length: 0 },
+        { status: 400, code: 'EVALIDATION' },
+      ],
+      [
+        { ...base, length: 2 ** 21 },
+        { status: 400, code: 'EVALIDATION' },
+      ],
+      [
+        { ...base, access: 'fetch' },
+        { status: 400, code: 'EVALIDATION' },
+      ],
+      [
+        { ...base, data: 'not base64!' },
+        { status: 400, code: 'EVALIDATION' },
+      ],
+      [
+        { ...base, address: 4096 },
+        { status: 400, code: 'EVALIDATION' },
+      ],
+      [
+        { ...base, lenght: 8 },
+        { status: 400, code: 'EVALIDATION' },
+      ],
     ];
     for (const [body, expected] of cases) await expectRefused(lab, () => lab.post('/dma', body), expected);
     const noLab = await call(server.url, 'POST', `${API}/labs/nolab/dma`, base);
@@ -233,9 +304,13 @@ describe('workloads', () => {
       ],
       [{ workload: { streams: [{ ...stream, count: 0 }] } }, { status: 400, code: 'EVALIDATION' }],
       [{ workload: { streams: [] } }, { status: 400, code: 'EVALIDATION' }],
-      [{ workload: { streams: [stream] }, wait: 'yes' }, { status: 400, code: 'EVALIDATION' }],
+      [
+        { workload: { streams: [stream] }, wait: 'yes' },
+        { status: 400, code: 'EVALIDATION' },
+      ],
     ];
-    for (const [body, expected] of cases) await expectRefused(lab, () => lab.post('/workloads', body), expected);
+    for (const [body, expected] of cases)
+      await expectRefused(lab, () => lab.post('/workloads', body), expected);
   });
 });
 
@@ -252,7 +327,10 @@ describe('page requests answered from outside (external handler, iommufd-style c
 
   async function labWithExternalHandler(): Promise<Lab> {
     const lab = await createLab({ config });
-    const handler = expectStatus(await lab.post('/devices/nic0/handlers', { type: 'external', timeoutNs: 1e12 }), 201);
+    const handler = expectStatus(
+      await lab.post('/devices/nic0/handlers', { type: 'external', timeoutNs: 1e12 }),
+      201,
+    );
     expect(handler.type).toBe('external');
     return lab;
   }
@@ -344,7 +422,13 @@ describe('event and fault history', () => {
     const lab = await createLab({ preset: 'sva-pri-vtd' });
     expectStatus(await lab.post('/workloads', { workload: smallWorkload('sva-pri-vtd', 12) }), 200);
     // Outside the process's VMA: the SVA handler answers INVALID and the DMA faults.
-    const outside = await lab.post('/dma', { device: 'nic0', pasid: 1, address: '0x1000', length: 8, access: 'read' });
+    const outside = await lab.post('/dma', {
+      device: 'nic0',
+      pasid: 1,
+      address: '0x1000',
+      length: 8,
+      access: 'read',
+    });
     expect(expectStatus(outside, 200).state).toBe('faulted');
     const page = expectStatus(await lab.get('/events?limit=1000'), 200);
     expect(page.events.length).toBeLessThan(1000);
@@ -380,7 +464,10 @@ describe('event and fault history', () => {
   it('each filter returns exactly the history’s events that match it (an event without the field does not)', async () => {
     const { lab, all } = await labWithHistory();
     const filters: [string, (e: Body) => boolean][] = [
-      ['kinds=pri.page-request,fault.response', (e) => ['pri.page-request', 'fault.response'].includes(e.kind)],
+      [
+        'kinds=pri.page-request,fault.response',
+        (e) => ['pri.page-request', 'fault.response'].includes(e.kind),
+      ],
       ['kinds= dma.completed , ', (e) => e.kind === 'dma.completed'],
       ['device=nic0', (e) => e.device === 'nic0'],
       ['pasid=1', (e) => e.pasid === 1],
@@ -430,7 +517,16 @@ describe('event and fault history', () => {
       code: 'EVALIDATION',
       reason: 'unknown-kind',
     });
-    for (const query of ['limit=0', 'limit=1001', 'limit=ten', 'after=-2', 'stage=3', 'category=BOTH', 'pasid=-1', 'colour=red']) {
+    for (const query of [
+      'limit=0',
+      'limit=1001',
+      'limit=ten',
+      'after=-2',
+      'stage=3',
+      'category=BOTH',
+      'pasid=-1',
+      'colour=red',
+    ]) {
       for (const route of ['/events', '/faults'])
         await expectRefused(lab, () => lab.get(`${route}?${query}`), { status: 400, code: 'EVALIDATION' });
     }
@@ -440,7 +536,10 @@ describe('event and fault history', () => {
     const small = await startServer({ labLimits: { historyEvents: 40, stream: DEFAULT_STREAM_LIMITS } });
     try {
       const lab = await createLab({ preset: 'sva-pri-vtd' }, small.url);
-      const result = expectStatus(await lab.post('/workloads', { workload: smallWorkload('sva-pri-vtd', 30) }), 200);
+      const result = expectStatus(
+        await lab.post('/workloads', { workload: smallWorkload('sva-pri-vtd', 30) }),
+        200,
+      );
       const emitted = Object.values(result.eventsByKind as Record<string, number>).reduce((a, b) => a + b, 0);
       expect(emitted).toBeGreaterThan(40);
       const page = expectStatus(await lab.get('/events?limit=1000'), 200);
@@ -462,7 +561,13 @@ describe('metrics', () => {
     const before = expectStatus(await lab.get('/metrics'), 200);
     expect(before.system.transactions).toEqual({ completed: 0, faulted: 0, aborted: 0 });
     const dma = expectStatus(
-      await lab.post('/dma', { device: 'nic0', pasid: 1, address: hex(USER_BASE), length: 300, access: 'read' }),
+      await lab.post('/dma', {
+        device: 'nic0',
+        pasid: 1,
+        address: hex(USER_BASE),
+        length: 300,
+        access: 'read',
+      }),
       200,
     );
     const after = expectStatus(await lab.get('/metrics'), 200);

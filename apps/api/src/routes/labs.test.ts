@@ -102,7 +102,10 @@ describe('presets', () => {
 
 describe('creating labs', () => {
   it('an empty lab has no topology, a paused clock at time 0, and its options (seed, memory)', async () => {
-    const created = await api('POST', '/labs', { name: 'scratch', options: { seed: 42, memoryFrames: 4096 } });
+    const created = await api('POST', '/labs', {
+      name: 'scratch',
+      options: { seed: 42, memoryFrames: 4096 },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       name: 'scratch',

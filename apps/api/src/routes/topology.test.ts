@@ -95,7 +95,10 @@ async function labWithWarmCaches(profile: 'seed-5.13' | 'proposal' = 'seed-5.13'
 describe('IOMMUs', () => {
   it('POST adds an IOMMU with its family, profile, default capabilities and queues; GET and the list agree', async () => {
     const lab = await newLab();
-    const added = expectStatus(await lab.post('/iommus', { id: 'vtd0', family: 'vtd', profile: 'seed-5.13' }), 201);
+    const added = expectStatus(
+      await lab.post('/iommus', { id: 'vtd0', family: 'vtd', profile: 'seed-5.13' }),
+      201,
+    );
     expect(added).toMatchObject({ id: 'vtd0', family: 'vtd', profile: 'seed-5.13', devices: [] });
     expect(added.queues.pageRequest.depth).toBe(added.capabilities.pageRequestQueueDepth);
     expect(added.queues.fault.depth).toBe(added.capabilities.faultQueueDepth);
@@ -115,7 +118,11 @@ describe('IOMMUs', () => {
       201,
     );
     expect(custom.id).not.toBe(defaults.id);
-    expect(custom.capabilities).toEqual({ ...defaults.capabilities, pasidBits: 8, pageRequestQueueDepth: 16 });
+    expect(custom.capabilities).toEqual({
+      ...defaults.capabilities,
+      pasidBits: 8,
+      pageRequestQueueDepth: 16,
+    });
     expect(custom.queues.pageRequest.depth).toBe(16);
     const listed = expectStatus(await lab.get('/iommus'), 200);
     expect(listed.map((iommu: Body) => iommu.id)).toEqual([defaults.id, custom.id]);
@@ -135,7 +142,8 @@ describe('IOMMUs', () => {
     );
     await expectRefused(
       lab,
-      () => lab.post('/iommus', { family: 'smmuv3', profile: 'mainline', capabilities: { pageSizes: ['2M'] } }),
+      () =>
+        lab.post('/iommus', { family: 'smmuv3', profile: 'mainline', capabilities: { pageSizes: ['2M'] } }),
       { status: 422, code: 'EINVAL', reason: 'bad-capability' },
     );
     await expectRefused(lab, () => lab.post('/iommus', { family: 'vtd', profile: 'linux-2.6' }), {
@@ -159,10 +167,12 @@ describe('IOMMUs', () => {
     expect(all).toEqual({ entries: valid - 1 });
     expect((await lab.get('/iommus/vtd0')).body.iotlb.valid).toBe(0);
     const events = (await lab.get('/events?kinds=iotlb.invalidated')).body.events;
-    expect(events.filter((e: Body) => e.cause === 'explicit').map((e: Body) => [e.scope, e.entries])).toEqual([
-      ['range', 1],
-      ['all', valid - 1],
-    ]);
+    expect(events.filter((e: Body) => e.cause === 'explicit').map((e: Body) => [e.scope, e.entries])).toEqual(
+      [
+        ['range', 1],
+        ['all', valid - 1],
+      ],
+    );
   });
 
   it('invalidate refuses a PASID without a domain, a size without an iova, a foreign domain, a misaligned iova', async () => {
@@ -217,15 +227,34 @@ describe('devices', () => {
     const lab = await vtdLab('seed-5.13');
     expectStatus(await lab.post('/devices', { id: 'nic0', iommu: 'vtd0', rid: '02:00.0' }), 201);
     const cases: [Body, { status: number; code: string; reason?: string }][] = [
-      [{ iommu: 'vtd0', kind: 'platform' }, { status: 422, code: 'EINVAL', reason: 'bad-device-kind' }],
-      [{ iommu: 'vtd0', pri: { capacity: 8 } }, { status: 422, code: 'EINVAL', reason: 'bad-capability' }],
-      [{ iommu: 'vtd0', stall: true }, { status: 422, code: 'EINVAL', reason: 'bad-capability' }],
-      [{ iommu: 'vtd0', rid: '02:00.0' }, { status: 409, code: 'EEXIST', reason: 'rid-taken' }],
-      [{ id: 'nic0', iommu: 'vtd0' }, { status: 409, code: 'EEXIST', reason: 'id-taken' }],
+      [
+        { iommu: 'vtd0', kind: 'platform' },
+        { status: 422, code: 'EINVAL', reason: 'bad-device-kind' },
+      ],
+      [
+        { iommu: 'vtd0', pri: { capacity: 8 } },
+        { status: 422, code: 'EINVAL', reason: 'bad-capability' },
+      ],
+      [
+        { iommu: 'vtd0', stall: true },
+        { status: 422, code: 'EINVAL', reason: 'bad-capability' },
+      ],
+      [
+        { iommu: 'vtd0', rid: '02:00.0' },
+        { status: 409, code: 'EEXIST', reason: 'rid-taken' },
+      ],
+      [
+        { id: 'nic0', iommu: 'vtd0' },
+        { status: 409, code: 'EEXIST', reason: 'id-taken' },
+      ],
       [{ iommu: 'vtd7' }, { status: 404, code: 'ENOENT', reason: 'no-such-iommu' }],
-      [{ iommu: 'vtd0', rid: '1:2:3' }, { status: 400, code: 'EVALIDATION' }],
+      [
+        { iommu: 'vtd0', rid: '1:2:3' },
+        { status: 400, code: 'EVALIDATION' },
+      ],
     ];
-    for (const [body, expected] of cases) await expectRefused(lab, () => lab.post('/devices', body), expected);
+    for (const [body, expected] of cases)
+      await expectRefused(lab, () => lab.post('/devices', body), expected);
     await expectRefused(lab, () => lab.get('/devices/nic9'), { status: 404, code: 'ENOENT' });
   });
 
@@ -244,10 +273,14 @@ describe('devices', () => {
     const lab = await labWithWarmCaches();
     const valid = (await lab.get('/devices/nic0')).body.atc.valid;
     expect(valid).toBe(3);
-    expect(expectStatus(await lab.post('/devices/nic0/atc/invalidate', { iova: '0x0', size: PAGE }), 200)).toEqual({
+    expect(
+      expectStatus(await lab.post('/devices/nic0/atc/invalidate', { iova: '0x0', size: PAGE }), 200),
+    ).toEqual({
       entries: 1,
     });
-    expect(expectStatus(await lab.post('/devices/nic0/atc/invalidate', {}), 200)).toEqual({ entries: valid - 1 });
+    expect(expectStatus(await lab.post('/devices/nic0/atc/invalidate', {}), 200)).toEqual({
+      entries: valid - 1,
+    });
     expect((await lab.get('/devices/nic0')).body.atc.valid).toBe(0);
   });
 
@@ -353,7 +386,10 @@ describe('device features (seed-5.13, proposal: IOPF before SVA, reference §3)'
   it('under mainline there are no feature calls: 422 EPROFILE naming the profile, for enable and disable', async () => {
     const lab = await vtdLab('mainline');
     expectStatus(await lab.post('/devices', { id: 'nic0', iommu: 'vtd0', ...PRI_DEVICE }), 201);
-    for (const request of [() => lab.put('/devices/nic0/features/IOPF'), () => lab.del('/devices/nic0/features/SVA')]) {
+    for (const request of [
+      () => lab.put('/devices/nic0/features/IOPF'),
+      () => lab.del('/devices/nic0/features/SVA'),
+    ]) {
       const body = await expectRefused(lab, request, {
         status: 422,
         code: 'EPROFILE',
@@ -397,7 +433,10 @@ describe('attach and detach', () => {
       code: 'EBUSY',
       reason: 'attached',
     });
-    const replaced = expectStatus(await lab.post('/devices/nic0/attach', { domain: 'b', replace: true }), 200);
+    const replaced = expectStatus(
+      await lab.post('/devices/nic0/attach', { domain: 'b', replace: true }),
+      200,
+    );
     expect(replaced.domain).toBe('b');
     expect((await lab.get('/domains/a')).body.attachments).toEqual([]);
   });
@@ -464,7 +503,11 @@ describe('SVA bind and unbind (reference §3)', () => {
     expect(device.bonds).toEqual([{ process: 'app', pasid: bound.pasid, refs: 1 }]);
     expect(device.pasids).toEqual([{ pasid: bound.pasid, domain: bound.domain }]);
     const domain = (await lab.get(`/domains/${bound.domain}`)).body;
-    expect(domain).toMatchObject({ type: 'sva', process: 'app', attachments: [{ device: 'nic0', pasid: bound.pasid }] });
+    expect(domain).toMatchObject({
+      type: 'sva',
+      process: 'app',
+      attachments: [{ device: 'nic0', pasid: bound.pasid }],
+    });
   });
 
   it('one PASID per mm: another process gets another PASID; binding the same process again takes a reference', async () => {
@@ -500,7 +543,10 @@ describe('SVA bind and unbind (reference §3)', () => {
       code: 'ENOENT',
       reason: 'not-bound',
     });
-    expectStatus(await lab.post('/devices', { id: 'nosva', iommu: 'vtd0', ...PRI_DEVICE, rid: '03:00.0' }), 201);
+    expectStatus(
+      await lab.post('/devices', { id: 'nosva', iommu: 'vtd0', ...PRI_DEVICE, rid: '03:00.0' }),
+      201,
+    );
     await expectRefused(lab, () => lab.post('/devices/nosva/bind', { process: 'app' }), {
       status: 422,
       code: 'ENODEV',
@@ -521,7 +567,10 @@ describe('SVA bind and unbind (reference §3)', () => {
   it('an mm PASID at or above a device’s max_pasids is 422 EOVERFLOW; no free PASID below it is 422 ENOSPC', async () => {
     const lab = await svaLab();
     // pasidBits 1: PASIDs 0 and 1, and 0 is IOMMU_NO_PASID, so one process fits.
-    expectStatus(await lab.post('/devices', { id: 'small', iommu: 'vtd0', ...PRI_DEVICE, pasidBits: 1, rid: '04:00.0' }), 201);
+    expectStatus(
+      await lab.post('/devices', { id: 'small', iommu: 'vtd0', ...PRI_DEVICE, pasidBits: 1, rid: '04:00.0' }),
+      201,
+    );
     expectStatus(await lab.put('/devices/small/features/IOPF'), 200);
     expectStatus(await lab.put('/devices/small/features/SVA'), 200);
     const first = expectStatus(await lab.post('/devices/nic0/bind', { process: 'app' }), 200);
@@ -557,10 +606,19 @@ describe('device fault handlers (reference §1, proposal categories)', () => {
     const lab = await vtdLab('seed-5.13');
     expectStatus(await lab.post('/devices', { id: 'nic0', iommu: 'vtd0', ...PRI_DEVICE }), 201);
     const handler = expectStatus(
-      await lab.post('/devices/nic0/handlers', { type: 'external', timeoutNs: 5000, timeoutResponse: 'FAILURE' }),
+      await lab.post('/devices/nic0/handlers', {
+        type: 'external',
+        timeoutNs: 5000,
+        timeoutResponse: 'FAILURE',
+      }),
       201,
     );
-    expect(handler).toMatchObject({ type: 'external', categories: null, timeoutNs: 5000, timeoutResponse: 'FAILURE' });
+    expect(handler).toMatchObject({
+      type: 'external',
+      categories: null,
+      timeoutNs: 5000,
+      timeoutResponse: 'FAILURE',
+    });
     expect((await lab.get('/devices/nic0')).body.handlers).toEqual([{ slot: '*', handler }]);
     await expectRefused(lab, () => lab.post('/devices/nic0/handlers', { type: 'sva' }), {
       status: 409,
@@ -586,11 +644,15 @@ describe('device fault handlers (reference §1, proposal categories)', () => {
   it('seed-5.13 has no categories: a handler naming some is 422 EINVAL (no-categories)', async () => {
     const lab = await vtdLab('seed-5.13');
     expectStatus(await lab.post('/devices', { id: 'nic0', iommu: 'vtd0', ...PRI_DEVICE }), 201);
-    await expectRefused(lab, () => lab.post('/devices/nic0/handlers', { type: 'external', categories: ['MAP'] }), {
-      status: 422,
-      code: 'EINVAL',
-      reason: 'no-categories',
-    });
+    await expectRefused(
+      lab,
+      () => lab.post('/devices/nic0/handlers', { type: 'external', categories: ['MAP'] }),
+      {
+        status: 422,
+        code: 'EINVAL',
+        reason: 'no-categories',
+      },
+    );
   });
 
   it('proposal: a handler takes its categories’ slots; one per category; unregister by slot', async () => {
@@ -605,18 +667,25 @@ describe('device fault handlers (reference §1, proposal categories)', () => {
       201,
     );
     expect(map).toMatchObject({ type: 'map', categories: ['MAP'] });
-    const bind = expectStatus(await lab.post('/devices/nic0/handlers', { type: 'external', categories: ['BIND'] }), 201);
+    const bind = expectStatus(
+      await lab.post('/devices/nic0/handlers', { type: 'external', categories: ['BIND'] }),
+      201,
+    );
     expect(bind.categories).toEqual(['BIND']);
     const slots = (await lab.get('/devices/nic0')).body.handlers.map((h: Body) => [h.slot, h.handler.type]);
     expect(slots.sort()).toEqual([
       ['BIND', 'external'],
       ['MAP', 'map'],
     ]);
-    await expectRefused(lab, () => lab.post('/devices/nic0/handlers', { type: 'external', categories: ['MAP'] }), {
-      status: 409,
-      code: 'EBUSY',
-      reason: 'handler-registered',
-    });
+    await expectRefused(
+      lab,
+      () => lab.post('/devices/nic0/handlers', { type: 'external', categories: ['MAP'] }),
+      {
+        status: 409,
+        code: 'EBUSY',
+        reason: 'handler-registered',
+      },
+    );
     const afterMap = expectStatus(await lab.del('/devices/nic0/handlers/MAP'), 200);
     expect(afterMap.handlers.map((h: Body) => h.slot)).toEqual(['BIND']);
     await expectRefused(lab, () => lab.del('/devices/nic0/handlers/MAP'), {
@@ -648,14 +717,22 @@ describe('device fault handlers (reference §1, proposal categories)', () => {
   it('refusals: SVA for MAP faults and a guest handler on a device (422 EINVAL), mainline device handlers (EPROFILE), bad bodies (400)', async () => {
     const proposal = await vtdLab('proposal');
     expectStatus(await proposal.post('/devices', { id: 'nic0', iommu: 'vtd0', ...PRI_DEVICE }), 201);
-    await expectRefused(proposal, () => proposal.post('/devices/nic0/handlers', { type: 'sva', categories: ['MAP'] }), {
-      status: 422,
-      code: 'EINVAL',
-      reason: 'bad-categories',
-    });
     await expectRefused(
       proposal,
-      () => proposal.post('/devices/nic0/handlers', { type: 'guest', region: { iova: '0x0', size: PAGE, phys: '0x0' } }),
+      () => proposal.post('/devices/nic0/handlers', { type: 'sva', categories: ['MAP'] }),
+      {
+        status: 422,
+        code: 'EINVAL',
+        reason: 'bad-categories',
+      },
+    );
+    await expectRefused(
+      proposal,
+      () =>
+        proposal.post('/devices/nic0/handlers', {
+          type: 'guest',
+          region: { iova: '0x0', size: PAGE, phys: '0x0' },
+        }),
       { status: 422, code: 'EINVAL', reason: 'bad-handler' },
     );
     await expectRefused(proposal, () => proposal.post('/devices/nic0/handlers', { type: 'magic' }), {
@@ -700,7 +777,10 @@ describe('processes', () => {
     expect(first.size).toBe(2 * PAGE);
     const second = expectStatus(await lab.post('/processes/app/mmap', { size: PAGE, prot: 'r' }), 201);
     expect(BigInt(second.address)).toBeGreaterThanOrEqual(BigInt(first.address) + BigInt(first.size));
-    const fixed = expectStatus(await lab.post('/processes/app/mmap', { address: '0x7f0000000000', size: '0x3000', prot: 'rx' }), 201);
+    const fixed = expectStatus(
+      await lab.post('/processes/app/mmap', { address: '0x7f0000000000', size: '0x3000', prot: 'rx' }),
+      201,
+    );
     expect(fixed).toEqual({ address: '0x7f0000000000', size: 3 * PAGE, prot: 'rx' });
     expect((await lab.get('/processes/app')).body.vmas).toEqual([first, second, fixed]);
   });
@@ -708,17 +788,28 @@ describe('processes', () => {
   it('mmap refuses an overlap (409 EEXIST), a misaligned address (422 EINVAL), a privileged prot (400)', async () => {
     const lab = await newLab();
     expectStatus(await lab.post('/processes', { id: 'app' }), 201);
-    expectStatus(await lab.post('/processes/app/mmap', { address: '0x10000', size: 4 * PAGE, prot: 'rw' }), 201);
-    await expectRefused(lab, () => lab.post('/processes/app/mmap', { address: '0x12000', size: 4 * PAGE, prot: 'r' }), {
-      status: 409,
-      code: 'EEXIST',
-      reason: 'overlap',
-    });
-    await expectRefused(lab, () => lab.post('/processes/app/mmap', { address: '0x40010', size: PAGE, prot: 'r' }), {
-      status: 422,
-      code: 'EINVAL',
-      reason: 'misaligned',
-    });
+    expectStatus(
+      await lab.post('/processes/app/mmap', { address: '0x10000', size: 4 * PAGE, prot: 'rw' }),
+      201,
+    );
+    await expectRefused(
+      lab,
+      () => lab.post('/processes/app/mmap', { address: '0x12000', size: 4 * PAGE, prot: 'r' }),
+      {
+        status: 409,
+        code: 'EEXIST',
+        reason: 'overlap',
+      },
+    );
+    await expectRefused(
+      lab,
+      () => lab.post('/processes/app/mmap', { address: '0x40010', size: PAGE, prot: 'r' }),
+      {
+        status: 422,
+        code: 'EINVAL',
+        reason: 'misaligned',
+      },
+    );
     await expectRefused(lab, () => lab.post('/processes/app/mmap', { size: PAGE, prot: 'rp' }), {
       status: 400,
       code: 'EVALIDATION',
@@ -732,20 +823,32 @@ describe('processes', () => {
   it('munmap of the middle of a VMA splits it in two; munmap over nothing is not an error (munmap(2))', async () => {
     const lab = await newLab();
     expectStatus(await lab.post('/processes', { id: 'app' }), 201);
-    expectStatus(await lab.post('/processes/app/mmap', { address: '0x10000', size: 3 * PAGE, prot: 'rw' }), 201);
-    const split = expectStatus(await lab.post('/processes/app/munmap', { address: '0x11000', size: PAGE }), 200);
+    expectStatus(
+      await lab.post('/processes/app/mmap', { address: '0x10000', size: 3 * PAGE, prot: 'rw' }),
+      201,
+    );
+    const split = expectStatus(
+      await lab.post('/processes/app/munmap', { address: '0x11000', size: PAGE }),
+      200,
+    );
     expect(split.vmas).toEqual([
       { address: '0x10000', size: PAGE, prot: 'rw' },
       { address: '0x12000', size: PAGE, prot: 'rw' },
     ]);
-    const nothing = expectStatus(await lab.post('/processes/app/munmap', { address: '0x900000', size: PAGE }), 200);
+    const nothing = expectStatus(
+      await lab.post('/processes/app/munmap', { address: '0x900000', size: PAGE }),
+      200,
+    );
     expect(nothing.vmas).toEqual(split.vmas);
   });
 
   it('mprotect of part of a VMA splits it with the new permissions; over a hole it is 422 ENOMEM (mprotect(2))', async () => {
     const lab = await newLab();
     expectStatus(await lab.post('/processes', { id: 'app' }), 201);
-    expectStatus(await lab.post('/processes/app/mmap', { address: '0x10000', size: 2 * PAGE, prot: 'rw' }), 201);
+    expectStatus(
+      await lab.post('/processes/app/mmap', { address: '0x10000', size: 2 * PAGE, prot: 'rw' }),
+      201,
+    );
     const changed = expectStatus(
       await lab.post('/processes/app/mprotect', { address: '0x11000', size: PAGE, prot: 'r' }),
       200,
@@ -759,21 +862,31 @@ describe('processes', () => {
       () => lab.post('/processes/app/mprotect', { address: '0x10000', size: 4 * PAGE, prot: 'r' }),
       { status: 422, code: 'ENOMEM', reason: 'hole' },
     );
-    await expectRefused(lab, () => lab.post('/processes/app/mprotect', { address: '0x10000', size: PAGE, prot: 'rr' }), {
-      status: 400,
-      code: 'EVALIDATION',
-    });
+    await expectRefused(
+      lab,
+      () => lab.post('/processes/app/mprotect', { address: '0x10000', size: PAGE, prot: 'rr' }),
+      {
+        status: 400,
+        code: 'EVALIDATION',
+      },
+    );
   });
 
   it('populate faults every page of the range in once; reclaim swaps them out and they fault back as major', async () => {
     const lab = await newLab();
     expectStatus(await lab.post('/processes', { id: 'app' }), 201);
-    expectStatus(await lab.post('/processes/app/mmap', { address: '0x10000', size: 8 * PAGE, prot: 'rw' }), 201);
+    expectStatus(
+      await lab.post('/processes/app/mmap', { address: '0x10000', size: 8 * PAGE, prot: 'rw' }),
+      201,
+    );
     const range = { address: '0x10000', size: 5 * PAGE };
     expect(expectStatus(await lab.post('/processes/app/populate', range), 200)).toEqual({ pages: 5 });
     expect((await lab.get('/processes/app')).body).toMatchObject({ residentPages: 5, faults: { minor: 5 } });
     expect(expectStatus(await lab.post('/processes/app/populate', range), 200)).toEqual({ pages: 0 });
-    const reclaimed = expectStatus(await lab.post('/processes/app/reclaim', { address: '0x10000', size: 8 * PAGE }), 200);
+    const reclaimed = expectStatus(
+      await lab.post('/processes/app/reclaim', { address: '0x10000', size: 8 * PAGE }),
+      200,
+    );
     expect(reclaimed).toEqual({ pages: 5 });
     expect((await lab.get('/processes/app')).body).toMatchObject({ residentPages: 0, swappedPages: 5 });
     expect(expectStatus(await lab.post('/processes/app/populate', range), 200)).toEqual({ pages: 5 });
@@ -787,12 +900,19 @@ describe('processes', () => {
   it('populate outside every VMA is 422 EFAULT (no-vma) and faults nothing in', async () => {
     const lab = await newLab();
     expectStatus(await lab.post('/processes', { id: 'app' }), 201);
-    expectStatus(await lab.post('/processes/app/mmap', { address: '0x10000', size: 2 * PAGE, prot: 'rw' }), 201);
-    await expectRefused(lab, () => lab.post('/processes/app/populate', { address: '0x10000', size: 3 * PAGE }), {
-      status: 422,
-      code: 'EFAULT',
-      reason: 'no-vma',
-    });
+    expectStatus(
+      await lab.post('/processes/app/mmap', { address: '0x10000', size: 2 * PAGE, prot: 'rw' }),
+      201,
+    );
+    await expectRefused(
+      lab,
+      () => lab.post('/processes/app/populate', { address: '0x10000', size: 3 * PAGE }),
+      {
+        status: 422,
+        code: 'EFAULT',
+        reason: 'no-vma',
+      },
+    );
   });
 
   // KNOWN BUG (emulator, System.populate): it checks the VMAs, then faults pages in one by one and throws
@@ -801,17 +921,27 @@ describe('processes', () => {
     const created = await call(server.url, 'POST', `${API}/labs`, { options: { memoryFrames: 16 } });
     const lab = labClient(expectStatus(created, 201).id);
     expectStatus(await lab.post('/processes', { id: 'app' }), 201);
-    expectStatus(await lab.post('/processes/app/mmap', { address: '0x10000', size: 32 * PAGE, prot: 'rw' }), 201);
-    await expectRefused(lab, () => lab.post('/processes/app/populate', { address: '0x10000', size: 32 * PAGE }), {
-      status: 422,
-      code: 'ENOMEM',
-    });
+    expectStatus(
+      await lab.post('/processes/app/mmap', { address: '0x10000', size: 32 * PAGE, prot: 'rw' }),
+      201,
+    );
+    await expectRefused(
+      lab,
+      () => lab.post('/processes/app/populate', { address: '0x10000', size: 32 * PAGE }),
+      {
+        status: 422,
+        code: 'ENOMEM',
+      },
+    );
   });
 
   it('exit releases the mm (no VMAs, nothing resident); every later call on it is 404 ESRCH (exited)', async () => {
     const lab = await newLab();
     expectStatus(await lab.post('/processes', { id: 'app' }), 201);
-    expectStatus(await lab.post('/processes/app/mmap', { address: '0x10000', size: 2 * PAGE, prot: 'rw' }), 201);
+    expectStatus(
+      await lab.post('/processes/app/mmap', { address: '0x10000', size: 2 * PAGE, prot: 'rw' }),
+      201,
+    );
     expectStatus(await lab.post('/processes/app/populate', { address: '0x10000', size: 2 * PAGE }), 200);
     const exited = expectStatus(await lab.post('/processes/app/exit'), 200);
     expect(exited).toMatchObject({ exiting: true, vmas: [], residentPages: 0 });
@@ -822,7 +952,8 @@ describe('processes', () => {
       () => lab.post('/processes/app/mprotect', { address: '0x10000', size: PAGE, prot: 'r' }),
       () => lab.post('/processes/app/reclaim', { address: '0x10000', size: PAGE }),
     ];
-    for (const request of later) await expectRefused(lab, request, { status: 404, code: 'ESRCH', reason: 'exited' });
+    for (const request of later)
+      await expectRefused(lab, request, { status: 404, code: 'ESRCH', reason: 'exited' });
   });
 });
 
@@ -846,21 +977,57 @@ describe('domains', () => {
 
   it('a nested domain needs a nest-parent DMA domain of the same IOMMU; the refusals say which rule', async () => {
     const lab = await vtdLab('proposal');
-    expectStatus(await lab.post('/iommus', { id: 'flat', family: 'vtd', profile: 'proposal', capabilities: { nesting: false } }), 201);
+    expectStatus(
+      await lab.post('/iommus', {
+        id: 'flat',
+        family: 'vtd',
+        profile: 'proposal',
+        capabilities: { nesting: false },
+      }),
+      201,
+    );
     expectStatus(await lab.post('/domains', { id: 'plain', iommu: 'vtd0', type: 'dma' }), 201);
     const cases: [Body, { status: number; code: string; reason?: string }][] = [
-      [{ iommu: 'vtd0', type: 'nested' }, { status: 422, code: 'EINVAL', reason: 'no-parent' }],
-      [{ iommu: 'vtd0', type: 'nested', parent: 'plain' }, { status: 422, code: 'EINVAL', reason: 'not-nest-parent' }],
-      [{ iommu: 'vtd0', type: 'dma', nestParent: true, stage: 1 }, { status: 422, code: 'EINVAL', reason: 'bad-domain-spec' }],
-      [{ iommu: 'vtd0', type: 'identity', stage: 2 }, { status: 422, code: 'EINVAL', reason: 'bad-domain-spec' }],
-      [{ iommu: 'flat', type: 'dma', nestParent: true }, { status: 422, code: 'EOPNOTSUPP', reason: 'no-nesting' }],
-      [{ iommu: 'vtd0', type: 'nested', parent: 'nothing' }, { status: 404, code: 'ENOENT' }],
-      [{ id: 'plain', iommu: 'vtd0', type: 'dma' }, { status: 409, code: 'EEXIST', reason: 'id-taken' }],
-      [{ iommu: 'vtd0', type: 'paging' }, { status: 400, code: 'EVALIDATION' }],
+      [
+        { iommu: 'vtd0', type: 'nested' },
+        { status: 422, code: 'EINVAL', reason: 'no-parent' },
+      ],
+      [
+        { iommu: 'vtd0', type: 'nested', parent: 'plain' },
+        { status: 422, code: 'EINVAL', reason: 'not-nest-parent' },
+      ],
+      [
+        { iommu: 'vtd0', type: 'dma', nestParent: true, stage: 1 },
+        { status: 422, code: 'EINVAL', reason: 'bad-domain-spec' },
+      ],
+      [
+        { iommu: 'vtd0', type: 'identity', stage: 2 },
+        { status: 422, code: 'EINVAL', reason: 'bad-domain-spec' },
+      ],
+      [
+        { iommu: 'flat', type: 'dma', nestParent: true },
+        { status: 422, code: 'EOPNOTSUPP', reason: 'no-nesting' },
+      ],
+      [
+        { iommu: 'vtd0', type: 'nested', parent: 'nothing' },
+        { status: 404, code: 'ENOENT' },
+      ],
+      [
+        { id: 'plain', iommu: 'vtd0', type: 'dma' },
+        { status: 409, code: 'EEXIST', reason: 'id-taken' },
+      ],
+      [
+        { iommu: 'vtd0', type: 'paging' },
+        { status: 400, code: 'EVALIDATION' },
+      ],
     ];
-    for (const [body, expected] of cases) await expectRefused(lab, () => lab.post('/domains', body), expected);
+    for (const [body, expected] of cases)
+      await expectRefused(lab, () => lab.post('/domains', body), expected);
     expectStatus(await lab.post('/domains', { id: 's2', iommu: 'vtd0', type: 'dma', nestParent: true }), 201);
-    const nested = expectStatus(await lab.post('/domains', { iommu: 'vtd0', type: 'nested', parent: 's2' }), 201);
+    const nested = expectStatus(
+      await lab.post('/domains', { iommu: 'vtd0', type: 'nested', parent: 's2' }),
+      201,
+    );
     expect(nested).toMatchObject({ type: 'nested', parent: 's2' });
   });
 
@@ -873,14 +1040,25 @@ describe('domains', () => {
       { id: 's2', type: 'dma', nestParent: true },
     ])
       expectStatus(await lab.post('/domains', { iommu: 'vtd0', ...spec }), 201);
-    expectStatus(await lab.post('/domains', { id: 'child', iommu: 'vtd0', type: 'nested', parent: 's2' }), 201);
+    expectStatus(
+      await lab.post('/domains', { id: 'child', iommu: 'vtd0', type: 'nested', parent: 's2' }),
+      201,
+    );
     expectStatus(await lab.post('/devices/nic0/attach', { domain: 'used' }), 200);
 
     expect(await lab.del('/domains/gone')).toEqual({ status: 204, body: null });
     await expectRefused(lab, () => lab.get('/domains/gone'), { status: 404, code: 'ENOENT' });
     await expectRefused(lab, () => lab.del('/domains/gone'), { status: 404, code: 'ENOENT' });
-    await expectRefused(lab, () => lab.del('/domains/used'), { status: 409, code: 'EBUSY', reason: 'attached' });
-    await expectRefused(lab, () => lab.del('/domains/s2'), { status: 409, code: 'EBUSY', reason: 'has-children' });
+    await expectRefused(lab, () => lab.del('/domains/used'), {
+      status: 409,
+      code: 'EBUSY',
+      reason: 'attached',
+    });
+    await expectRefused(lab, () => lab.del('/domains/s2'), {
+      status: 409,
+      code: 'EBUSY',
+      reason: 'has-children',
+    });
 
     expectStatus(await lab.put('/devices/nic0/features/IOPF'), 200);
     expectStatus(await lab.put('/devices/nic0/features/SVA'), 200);
@@ -905,7 +1083,10 @@ describe('mappings, unmap, translate and walk', () => {
 
   it('a mapping is what translate answers: phys plus the offset in the page, its prot and leaf size', async () => {
     const lab = await dmaDomainLab();
-    const mapped = expectStatus(await lab.post('/domains/d/mappings', { iova: '0x40000', size: 2 * PAGE, prot: 'rw' }), 201);
+    const mapped = expectStatus(
+      await lab.post('/domains/d/mappings', { iova: '0x40000', size: 2 * PAGE, prot: 'rw' }),
+      201,
+    );
     expect(mapped).toMatchObject({ iova: '0x40000', size: 2 * PAGE });
     expect((await lab.get('/domains/d')).body.mappedBytes).toBe(2 * PAGE);
     const translated = expectStatus(await lab.get('/domains/d/translate?iova=0x41234'), 200);
@@ -938,12 +1119,32 @@ describe('mappings, unmap, translate and walk', () => {
     const lab = await dmaDomainLab();
     expectStatus(await lab.post('/domains/d/mappings', { iova: '0x10000', size: 4 * PAGE, prot: 'rw' }), 201);
     const cases: [string, Body, { status: number; code: string; reason?: string }][] = [
-      ['d', { iova: '0x12000', size: 4 * PAGE, prot: 'rw' }, { status: 409, code: 'EEXIST', reason: 'overlap' }],
-      ['d', { iova: '0x40800', size: PAGE, prot: 'rw' }, { status: 422, code: 'EINVAL', reason: 'misaligned' }],
-      ['d', { iova: '0x40000', size: 100, prot: 'rw' }, { status: 422, code: 'EINVAL', reason: 'misaligned' }],
+      [
+        'd',
+        { iova: '0x12000', size: 4 * PAGE, prot: 'rw' },
+        { status: 409, code: 'EEXIST', reason: 'overlap' },
+      ],
+      [
+        'd',
+        { iova: '0x40800', size: PAGE, prot: 'rw' },
+        { status: 422, code: 'EINVAL', reason: 'misaligned' },
+      ],
+      [
+        'd',
+        { iova: '0x40000', size: 100, prot: 'rw' },
+        { status: 422, code: 'EINVAL', reason: 'misaligned' },
+      ],
       ['d', { iova: '0x40000', size: PAGE, prot: 'x' }, { status: 422, code: 'EINVAL', reason: 'no-access' }],
-      ['d', { iova: '0x40000', size: PAGE, prot: 'rw', phys: '0xfffffffff000' }, { status: 422, code: 'ERANGE' }],
-      ['id', { iova: '0x40000', size: PAGE, prot: 'rw' }, { status: 422, code: 'EINVAL', reason: 'not-paging' }],
+      [
+        'd',
+        { iova: '0x40000', size: PAGE, prot: 'rw', phys: '0xfffffffff000' },
+        { status: 422, code: 'ERANGE' },
+      ],
+      [
+        'id',
+        { iova: '0x40000', size: PAGE, prot: 'rw' },
+        { status: 422, code: 'EINVAL', reason: 'not-paging' },
+      ],
       ['d', { iova: '40000', size: PAGE, prot: 'rw' }, { status: 400, code: 'EVALIDATION' }],
       ['nothing', { iova: '0x40000', size: PAGE, prot: 'rw' }, { status: 404, code: 'ENOENT' }],
     ];
@@ -970,7 +1171,10 @@ describe('mappings, unmap, translate and walk', () => {
       code: 'EINVAL',
       reason: 'not-paging',
     });
-    const unmapped = expectStatus(await lab.post('/domains/d/unmap', { iova: '0x10000', size: 2 * PAGE }), 200);
+    const unmapped = expectStatus(
+      await lab.post('/domains/d/unmap', { iova: '0x10000', size: 2 * PAGE }),
+      200,
+    );
     expect(unmapped.mappedBytes).toBe(2 * MiB);
     await expectRefused(lab, () => lab.get('/domains/d/translate?iova=0x10000'), {
       status: 404,
@@ -1000,7 +1204,10 @@ describe('mappings, unmap, translate and walk', () => {
 
   it('walk descends one level at a time from the top, ending in the leaf that translates (or the empty entry)', async () => {
     const lab = await dmaDomainLab();
-    expectStatus(await lab.post('/domains/d/mappings', { iova: '0x10000', size: PAGE, phys: '0x777000', prot: 'rw' }), 201);
+    expectStatus(
+      await lab.post('/domains/d/mappings', { iova: '0x10000', size: PAGE, phys: '0x777000', prot: 'rw' }),
+      201,
+    );
     const walk = expectStatus(await lab.get('/domains/d/walk?iova=0x10008'), 200);
     expect(Object.keys(walk)).toEqual(['stage2']); // seed-5.13 VT-d DMA domains are second level
     const levels = walk.stage2.map((step: Body) => step.level);
@@ -1020,13 +1227,23 @@ describe('mappings, unmap, translate and walk', () => {
     const lab = await vtdLab('proposal');
     expectStatus(await lab.post('/domains', { id: 's2', iommu: 'vtd0', type: 'dma', nestParent: true }), 201);
     expectStatus(await lab.post('/domains', { id: 'g', iommu: 'vtd0', type: 'nested', parent: 's2' }), 201);
-    await expectRefused(lab, () => lab.post('/domains/g/mappings', { iova: '0x1000', size: PAGE, prot: 'rw' }), {
-      status: 422,
-      code: 'EINVAL',
-      reason: 'no-phys',
-    });
-    expectStatus(await lab.post('/domains/g/mappings', { iova: '0x1000', size: PAGE, phys: '0x5000', prot: 'rw' }), 201);
-    const s2 = expectStatus(await lab.post('/domains/s2/mappings', { iova: '0x5000', size: PAGE, prot: 'rw' }), 201);
+    await expectRefused(
+      lab,
+      () => lab.post('/domains/g/mappings', { iova: '0x1000', size: PAGE, prot: 'rw' }),
+      {
+        status: 422,
+        code: 'EINVAL',
+        reason: 'no-phys',
+      },
+    );
+    expectStatus(
+      await lab.post('/domains/g/mappings', { iova: '0x1000', size: PAGE, phys: '0x5000', prot: 'rw' }),
+      201,
+    );
+    const s2 = expectStatus(
+      await lab.post('/domains/s2/mappings', { iova: '0x5000', size: PAGE, prot: 'rw' }),
+      201,
+    );
     const walk = expectStatus(await lab.get('/domains/g/walk?iova=0x1000'), 200);
     expect(walk.stage1.at(-1)).toMatchObject({ entry: 'leaf', output: '0x5000' });
     expect(walk.stage2.at(-1)).toMatchObject({ entry: 'leaf', output: s2.phys });
@@ -1038,11 +1255,15 @@ describe('domain fault handlers (mainline iommufd queue, proposal guest queue)',
     const lab = await vtdLab('mainline');
     expectStatus(await lab.post('/domains', { id: 's2', iommu: 'vtd0', type: 'dma', nestParent: true }), 201);
     expectStatus(await lab.post('/domains', { id: 'g', iommu: 'vtd0', type: 'nested', parent: 's2' }), 201);
-    await expectRefused(lab, () => lab.post('/domains/g/handler', { type: 'external', timeoutResponse: 'FAILURE' }), {
-      status: 422,
-      code: 'EINVAL',
-      reason: 'bad-response-code',
-    });
+    await expectRefused(
+      lab,
+      () => lab.post('/domains/g/handler', { type: 'external', timeoutResponse: 'FAILURE' }),
+      {
+        status: 422,
+        code: 'EINVAL',
+        reason: 'bad-response-code',
+      },
+    );
     const handler = expectStatus(await lab.post('/domains/g/handler', { type: 'external' }), 201);
     expect(handler).toMatchObject({ type: 'external', codes: ['SUCCESS', 'INVALID'] });
     expect((await lab.get('/domains/g')).body.handler).toEqual(handler);
@@ -1091,13 +1312,20 @@ describe('domain fault handlers (mainline iommufd queue, proposal guest queue)',
     const lab = await vtdLab('proposal');
     expectStatus(await lab.post('/domains', { id: 's2', iommu: 'vtd0', type: 'dma', nestParent: true }), 201);
     expectStatus(await lab.post('/domains', { id: 'g', iommu: 'vtd0', type: 'nested', parent: 's2' }), 201);
-    await expectRefused(lab, () => lab.post('/domains/g/handler', { type: 'guest', region: { iova: '0x0', size: MiB } }), {
-      status: 422,
-      code: 'EINVAL',
-      reason: 'no-phys',
-    });
+    await expectRefused(
+      lab,
+      () => lab.post('/domains/g/handler', { type: 'guest', region: { iova: '0x0', size: MiB } }),
+      {
+        status: 422,
+        code: 'EINVAL',
+        reason: 'no-phys',
+      },
+    );
     const handler = expectStatus(
-      await lab.post('/domains/g/handler', { type: 'guest', region: { iova: '0x0', size: MiB, phys: '0x40000000' } }),
+      await lab.post('/domains/g/handler', {
+        type: 'guest',
+        region: { iova: '0x0', size: MiB, phys: '0x40000000' },
+      }),
       201,
     );
     expect(handler.type).toBe('guest');

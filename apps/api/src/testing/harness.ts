@@ -2,6 +2,9 @@
  * Integration-test harness: a real server on a real port (127.0.0.1, port 0), plain fetch for REST and a
  * real websocket client for the stream.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
 import type { ServerMessage } from '@iommu-lab/wire';
@@ -13,8 +16,10 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function startServer(options: ServerOptions = {}): Promise<Running> {
-  const app = await buildServer(options);
+/** A server on 127.0.0.1, port 0, with its own new database file unless one is given. */
+export async function startServer(options: Partial<ServerOptions> = {}): Promise<Running> {
+  const databaseFile = options.databaseFile ?? join(mkdtempSync(join(tmpdir(), 'iommu-lab-')), 'lab.db');
+  const app = await buildServer({ ...options, databaseFile });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url, close: () => app.close() };
 }

@@ -1,0 +1,158 @@
+/**
+ * Runs experiments: each run in its own worker thread (at most `parallel` at once, the rest queued), its
+ * fault records written batch by batch as they arrive, each batch acknowledged to the worker only once it
+ * is on disk, and its progress told to whoever listens (the run's websocket). On shutdown, unfinished
+ * runs are stopped and marked interrupted; the records they wrote stay.
+ */
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import type { Database } from '@iommu-lab/db';
+import type { ExperimentConfig } from '@iommu-lab/wire';
+import type { FromWorker, ToWorker } from './run-worker';
+
+export interface RunUpdate {
+  run: string;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
+  progress: number;
+  transactions: number;
+  totalTransactions: number;
+  faultRecords: number;
+  error?: string;
+}
+
+type Listener = (update: RunUpdate) => void;
+
+interface Job {
+  run: string;
+  config: ExperimentConfig;
+  seed: number;
+  worker?: Worker;
+  faultRecords: number;
+  finished: Promise<void>;
+  settle: () => void;
+}
+
+const workerUrl = new URL('./run-worker.mjs', import.meta.url);
+
+export class RunManager {
+  private readonly queue: Job[] = [];
+  private readonly active = new Map<string, Job>();
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private closing = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly parallel = Math.max(1, availableParallelism() - 1),
+  ) {}
+
+  /** Queues a run already created in the database (status queued); resolves when it has ended. */
+  enqueue(run: string, config: ExperimentConfig, seed: number): Promise<void> {
+    let settle!: () => void;
+    const finished = new Promise<void>((resolve) => (settle = resolve));
+    this.queue.push({ run, config, seed, faultRecords: 0, finished, settle });
+    this.pump();
+    return finished;
+  }
+
+  /** Updates of one run until it ends; returns the unsubscribe. */
+  subscribe(run: string, listener: Listener): () => void {
+    let set = this.listeners.get(run);
+    if (!set) this.listeners.set(run, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  isActive(run: string): boolean {
+    return this.active.has(run) || this.queue.some((job) => job.run === run);
+  }
+
+  /** Stops every run; their records on disk stay, and they are marked interrupted. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const jobs = [...this.active.values(), ...this.queue.splice(0)];
+    await Promise.all(jobs.map((job) => job.worker?.terminate()));
+    for (const job of jobs) await this.end(job, 'interrupted', 'the server stopped during the run');
+  }
+
+  private pump(): void {
+    while (!this.closing && this.active.size < this.parallel && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.active.set(job.run, job);
+      void this.start(job);
+    }
+  }
+
+  private async start(job: Job): Promise<void> {
+    await this.db.prisma.run.update({
+      where: { id: job.run },
+      data: { status: 'running', startedAt: new Date() },
+    });
+    // The worker is TypeScript: its entry registers tsx, whether the server runs under tsx or under Vitest.
+    const worker = new Worker(workerUrl);
+    job.worker = worker;
+    worker.on('message', (message: FromWorker) => void this.receive(job, message));
+    worker.on('error', (error) => void this.end(job, 'failed', error.message));
+    worker.on('exit', (code) => {
+      if (this.active.has(job.run)) void this.end(job, 'failed', `the run's worker exited with code ${code}`);
+    });
+    worker.postMessage({ type: 'start', config: job.config, seed: job.seed } satisfies ToWorker);
+    this.tell(job, { status: 'running', progress: 0, transactions: 0, totalTransactions: 0 });
+  }
+
+  private async receive(job: Job, message: FromWorker): Promise<void> {
+    if (!this.active.has(job.run)) return;
+    if (message.type === 'failed') return this.end(job, 'failed', message.error);
+    this.db.faults.append(job.run, message.rows, message.progress);
+    job.faultRecords += message.rows.length;
+    const { transactions, totalTransactions } = message.progress;
+    const progress = totalTransactions > 0 ? transactions / totalTransactions : 0;
+    if (message.type === 'batch') {
+      job.worker?.postMessage({ type: 'ack' } satisfies ToWorker);
+      this.tell(job, { status: 'running', progress, transactions, totalTransactions });
+      return;
+    }
+    this.active.delete(job.run);
+    await this.db.prisma.run.update({
+      where: { id: job.run },
+      data: {
+        status: 'done',
+        progress: 1,
+        finishedAt: new Date(),
+        metrics: message.metrics as object,
+        histograms: message.histograms,
+      },
+    });
+    await job.worker?.terminate();
+    this.tell(job, { status: 'done', progress: 1, transactions, totalTransactions });
+    this.finish(job);
+  }
+
+  private async end(job: Job, status: 'failed' | 'interrupted', error: string): Promise<void> {
+    if (!this.active.delete(job.run) && status === 'failed') return;
+    await job.worker?.terminate();
+    await this.db.prisma.run.update({
+      where: { id: job.run },
+      data: { status, error, finishedAt: new Date() },
+    });
+    const run = await this.db.prisma.run.findUniqueOrThrow({ where: { id: job.run } });
+    this.tell(job, {
+      status,
+      progress: run.progress,
+      transactions: run.transactions,
+      totalTransactions: run.totalTransactions,
+      error,
+    });
+    this.finish(job);
+  }
+
+  private finish(job: Job): void {
+    job.settle();
+    this.listeners.delete(job.run);
+    this.pump();
+  }
+
+  private tell(job: Job, update: Omit<RunUpdate, 'run' | 'faultRecords'>): void {
+    const full: RunUpdate = { run: job.run, faultRecords: job.faultRecords, ...update };
+    for (const listener of this.listeners.get(job.run) ?? []) listener(full);
+  }
+}

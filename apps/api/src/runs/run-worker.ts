@@ -1,0 +1,80 @@
+/**
+ * One run, in a worker thread so the server stays responsive: builds the experiment's system with the
+ * run's seed, runs its workload to the end, and sends fault records in batches with the progress. The
+ * emulator never waits for the database: the main thread writes each batch and acknowledges it, and the
+ * worker runs ahead by at most MAX_UNACKED batches, which bounds the memory a fast run can take.
+ */
+import { parentPort } from 'node:worker_threads';
+import { buildSystem } from '@iommu-lab/emulator';
+import type { ExperimentConfig } from '@iommu-lab/wire';
+import type { FaultRow, RunProgress } from '@iommu-lab/db';
+import { FaultCollector } from './fault-collector';
+
+export type ToWorker = { type: 'start'; config: ExperimentConfig; seed: number } | { type: 'ack' };
+export type FromWorker =
+  | { type: 'batch'; rows: FaultRow[]; progress: RunProgress }
+  | {
+      type: 'done';
+      rows: FaultRow[];
+      progress: RunProgress;
+      metrics: unknown;
+      histograms: Record<string, [number, number][]>;
+    }
+  | { type: 'failed'; error: string };
+
+const BATCH_ROWS = 10_000;
+const MAX_UNACKED = 4;
+const EVENTS_PER_SLICE = 20_000;
+/** Progress is sent at least this often (wall ms) even when no fault happens. */
+const PROGRESS_MS = 200;
+
+const port = parentPort!;
+let unacked = 0;
+let wake: (() => void) | null = null;
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'ack') {
+    unacked--;
+    wake?.();
+  } else {
+    run(message.config, message.seed).catch((error: unknown) =>
+      port.postMessage({ type: 'failed', error: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+});
+
+async function run(config: ExperimentConfig, seed: number): Promise<void> {
+  const system = buildSystem({ ...config.system, options: { ...config.system.options, seed } });
+  const collector = new FaultCollector(system);
+  const answer = config.policy?.externalResponse;
+  if (answer)
+    system.on('fault.awaiting-client', (e) =>
+      system.schedule(system.nowNs, () => system.respondToFault(e.cookie, answer)),
+    );
+  const workload = system.runWorkload(config.workload);
+  const progress = (): RunProgress => ({
+    transactions: workload.progress.ended,
+    totalTransactions: workload.progress.total,
+    simulatedNs: system.nowNs,
+  });
+  let lastSent = performance.now();
+  while (!workload.finished) {
+    if (system.runUntilIdle(EVENTS_PER_SLICE) === 0 && !workload.finished)
+      throw new Error(
+        `the workload cannot finish: nothing is left to simulate after ${workload.progress.ended} of ${workload.progress.total} transactions ended`,
+      );
+    if (collector.rows.length >= BATCH_ROWS || performance.now() - lastSent >= PROGRESS_MS) {
+      port.postMessage({ type: 'batch', rows: collector.take(), progress: progress() } satisfies FromWorker);
+      lastSent = performance.now();
+      if (++unacked >= MAX_UNACKED) await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  system.runUntilIdle();
+  port.postMessage({
+    type: 'done',
+    rows: collector.take(),
+    progress: progress(),
+    metrics: system.metrics(),
+    histograms: system.histograms(),
+  } satisfies FromWorker);
+}

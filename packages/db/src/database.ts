@@ -1,0 +1,59 @@
+/**
+ * Opening the lab's database: the file is created and migrated on first use (no extra command), runs left
+ * `running` or `queued` by a crash are marked interrupted, and two connections share it in WAL mode:
+ * Prisma's (experiments, runs) and a raw better-sqlite3 one for the high-rate fault log.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaClient } from './generated/prisma/client';
+import { FaultLog } from './fault-log';
+import { applyMigrations } from './schema-engine';
+
+export interface Database {
+  readonly file: string;
+  readonly prisma: PrismaClient;
+  readonly faults: FaultLog;
+  /** Migrations applied when this database was opened. */
+  readonly migrated: string[];
+  /** Runs found running or queued at open (a crash or kill), now marked interrupted. */
+  readonly interrupted: string[];
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DATABASE_FILE = 'data/iommu-lab.db';
+
+export async function openDatabase(path: string = DEFAULT_DATABASE_FILE): Promise<Database> {
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true });
+  const migrated = await applyMigrations(file);
+  // The raw connection: WAL (persistent in the file) so readers never wait for the log writer, and a full
+  // sync at each commit, so a batch the API has acknowledged survives a crash.
+  const raw = new BetterSqlite3(file, { timeout: 5000 });
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+
+  const prisma = new PrismaClient({
+    adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 5000 }),
+  });
+  const unfinished = { status: { in: ['running', 'queued'] } };
+  const stale = await prisma.run.findMany({ where: unfinished, select: { id: true } });
+  await prisma.run.updateMany({
+    where: unfinished,
+    data: { status: 'interrupted', error: 'the server stopped during the run', finishedAt: new Date() },
+  });
+
+  return {
+    file,
+    prisma,
+    faults: new FaultLog(raw),
+    migrated,
+    interrupted: stale.map((run) => run.id),
+    async close() {
+      await prisma.$disconnect();
+      raw.close();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+/** @iommu-lab/db: the lab's SQLite database through Prisma, and the batched fault log beside it. */
+export { DEFAULT_DATABASE_FILE, type Database, openDatabase } from './database';
+export {
+  FAULT_COLUMNS,
+  type FaultFilter,
+  FaultLog,
+  type FaultRecordView,
+  type FaultRow,
+  type RunProgress,
+} from './fault-log';
+export { MIGRATIONS_DIR, SCHEMA_PATH, applyMigrations, pendingSchemaChange } from './schema-engine';
+export type { Experiment, Run } from './generated/prisma/client';

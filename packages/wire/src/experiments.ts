@@ -1,0 +1,186 @@
+/**
+ * Experiments (a saved config: system + workload + handler policy + seed), their runs, fault logs and
+ * comparisons, and the file format experiments are exported to and imported from.
+ */
+import Type, { type Static } from 'typebox';
+import {
+  CategorySchema,
+  ResponseCodeSchema,
+  SystemConfigSchema,
+  WorkloadSpecSchema,
+} from '@iommu-lab/emulator/schemas';
+import { Document, IdSchema } from './common';
+
+export const EXPERIMENT_CONFIG_VERSION = 1;
+export const EXPERIMENT_FILE_FORMAT = 'iommu-lab/experiment';
+
+/** How a run answers what would otherwise wait for a person: groups left to an outside handler. */
+export const HandlerPolicySchema = Type.Object(
+  {
+    /** Answer every group handed to an `external` handler at once with this code (default: let it time out). */
+    externalResponse: Type.Optional(ResponseCodeSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const ExperimentConfigSchema = Type.Object(
+  {
+    version: Type.Literal(EXPERIMENT_CONFIG_VERSION),
+    system: SystemConfigSchema,
+    workload: WorkloadSpecSchema,
+    seed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }),
+    policy: Type.Optional(HandlerPolicySchema),
+  },
+  { additionalProperties: false, $id: 'ExperimentConfig' },
+);
+export type ExperimentConfig = Static<typeof ExperimentConfigSchema>;
+
+const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 40 }), { maxItems: 32, uniqueItems: true });
+
+export const ExperimentBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 120 }),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+    tags: Type.Optional(Tags),
+    config: ExperimentConfigSchema,
+  },
+  { additionalProperties: false },
+);
+export type ExperimentInput = Static<typeof ExperimentBody>;
+
+export const ExperimentPatch = Type.Partial(ExperimentBody, { additionalProperties: false });
+
+export const ExperimentParams = Type.Object({ experiment: Type.String({ minLength: 1, maxLength: 64 }) });
+export const RunParams = Type.Object({ run: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const ExperimentView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  tags: Type.Array(Type.String()),
+  config: Document,
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  runs: Type.Integer({ description: 'How many runs it has.' }),
+});
+
+/** The file an experiment is exported to; importing checks `format` and `version` first. */
+export const ExperimentFileSchema = Type.Object(
+  {
+    format: Type.Literal(EXPERIMENT_FILE_FORMAT),
+    version: Type.Literal(EXPERIMENT_CONFIG_VERSION),
+    exportedAt: Type.Optional(Type.String()),
+    experiment: ExperimentBody,
+  },
+  { additionalProperties: false },
+);
+export type ExperimentFile = Static<typeof ExperimentFileSchema>;
+
+export const StartRunBody = Type.Object(
+  {
+    /** Run with another seed than the experiment's. */
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    label: Type.Optional(Type.String({ maxLength: 120 })),
+  },
+  { additionalProperties: false },
+);
+
+export const RUN_STATUSES = ['queued', 'running', 'done', 'failed', 'interrupted'] as const;
+
+export const RunView = Type.Object({
+  id: Type.String(),
+  experimentId: Type.String(),
+  label: Type.String(),
+  seed: Type.Integer(),
+  status: Type.Enum([...RUN_STATUSES]),
+  progress: Type.Number(),
+  transactions: Type.Integer(),
+  totalTransactions: Type.Integer(),
+  faultRecords: Type.Integer({ description: 'Fault records on disk.' }),
+  simulatedNs: Type.Number(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  metrics: Type.Union([Document, Type.Null()]),
+  histograms: Type.Union([Document, Type.Null()]),
+  config: Document,
+  createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export type RunViewType = Static<typeof RunView>;
+
+export const FaultKindSchema = Type.Enum(['page-request', 'stall', 'unrecoverable', 'device-handled']);
+
+export const FaultQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: -1 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    kind: Type.Optional(FaultKindSchema),
+    device: Type.Optional(IdSchema),
+    pasid: Type.Optional(Type.Integer({ minimum: 0 })),
+    category: Type.Optional(CategorySchema),
+    stage: Type.Optional(Type.Enum([1, 2])),
+    code: Type.Optional(Type.String({ maxLength: 64 })),
+    /** json (a page, default), or a download of every matching record: csv or jsonl. */
+    format: Type.Optional(Type.Enum(['json', 'csv', 'jsonl'])),
+  },
+  { additionalProperties: false },
+);
+
+export const FaultRecordSchema = Type.Object({
+  seq: Type.Integer(),
+  timeNs: Type.Number(),
+  device: Type.String(),
+  pasid: Type.Union([Type.Integer(), Type.Null()]),
+  address: Type.String(),
+  access: Type.String(),
+  category: Type.Union([Type.String(), Type.Null()]),
+  stage: Type.Union([Type.Integer(), Type.Null()]),
+  kind: Type.String(),
+  code: Type.String(),
+  latencyNs: Type.Union([Type.Number(), Type.Null()]),
+});
+
+export const FaultPage = Type.Object({
+  records: Type.Array(FaultRecordSchema),
+  /** `after` for the next page; -1 when this one is empty. */
+  next: Type.Integer(),
+  total: Type.Integer({ description: 'Matching records in all.' }),
+});
+
+export const CompareQuery = Type.Object(
+  { runs: Type.String({ description: 'Two or more run ids, comma-separated.', minLength: 3 }) },
+  { additionalProperties: false },
+);
+
+export const CompareResult = Type.Object({
+  runs: Type.Array(Type.Object({ id: Type.String(), label: Type.String(), experiment: Type.String() })),
+  /** Every numeric metric, per run, with the delta and ratio of each run to the first. */
+  metrics: Type.Array(
+    Type.Object({
+      path: Type.String(),
+      values: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+      deltas: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+      ratios: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+    }),
+  ),
+  /** Each histogram on the union of the runs' bins (the emulator's bins are fixed, so they line up). */
+  histograms: Type.Record(
+    Type.String(),
+    Type.Object({ bins: Type.Array(Type.Number()), counts: Type.Array(Type.Array(Type.Number())) }),
+  ),
+  /** Config paths whose values differ between runs. */
+  configDiff: Type.Array(Type.Object({ path: Type.String(), values: Type.Array(Type.Unknown()) })),
+});
+
+export const SaveLabBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 120 }),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+    tags: Type.Optional(Tags),
+    /** The workload runs will execute (default: the preset's, or none given: refused). */
+    workload: Type.Optional(WorkloadSpecSchema),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    policy: Type.Optional(HandlerPolicySchema),
+  },
+  { additionalProperties: false },
+);
