@@ -386,6 +386,13 @@ export class System {
       if (!process.findVma(page))
         fail('EFAULT', `${formatAddress(page)} is not inside a VMA of ${processId}.`, { reason: 'no-vma' });
     }
+    // Refused before any page changes: the frames it needs (the pages, plus page-table pages at worst).
+    const missing = process.missingPages(start, pages);
+    const tables = missing === 0 ? 0 : Math.ceil(missing / 512) + 4;
+    if (missing + tables > this.env.memory.framesFree)
+      fail('ENOMEM', `populating ${missing} pages of ${processId} needs more memory than is free.`, {
+        reason: 'out-of-memory',
+      });
     let faulted = 0;
     for (let page = start; page < start + pages; page++) {
       const outcome = process.handleMmFault(page, 0);

@@ -915,9 +915,8 @@ describe('processes', () => {
     );
   });
 
-  // KNOWN BUG (emulator, System.populate): it checks the VMAs, then faults pages in one by one and throws
-  // ENOMEM when memory runs out, leaving the pages it already faulted in. Remove `.fails` once fixed.
-  it.fails('a populate refused for lack of memory (422 ENOMEM) changes nothing', async () => {
+  // System.populate checks it has the frames before it faults any page in.
+  it('a populate refused for lack of memory (422 ENOMEM) changes nothing', async () => {
     const created = await call(server.url, 'POST', `${API}/labs`, { options: { memoryFrames: 16 } });
     const lab = labClient(expectStatus(created, 201).id);
     expectStatus(await lab.post('/processes', { id: 'app' }), 201);

@@ -190,6 +190,14 @@ export class Process {
     return outcome;
   }
 
+  /** Pages of the range not resident (those a populate would allocate a frame for). */
+  missingPages(startPage: number, pages: number): number {
+    let missing = 0;
+    for (let page = startPage; page < startPage + pages; page++)
+      if (!this.pageTable.walk(page, this.scratch)) missing++;
+    return missing;
+  }
+
   /** Pushes resident pages of the range out to "swap" so the next access faults again (major). */
   reclaim(startPage: number, pages: number): number {
     this.checkAlive();

@@ -127,3 +127,15 @@ describe('workload generators', () => {
     expect(s.pendingEvents).toBe(0);
   });
 });
+
+describe('workload bounds', () => {
+  it('a stream whose working set runs past the top of the 64-bit space is refused (ERANGE), as a single DMA is', () => {
+    const system = systemWith('vtd', 'mainline', [{ id: 'd0' }]);
+    const stream = { device: 'd0', pattern: 'sequential' as const, base: '0xfffffffffffff000', count: 1 };
+    expect(() => system.runWorkload({ streams: [{ ...stream, workingSet: 16 * 1024 * 1024 }] })).toThrow(
+      expect.objectContaining({ code: 'ERANGE', reason: 'out-of-range' }),
+    );
+    expect(system.pendingEvents).toBe(0);
+    expect(() => system.runWorkload({ streams: [{ ...stream, workingSet: 4096 }] })).not.toThrow();
+  });
+});

@@ -7,6 +7,7 @@ import { PAGE_SIZE, parseSize, splitAddress } from '../address';
 import type { Device } from '../device/device';
 import { NO_PASID } from '../domain/domain';
 import { validate } from '../config/system-config';
+import { fail } from '../errors';
 import type { Transaction } from '../dma/transaction';
 import { Random } from '../sim/random';
 import type { System } from '../system';
@@ -49,6 +50,12 @@ class Stream {
     this.baseOffset = offset;
     this.workingSet = parseSize(spec.workingSet, 'workingSet');
     this.accessSize = spec.accessSize ?? PAGE_SIZE;
+    // The same bound a single DMA has: no access may run past the top of the 64-bit space.
+    const end = this.baseOffset + Math.max(this.workingSet, this.accessSize);
+    if (this.basePage + Math.ceil(end / PAGE_SIZE) > 2 ** 52)
+      fail('ERANGE', `stream ${index}'s working set runs past the top of the 64-bit address space.`, {
+        reason: 'out-of-range',
+      });
     this.slots = Math.max(1, Math.floor(this.workingSet / this.accessSize));
     this.stride = spec.stride === undefined ? DEFAULT_STRIDE : parseSize(spec.stride, 'stride');
   }

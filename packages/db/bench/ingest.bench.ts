@@ -1,0 +1,78 @@
+/**
+ * Fault-log ingestion: rows per second through FaultLog.append (batches of 10,000, each its own
+ * transaction with a full sync, as runs write them), beside raw better-sqlite3 inserts of the same rows in
+ * one transaction, measured in the same run on fresh files.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { report } from '@iommu-lab/bench-report';
+import { type FaultRow, openDatabase } from '../src/index';
+
+const ROWS = 1_000_000;
+const BATCH = 10_000;
+
+const rows: FaultRow[] = Array.from({ length: ROWS }, (_, i) => [
+  i,
+  i * 250,
+  i % 7 === 0 ? 'gpu0' : 'nic0',
+  i % 3 === 0 ? null : 1,
+  `0x${(0x7f0000000000 + i * 4096).toString(16)}`,
+  i % 3 === 0 ? 'w' : 'r',
+  'BIND',
+  1,
+  'page-request',
+  'SUCCESS',
+  5800 + (i % 100),
+]);
+
+async function faultLog(): Promise<number> {
+  const db = await openDatabase(join(mkdtempSync(join(tmpdir(), 'iommu-lab-ingest-')), 'lab.db'));
+  const experiment = await db.prisma.experiment.create({
+    data: { name: 'bench', tags: [], configVersion: 1, config: {} },
+  });
+  const run = await db.prisma.run.create({ data: { experimentId: experiment.id, seed: 1, config: {} } });
+  const started = performance.now();
+  for (let i = 0; i < ROWS; i += BATCH)
+    db.faults.append(run.id, rows.slice(i, i + BATCH), {
+      transactions: i,
+      totalTransactions: ROWS,
+      simulatedNs: i,
+    });
+  const seconds = (performance.now() - started) / 1000;
+  if (db.faults.count(run.id) !== ROWS) throw new Error('rows missing');
+  await db.close();
+  return ROWS / seconds;
+}
+
+/** The same table and rows, one prepared single-row INSERT per row, all in one transaction. */
+async function rawInserts(): Promise<number> {
+  const db = await openDatabase(join(mkdtempSync(join(tmpdir(), 'iommu-lab-ingest-')), 'lab.db'));
+  const experiment = await db.prisma.experiment.create({
+    data: { name: 'bench', tags: [], configVersion: 1, config: {} },
+  });
+  const run = await db.prisma.run.create({ data: { experimentId: experiment.id, seed: 1, config: {} } });
+  const file = db.file;
+  await db.close();
+  const raw = new BetterSqlite3(file);
+  raw.pragma('journal_mode = WAL');
+  const insert = raw.prepare(
+    `INSERT INTO fault_records (run_id, seq, time_ns, device, pasid, address, access, category, stage, kind, code, latency_ns)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const started = performance.now();
+  raw.transaction(() => {
+    for (const row of rows) insert.run(run.id, ...row);
+  })();
+  const seconds = (performance.now() - started) / 1000;
+  raw.close();
+  return ROWS / seconds;
+}
+
+const baseline = await rawInserts();
+const value = await faultLog();
+report(
+  { name: 'db-fault-log-ingest', value, unit: 'rows/s', baseline },
+  `${ROWS.toLocaleString('en-US')} rows in batches of ${BATCH.toLocaleString('en-US')}, each committed with a full sync`,
+);
