@@ -59,7 +59,7 @@ export async function runBench(): Promise<void> {
       faultRecords: number;
       error: string | null;
     };
-    if (performance.now() - lastPrint > 1000) {
+    if (performance.now() - lastPrint > 2000) {
       process.stdout.write(
         `\r  run: ${(view.progress * 100).toFixed(0)} %, ${view.faultRecords} fault records`,
       );

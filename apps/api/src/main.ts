@@ -1,6 +1,7 @@
 /**
  * `npm start`: the server on 127.0.0.1 (HOST, PORT to change). Listening anywhere but loopback needs
- * IOMMU_LAB_TOKEN, which every request must then carry. Stops gracefully on SIGINT / SIGTERM.
+ * IOMMU_LAB_TOKEN, which every request must then carry. IOMMU_LAB_DB moves the database; REDIS_URL adds the
+ * BullMQ job engine. Stops gracefully on SIGINT / SIGTERM.
  */
 import { join } from 'node:path';
 import { isLoopback } from './plugins/auth';
@@ -27,6 +28,8 @@ const databaseFile =
 
 const app = await buildServer({
   databaseFile,
+  ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+  queueWorker: process.env.IOMMU_LAB_QUEUE_WORKER !== 'off',
   ...(token ? { token } : {}),
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });

@@ -22,6 +22,8 @@ import { streamRoutes } from './routes/stream';
 import { topologyRoutes } from './routes/topology';
 import { experimentRoutes } from './routes/experiments';
 import { RunManager } from './runs/run-manager';
+import { BullmqEngine, type JobEngine, LocalEngine, startQueueWorker } from './runs/job-engine';
+import { availableParallelism } from 'node:os';
 import { type Database, openDatabase } from '@iommu-lab/db';
 
 declare module 'fastify' {
@@ -29,6 +31,7 @@ declare module 'fastify' {
     labs: LabRegistry;
     db: Database;
     runs: RunManager;
+    engines: { local: JobEngine; bullmq?: JobEngine };
   }
 }
 
@@ -42,6 +45,10 @@ export interface ServerOptions {
   databaseFile: string;
   /** Runs executed at once (default: cores - 1). */
   parallelRuns?: number;
+  /** Redis for the BullMQ job engine (sweeps can then run on it); unset: the local worker pool only. */
+  redisUrl?: string;
+  /** Also take runs from the BullMQ queue in this process (default true when redisUrl is set). */
+  queueWorker?: boolean;
   /** The built dashboard, served at / (default: apps/web/dist, when it has been built). */
   webRoot?: string;
   maxLabs?: number;
@@ -68,7 +75,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const db = await openDatabase(options.databaseFile);
   if (db.interrupted.length > 0) app.log.warn({ runs: db.interrupted }, 'runs interrupted by the last stop');
   app.decorate('db', db);
-  app.decorate('runs', new RunManager(db, options.parallelRuns));
+  const runs = new RunManager(db, options.parallelRuns);
+  app.decorate('runs', runs);
+  app.decorate('engines', {
+    local: new LocalEngine(runs),
+    ...(options.redisUrl ? { bullmq: new BullmqEngine(options.redisUrl) } : {}),
+  });
+  const queueWorker =
+    options.redisUrl && options.queueWorker !== false
+      ? startQueueWorker(options.redisUrl, runs, options.parallelRuns ?? availableParallelism())
+      : undefined;
   // Before the token check: the websocket plugin marks upgrade requests, so a refused one has its socket closed.
   await app.register(websocket, { options: { maxPayload: 1 << 20 } });
   const webRoot = options.webRoot ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -142,7 +158,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onClose', async () => {
     app.labs.closeAll();
     // Unfinished runs stop and are marked interrupted; every batch they wrote is already on disk.
+    await queueWorker?.close(true);
     await app.runs.close();
+    await app.engines.bullmq?.close();
     await app.db.close();
   });
   return app;

@@ -24,7 +24,15 @@ export interface Database {
 
 export const DEFAULT_DATABASE_FILE = 'data/iommu-lab.db';
 
-export async function openDatabase(path: string = DEFAULT_DATABASE_FILE): Promise<Database> {
+export interface OpenOptions {
+  /** Mark runs left running or queued as interrupted (the server does; extra queue workers must not). */
+  recover?: boolean;
+}
+
+export async function openDatabase(
+  path: string = DEFAULT_DATABASE_FILE,
+  { recover = true }: OpenOptions = {},
+): Promise<Database> {
   const file = resolve(path);
   mkdirSync(dirname(file), { recursive: true });
   const migrated = await applyMigrations(file);
@@ -39,11 +47,12 @@ export async function openDatabase(path: string = DEFAULT_DATABASE_FILE): Promis
     adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 5000 }),
   });
   const unfinished = { status: { in: ['running', 'queued'] } };
-  const stale = await prisma.run.findMany({ where: unfinished, select: { id: true } });
-  await prisma.run.updateMany({
-    where: unfinished,
-    data: { status: 'interrupted', error: 'the server stopped during the run', finishedAt: new Date() },
-  });
+  const stale = recover ? await prisma.run.findMany({ where: unfinished, select: { id: true } }) : [];
+  if (recover)
+    await prisma.run.updateMany({
+      where: unfinished,
+      data: { status: 'interrupted', error: 'the server stopped during the run', finishedAt: new Date() },
+    });
 
   return {
     file,

@@ -184,3 +184,41 @@ export const SaveLabBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** One swept parameter: a JSON pointer into the experiment config and the values it takes. */
+export const SweepParameterSchema = Type.Object(
+  {
+    path: Type.String({
+      pattern: '^(/[^/]+)+$',
+      maxLength: 200,
+      description: 'e.g. "/system/devices/0/pri/capacity" or "/workload/streams/0/workingSet".',
+    }),
+    values: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 64 }),
+  },
+  { additionalProperties: false },
+);
+
+export const JOB_ENGINES = ['local', 'bullmq'] as const;
+
+export const SweepBody = Type.Object(
+  {
+    parameters: Type.Array(SweepParameterSchema, { minItems: 1, maxItems: 4 }),
+    /** local: the server's worker pool; bullmq: the Redis queue (when REDIS_URL is set; the default then). */
+    engine: Type.Optional(Type.Enum([...JOB_ENGINES])),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SweepParams = Type.Object({ sweep: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const SweepView = Type.Object({
+  id: Type.String(),
+  experimentId: Type.String(),
+  parameters: Type.Array(SweepParameterSchema),
+  engine: Type.Enum([...JOB_ENGINES]),
+  status: Type.Enum(['running', 'done', 'failed']),
+  createdAt: Type.String({ format: 'date-time' }),
+  /** One run per combination of values, labelled with its values. */
+  runs: Type.Array(RunView),
+});

@@ -24,6 +24,9 @@ import {
   RunView,
   SaveLabBody,
   StartRunBody,
+  SweepBody,
+  SweepParams,
+  SweepView,
 } from '@iommu-lab/wire';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Experiment, FAULT_COLUMNS, type Run } from '@iommu-lab/db';
@@ -33,6 +36,7 @@ import { Compile } from 'typebox/compile';
 import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
 import { compareRuns } from '../runs/compare';
+import { expandSweep } from '../runs/sweep';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
 const checkFile = Compile(ExperimentFileSchema);
@@ -402,6 +406,34 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
+    '/runs/:run/trace',
+    {
+      schema: {
+        tags: ['runs'],
+        summary:
+          "A run's event trace as Chrome trace-event JSON (open it in Perfetto): devices and IOMMUs as tracks, faults as slices",
+        params: RunParams,
+        querystring: Type.Object(
+          { maxEvents: Type.Optional(Type.Integer({ minimum: 100, maximum: 2_000_000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Document, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const run = await runOrThrow(request.params.run);
+      const trace = await app.runs.trace(
+        run.id,
+        run.config as ExperimentConfig,
+        run.seed,
+        request.query.maxEvents,
+      );
+      reply.header('content-disposition', `attachment; filename="run-${run.id}.trace.json"`);
+      return trace as never;
+    },
+  );
+
+  app.get(
     '/runs/:run/stream',
     {
       websocket: true,
@@ -424,8 +456,113 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       socket.on('close', stop);
       const run = await runOrThrow(id);
       socket.send(JSON.stringify({ type: 'run', run: runView(run) }));
-      if (!app.runs.isActive(id)) socket.close(1000, run.status);
+      if (app.runs.isActive(id)) return;
+      if (run.status !== 'queued' && run.status !== 'running') return socket.close(1000, run.status);
+      // Queued on the job engine or executing in another process: follow it in the database.
+      const poll = setInterval(async () => {
+        const now = await prisma.run.findUnique({ where: { id } });
+        if (app.runs.isActive(id) || !now) return;
+        const { status, progress, transactions, totalTransactions, faultRecords } = now;
+        socket.send(
+          JSON.stringify({
+            type: 'progress',
+            run: id,
+            status,
+            progress,
+            transactions,
+            totalTransactions,
+            faultRecords,
+          }),
+        );
+        if (status !== 'queued' && status !== 'running') {
+          clearInterval(poll);
+          socket.close(1000, status);
+        }
+      }, 300);
+      socket.on('close', () => clearInterval(poll));
     },
+  );
+
+  const sweepView = async (id: string) => {
+    const sweep = await prisma.sweep.findUnique({
+      where: { id },
+      include: { runs: { orderBy: { createdAt: 'asc' } } },
+    });
+    if (!sweep) throw new HttpError(404, 'ENOENT', `no sweep "${id}".`, 'no-such-sweep');
+    const statuses = sweep.runs.map((run) => run.status);
+    return {
+      id: sweep.id,
+      experimentId: sweep.experimentId,
+      parameters: sweep.parameters as { path: string; values: unknown[] }[],
+      engine: sweep.engine as 'local',
+      status: statuses.every((status) => status === 'done')
+        ? ('done' as const)
+        : statuses.some((status) => status === 'failed' || status === 'interrupted')
+          ? ('failed' as const)
+          : ('running' as const),
+      createdAt: sweep.createdAt.toISOString(),
+      runs: sweep.runs.map(runView),
+    };
+  };
+
+  app.post(
+    '/experiments/:experiment/sweeps',
+    {
+      schema: {
+        tags: ['runs'],
+        summary:
+          'Sweep parameters: one run per combination of values, on the worker pool or the BullMQ queue',
+        params: ExperimentParams,
+        body: SweepBody,
+        response: { 202: SweepView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const experiment = await experimentOrThrow(request.params.experiment);
+      const config = experiment.config as ExperimentConfig;
+      const engine = app.engines[request.body.engine ?? (app.engines.bullmq ? 'bullmq' : 'local')];
+      if (!engine)
+        throw new HttpError(
+          422,
+          'ENOENGINE',
+          'no BullMQ job engine is configured: start the server with REDIS_URL.',
+          'no-engine',
+        );
+      const seed = request.body.seed ?? config.seed;
+      const points = expandSweep(config, request.body.parameters);
+      const sweep = await prisma.sweep.create({
+        data: {
+          experimentId: experiment.id,
+          parameters: request.body.parameters as object[],
+          engine: engine.name,
+          runs: {
+            create: points.map((point) => ({
+              experimentId: experiment.id,
+              seed,
+              label: point.label,
+              config: point.config,
+            })),
+          },
+        },
+        include: { runs: { orderBy: { createdAt: 'asc' } } },
+      });
+      for (const run of sweep.runs)
+        await engine.submit({ run: run.id, config: run.config as ExperimentConfig, seed });
+      return reply.status(202).send(await sweepView(sweep.id));
+    },
+  );
+
+  app.get(
+    '/sweeps/:sweep',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'A sweep and its runs',
+        params: SweepParams,
+        response: { 200: SweepView, ...errors },
+      },
+    },
+    async (request) => sweepView(request.params.sweep),
   );
 
   app.get(

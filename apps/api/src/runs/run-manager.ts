@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { Database } from '@iommu-lab/db';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FromWorker, ToWorker } from './run-worker';
+import type { Trace } from './trace';
 
 export interface RunUpdate {
   run: string;
@@ -42,7 +43,8 @@ export class RunManager {
 
   constructor(
     private readonly db: Database,
-    private readonly parallel = Math.max(1, availableParallelism() - 1),
+    // The main thread mostly waits while runs execute: one run per core.
+    private readonly parallel = availableParallelism(),
   ) {}
 
   /** Queues a run already created in the database (status queued); resolves when it has ended. */
@@ -60,6 +62,25 @@ export class RunManager {
     if (!set) this.listeners.set(run, (set = new Set()));
     set.add(listener);
     return () => set.delete(listener);
+  }
+
+  /** A run's event trace (Chrome trace-event JSON), made by running it again in a worker thread. */
+  trace(run: string, config: ExperimentConfig, seed: number, maxEvents?: number): Promise<Trace> {
+    const worker = new Worker(workerUrl);
+    return new Promise<Trace>((resolve, reject) => {
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'trace') resolve(message.trace);
+        else if (message.type === 'failed') reject(new Error(message.error));
+      });
+      worker.on('error', reject);
+      worker.postMessage({
+        type: 'trace',
+        run,
+        config,
+        seed,
+        ...(maxEvents ? { maxEvents } : {}),
+      } satisfies ToWorker);
+    }).finally(() => void worker.terminate());
   }
 
   isActive(run: string): boolean {
@@ -102,6 +123,7 @@ export class RunManager {
   private async receive(job: Job, message: FromWorker): Promise<void> {
     if (!this.active.has(job.run)) return;
     if (message.type === 'failed') return this.end(job, 'failed', message.error);
+    if (message.type === 'trace') return;
     this.db.faults.append(job.run, message.rows, message.progress);
     job.faultRecords += message.rows.length;
     const { transactions, totalTransactions } = message.progress;

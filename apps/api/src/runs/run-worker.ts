@@ -9,8 +9,12 @@ import { buildSystem } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FaultRow, RunProgress } from '@iommu-lab/db';
 import { FaultCollector } from './fault-collector';
+import { type Trace, traceRun } from './trace';
 
-export type ToWorker = { type: 'start'; config: ExperimentConfig; seed: number } | { type: 'ack' };
+export type ToWorker =
+  | { type: 'start'; config: ExperimentConfig; seed: number }
+  | { type: 'trace'; run: string; config: ExperimentConfig; seed: number; maxEvents?: number }
+  | { type: 'ack' };
 export type FromWorker =
   | { type: 'batch'; rows: FaultRow[]; progress: RunProgress }
   | {
@@ -20,6 +24,7 @@ export type FromWorker =
       metrics: unknown;
       histograms: Record<string, [number, number][]>;
     }
+  | { type: 'trace'; trace: Trace }
   | { type: 'failed'; error: string };
 
 const BATCH_ROWS = 10_000;
@@ -36,6 +41,11 @@ port.on('message', (message: ToWorker) => {
   if (message.type === 'ack') {
     unacked--;
     wake?.();
+  } else if (message.type === 'trace') {
+    port.postMessage({
+      type: 'trace',
+      trace: traceRun(message.run, message.config, message.seed, message.maxEvents),
+    } satisfies FromWorker);
   } else {
     run(message.config, message.seed).catch((error: unknown) =>
       port.postMessage({ type: 'failed', error: error instanceof Error ? error.message : String(error) }),

@@ -1,0 +1,63 @@
+/**
+ * A sweep of 16 runs on the local worker pool (one run per core) against the same 16 runs one after
+ * another (a pool of one), measured in the same run: the speedup the pool gives on this machine.
+ */
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { report } from '@iommu-lab/bench-report';
+import { PRESETS } from '@iommu-lab/emulator';
+import { buildServer } from '../src/server';
+
+const CAPACITIES = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+
+async function sweepSeconds(parallelRuns: number): Promise<number> {
+  const app = await buildServer({
+    databaseFile: join(mkdtempSync(join(tmpdir(), 'iommu-lab-sweep-')), 'lab.db'),
+    parallelRuns,
+  });
+  const preset = PRESETS.find((p) => p.id === 'sva-pri-vtd')!;
+  const workload = structuredClone(preset.workload);
+  workload.streams[0]!.count = 4_000;
+  const experiment = await app.inject({
+    method: 'POST',
+    url: '/api/v1/experiments',
+    payload: { name: 'sweep', config: { version: 1, system: preset.config, workload, seed: 1 } },
+  });
+  const started = performance.now();
+  const sweep = await app.inject({
+    method: 'POST',
+    url: `/api/v1/experiments/${(experiment.json() as { id: string }).id}/sweeps`,
+    payload: {
+      parameters: [{ path: '/system/devices/0/pri/capacity', values: CAPACITIES }],
+      engine: 'local',
+    },
+  });
+  const id = (sweep.json() as { id: string }).id;
+  let shown = -1;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const view = (await app.inject({ url: `/api/v1/sweeps/${id}` })).json() as {
+      status: string;
+      runs: { status: string }[];
+    };
+    const done = view.runs.filter((run) => run.status === 'done').length;
+    if (done !== shown) process.stdout.write(`\r  pool of ${parallelRuns}: ${done}/${view.runs.length} runs`);
+    shown = done;
+    if (view.status === 'failed') throw new Error('a sweep run failed');
+    if (view.status === 'done') break;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write('\n');
+  await app.close();
+  return seconds;
+}
+
+export async function sweepBench(): Promise<void> {
+  const sequential = await sweepSeconds(1);
+  const pooled = await sweepSeconds(availableParallelism());
+  report(
+    { name: 'api-sweep-16-runs-speedup', value: sequential / pooled, unit: 'x', baseline: 1 },
+    `16 runs: ${pooled.toFixed(2)} s on a pool of ${availableParallelism()}, ${sequential.toFixed(2)} s one after another`,
+  );
+}
