@@ -15,7 +15,9 @@ COPY packages/emulator/package.json packages/emulator/
 COPY packages/wire/package.json packages/wire/
 COPY packages/bench-report/package.json packages/bench-report/
 COPY packages/db/package.json packages/db/
+COPY packages/client/package.json packages/client/
 COPY apps/web/package.json apps/web/
+COPY examples/package.json examples/
 # npm ci's postinstall generates the Prisma client from the schema.
 COPY prisma prisma
 COPY packages/db/scripts packages/db/scripts

@@ -5,13 +5,17 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const workspaces = ['apps', 'packages'].flatMap((dir) =>
-  existsSync(join(root, dir))
-    ? readdirSync(join(root, dir), { withFileTypes: true })
+// Every workspace the root package.json names (a "dir/*" pattern: each folder in dir).
+const patterns = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
+const workspaces = patterns.flatMap((pattern) => {
+  if (!pattern.endsWith('/*')) return existsSync(join(root, pattern)) ? [join(root, pattern)] : [];
+  const dir = join(root, pattern.slice(0, -2));
+  return existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
         .filter((entry) => entry.isDirectory())
-        .map((entry) => join(root, dir, entry.name))
-    : [],
-);
+        .map((entry) => join(dir, entry.name))
+    : [];
+});
 const reportOf = (workspace) => join(workspace, 'test-results', 'vitest.json');
 for (const workspace of workspaces) rmSync(reportOf(workspace), { force: true });
 
@@ -21,7 +25,7 @@ const env = {
   DO_NOT_TRACK: '1',
   TURBO_NO_UPDATE_NOTIFIER: '1',
 };
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', '--output-logs=full', ...process.argv.slice(2)], {
+const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--continue', '--concurrency=1', '--output-logs=full', ...process.argv.slice(2)], {
   cwd: root,
   env,
   stdio: 'inherit',

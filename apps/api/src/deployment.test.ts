@@ -55,9 +55,16 @@ describe('deployment files', () => {
     );
     expect(sources.length).toBeGreaterThan(4);
     for (const source of sources) expect(existsSync(join(root, source)), source).toBe(true);
-    const workspaces = ['apps', 'packages']
-      .flatMap((dir) => readdirSync(join(root, dir)).map((name) => `${dir}/${name}/package.json`))
+    const { workspaces: patterns } = JSON.parse(read('package.json')) as { workspaces: string[] };
+    const workspaces = patterns
+      .flatMap((pattern) =>
+        pattern.endsWith('/*')
+          ? readdirSync(join(root, pattern.slice(0, -2))).map((name) => `${pattern.slice(0, -2)}/${name}`)
+          : [pattern],
+      )
+      .map((dir) => `${dir}/package.json`)
       .filter((manifest) => existsSync(join(root, manifest)));
+    expect(workspaces.length).toBeGreaterThanOrEqual(8);
     for (const manifest of workspaces) expect(dockerfile, manifest).toContain(manifest);
   });
 

@@ -9,4 +9,3 @@ export function opsPerSecond(bench: Bench, taskName: string, batch: number): num
   if (!result || !('latency' in result)) throw new Error(`benchmark task ${taskName} has no result`);
   return (batch * 1000) / result.latency.mean;
 }
-

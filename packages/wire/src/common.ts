@@ -43,3 +43,15 @@ export type Range = Static<typeof RangeBody>;
 
 /** A loose object: a picture or metrics document whose full shape is the emulator's (SystemSnapshot, …). */
 export const Document = Type.Object({}, { additionalProperties: true });
+
+/**
+ * The shapes of the loose documents (`system` of a lab, caches, queues, latency summaries): the emulator's
+ * own types, re-exported so clients type them without depending on the emulator.
+ */
+export type {
+  CacheSnapshot,
+  HandlerInfo,
+  HistogramSummary,
+  QueueSnapshot,
+  SystemSnapshot,
+} from '@iommu-lab/emulator';

@@ -67,11 +67,20 @@ export type ClientMessage = Static<typeof ClientMessageSchema>;
 
 /** Server → client. */
 export type ServerMessage =
-  | { type: 'hello'; lab: string; timeNs: number; seq: number; filter: StreamFilter }
+  | {
+      type: 'hello';
+      lab: string;
+      timeNs: number;
+      /** The oldest and newest events in the lab's history (GET …/events pages them); -1 when empty. */
+      seq: number;
+      latest: number;
+      filter: StreamFilter;
+    }
   | { type: 'events'; events: WireEvent[]; dropped: number }
   | { type: 'dropped'; count: number; total: number }
   | { type: 'responded'; cookie: number; code: string }
   | { type: 'reset'; lab: string }
   | { type: 'closing'; reason: string }
   | { type: 'pong' }
-  | { type: 'error'; code: string; message: string };
+  /** A refused message; `cookie` when it was an answer to a pending group. */
+  | { type: 'error'; code: string; message: string; cookie?: number };

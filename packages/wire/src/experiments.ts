@@ -108,6 +108,20 @@ export const RunView = Type.Object({
 });
 export type RunViewType = Static<typeof RunView>;
 
+/** Messages of a run's websocket (GET /runs/:run/stream): the run, then its progress until it ends. */
+export type RunStreamMessage =
+  | { type: 'run'; run: RunViewType }
+  | {
+      type: 'progress';
+      run: string;
+      status: (typeof RUN_STATUSES)[number];
+      progress: number;
+      transactions: number;
+      totalTransactions: number;
+      faultRecords: number;
+      error?: string;
+    };
+
 export const FaultKindSchema = Type.Enum(['page-request', 'stall', 'unrecoverable', 'device-handled']);
 
 export const FaultQuery = Type.Object(

@@ -24,6 +24,11 @@ export class EventLog {
     return this.count === 0 ? -1 : this.firstSeq;
   }
 
+  /** Sequence number of the newest event kept. */
+  get latestSeq(): number {
+    return this.count === 0 ? -1 : this.firstSeq + this.count - 1;
+  }
+
   push(event: EmulatorEvent): void {
     if (this.count === 0) this.firstSeq = event.seq;
     if (this.count < this.capacity) {

@@ -332,9 +332,15 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const config = experiment.config as ExperimentConfig;
       const seed = request.body.seed ?? config.seed;
       const run = await prisma.run.create({
-        data: { experimentId: experiment.id, seed, label: request.body.label ?? `seed ${seed}`, config },
+        // The config it runs, with the run's seed: what a comparison diffs.
+        data: {
+          experimentId: experiment.id,
+          seed,
+          label: request.body.label ?? `seed ${seed}`,
+          config: { ...config, seed },
+        },
       });
-      void app.runs.enqueue(run.id, config, seed);
+      void app.runs.enqueue(run.id, { ...config, seed }, seed);
       return reply.status(202).send(runView(run));
     },
   );
@@ -449,32 +455,33 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (socket, request) => {
       const id = (request.params as { run: string }).run;
+      const send = (message: object) => socket.send(JSON.stringify(message));
+      // The run first, then its progress: updates that arrive while it is read wait their turn.
+      const early: object[] = [];
+      let ready = false;
       const stop = app.runs.subscribe(id, (update) => {
-        socket.send(JSON.stringify({ type: 'progress', ...update }));
+        const message = { type: 'progress', ...update };
+        if (!ready) return void early.push(message);
+        send(message);
         if (update.status !== 'running' && update.status !== 'queued') socket.close(1000, update.status);
       });
       socket.on('close', stop);
       const run = await runOrThrow(id);
-      socket.send(JSON.stringify({ type: 'run', run: runView(run) }));
+      send({ type: 'run', run: runView(run) });
+      ready = true;
+      for (const message of early) send(message);
+      const ended = (status: string) => status !== 'queued' && status !== 'running';
+      const last = early.at(-1) as { status?: string } | undefined;
+      if (last?.status && ended(last.status)) return socket.close(1000, last.status);
       if (app.runs.isActive(id)) return;
-      if (run.status !== 'queued' && run.status !== 'running') return socket.close(1000, run.status);
-      // Queued on the job engine or executing in another process: follow it in the database.
+      if (ended(run.status)) return socket.close(1000, run.status);
+      // Queued on the job engine, executing in another process, or ended just now: follow the database.
       const poll = setInterval(async () => {
         const now = await prisma.run.findUnique({ where: { id } });
         if (app.runs.isActive(id) || !now) return;
         const { status, progress, transactions, totalTransactions, faultRecords } = now;
-        socket.send(
-          JSON.stringify({
-            type: 'progress',
-            run: id,
-            status,
-            progress,
-            transactions,
-            totalTransactions,
-            faultRecords,
-          }),
-        );
-        if (status !== 'queued' && status !== 'running') {
+        send({ type: 'progress', run: id, status, progress, transactions, totalTransactions, faultRecords });
+        if (ended(status)) {
           clearInterval(poll);
           socket.close(1000, status);
         }
@@ -540,7 +547,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
               experimentId: experiment.id,
               seed,
               label: point.label,
-              config: point.config,
+              config: { ...point.config, seed },
             })),
           },
         },
@@ -599,7 +606,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           id: run.id,
           label: run.label,
           experiment: run.experimentId,
-          config: { ...(run.config as object), seed: run.seed },
+          config: run.config,
           metrics: run.metrics,
           histograms: run.histograms as Record<string, [number, number][]> | null,
         })),

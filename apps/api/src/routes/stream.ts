@@ -35,6 +35,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         lab: lab.id,
         timeNs: lab.system.nowNs,
         seq: lab.history.oldestSeq,
+        latest: lab.history.latestSeq,
         filter: client.filter,
       });
       socket.on('message', (raw) => {
@@ -60,7 +61,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
             client.send({ type: 'responded', cookie: message.cookie, code: message.code });
           } catch (error) {
             if (!isEmulatorError(error)) throw error;
-            client.send({ type: 'error', code: error.code, message: error.message });
+            client.send({ type: 'error', code: error.code, message: error.message, cookie: message.cookie });
           }
         }
       });

@@ -50,9 +50,12 @@ export class StreamClient {
     return this.queue.length - this.head;
   }
 
+  /** A new filter applies to events already queued as well as to those to come. */
   setFilter(filter: StreamFilter): void {
     this.filter = filter;
     this.matcher = compileFilter(filter);
+    this.queue = this.queue.slice(this.head).filter(this.matcher);
+    this.head = 0;
   }
 
   offer(event: EmulatorEvent): void {

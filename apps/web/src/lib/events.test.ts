@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { EVENT_KINDS, FAULT_KINDS, changesTopology, isRaisedFault, toRow } from './events';
+import type { WireEvent } from './types';
+
+const event = (fields: Record<string, unknown>) => ({ seq: 1, timeNs: 10, ...fields }) as WireEvent;
+
+describe('event kinds', () => {
+  it('lists every kind once, faults among them', () => {
+    expect(new Set(EVENT_KINDS).size).toBe(EVENT_KINDS.length);
+    expect(FAULT_KINDS).toContain('fault.awaiting-client');
+    expect(FAULT_KINDS).not.toContain('dma.completed');
+  });
+
+  it('tells which kinds change the topology and which raise a fault', () => {
+    expect(changesTopology('sva.bound')).toBe(true);
+    expect(changesTopology('dma.page')).toBe(false);
+    expect(isRaisedFault('pri.page-request')).toBe(true);
+    expect(isRaisedFault('fault.response')).toBe(false);
+  });
+});
+
+describe('toRow', () => {
+  it('summarises a fault group with its first address', () => {
+    const row = toRow(
+      event({
+        kind: 'fault.group',
+        group: 3,
+        device: 'vf0',
+        pasid: null,
+        addresses: ['0x2000', '0x3000'],
+        faults: 2,
+        category: 'MAP',
+        stage: 2,
+        handler: 'external',
+      }),
+    );
+    expect(row).toMatchObject({
+      device: 'vf0',
+      pasid: '—',
+      address: '0x2000 +1',
+      category: 'MAP',
+      stage: '2',
+      detail: 'group 3: 2 fault(s) → external',
+    });
+  });
+
+  it('reads the awaiting-client faults list and the faulted DMA address', () => {
+    expect(
+      toRow(event({ kind: 'fault.awaiting-client', cookie: 7, faults: [{ address: '0x1000', perm: 'w' }] })),
+    ).toMatchObject({ address: '0x1000', detail: 'cookie 7 awaits an answer', pasid: '' });
+    expect(
+      toRow(event({ kind: 'dma.faulted', faultAddress: '0x5000', access: 'read', error: 'unrecoverable' }))
+        .address,
+    ).toBe('0x5000');
+  });
+
+  it('falls back to scalar fields for other kinds', () => {
+    expect(
+      toRow(event({ kind: 'iommu.added', iommu: 'vtd0', family: 'vtd', profile: 'proposal' })).detail,
+    ).toBe('iommu=vtd0 family=vtd profile=proposal');
+  });
+});

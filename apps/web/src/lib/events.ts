@@ -1,0 +1,161 @@
+/**
+ * What the dashboard knows about event kinds: every kind the wire allows (complete by construction, so a
+ * new kind in the emulator fails the typecheck here), which ones are faults, and one line per event.
+ */
+import type { EventKind, WireEvent } from './types';
+
+const KIND_GROUPS: Record<EventKind, 'fault' | 'dma' | 'topology' | 'cache' | 'process'> = {
+  'iommu.added': 'topology',
+  'device.added': 'topology',
+  'device.reset': 'topology',
+  'process.created': 'process',
+  'process.mmap': 'process',
+  'process.munmap': 'process',
+  'process.mprotect': 'process',
+  'process.page-fault': 'process',
+  'process.reclaim': 'process',
+  'process.exit': 'process',
+  'domain.created': 'topology',
+  'domain.destroyed': 'topology',
+  'domain.attached': 'topology',
+  'domain.detached': 'topology',
+  'domain.mapped': 'topology',
+  'domain.unmapped': 'topology',
+  'feature.enabled': 'topology',
+  'feature.disabled': 'topology',
+  'iopf.enabled': 'topology',
+  'iopf.disabled': 'topology',
+  'pasid.allocated': 'topology',
+  'pasid.freed': 'topology',
+  'sva.bound': 'topology',
+  'sva.unbound': 'topology',
+  'iotlb.invalidated': 'cache',
+  'atc.invalidated': 'cache',
+  'dma.page': 'dma',
+  'dma.completed': 'dma',
+  'dma.faulted': 'dma',
+  'dma.aborted': 'dma',
+  'fault.unrecoverable': 'fault',
+  'fault.reported': 'fault',
+  'pri.page-request': 'fault',
+  'pri.stop-marker': 'fault',
+  'pri.credit-wait': 'fault',
+  'pri.stop-marker-dropped': 'fault',
+  'pri.response': 'fault',
+  'pri.unexpected-response': 'fault',
+  'iommu.queue-overflow': 'fault',
+  'iommu.partials-discarded': 'fault',
+  'fault.partials-dropped': 'fault',
+  'fault.group': 'fault',
+  'fault.awaiting-client': 'fault',
+  'fault.response': 'fault',
+  'fault.device-handled': 'fault',
+  'stall.stalled': 'fault',
+  'stall.resume': 'fault',
+  'handler.mapped': 'fault',
+  'handler.evicted': 'fault',
+  'handler.registered': 'topology',
+  'handler.unregistered': 'topology',
+};
+
+export const EVENT_KINDS = Object.keys(KIND_GROUPS) as EventKind[];
+export const FAULT_KINDS = EVENT_KINDS.filter((kind) => KIND_GROUPS[kind] === 'fault');
+
+/** Kinds that change what the topology shows: their arrival refreshes the lab's snapshot. */
+export function changesTopology(kind: string): boolean {
+  const group = KIND_GROUPS[kind as EventKind];
+  return group === 'topology' || group === 'process';
+}
+
+/** A translation fault raised (one per page request, stall, unrecoverable record or device-handled fault): the fault-rate chart counts these. */
+const RAISED: ReadonlySet<string> = new Set([
+  'pri.page-request',
+  'stall.stalled',
+  'fault.unrecoverable',
+  'fault.device-handled',
+]);
+export const isRaisedFault = (kind: string) => RAISED.has(kind);
+
+/** One table row: the columns the stream shows, and a short detail for the rest. */
+export interface EventRow {
+  seq: number;
+  timeNs: number;
+  kind: string;
+  device: string;
+  pasid: string;
+  address: string;
+  category: string;
+  stage: string;
+  detail: string;
+}
+
+const str = (value: unknown) => (value === undefined || value === null ? '' : String(value));
+
+function detailOf(event: WireEvent): string {
+  switch (event.kind) {
+    case 'fault.group':
+      return `group ${str(event.group)}: ${str(event.faults)} fault(s) → ${str(event.handler)}`;
+    case 'fault.awaiting-client':
+      return `cookie ${str(event.cookie)} awaits an answer`;
+    case 'fault.response':
+      return `${str(event.code)} (${str(event.wireName)}) by ${str(event.cause)}`;
+    case 'pri.page-request':
+      return `PRG ${str(event.prgIndex)}${event.last ? ' last' : ''} ${str(event.perm)}`;
+    case 'pri.response':
+      return `PRG ${str(event.prgIndex)}: ${str(event.response)}`;
+    case 'dma.completed':
+      return `${str(event.access)} ${str(event.length)} B in ${str(event.latencyNs)} ns, ${str(event.recoveries)} recovered`;
+    case 'dma.faulted':
+      return `${str(event.access)}: ${str(event.error)}${event.fault ? ` (${str(event.fault)})` : ''}`;
+    case 'fault.unrecoverable':
+      return `${str(event.access)} ${str(event.fault)}: ${str(event.codeName)}${event.lost ? ' (lost)' : ''}`;
+    case 'stall.stalled':
+      return `stag ${str(event.stag)} ${str(event.event)}`;
+    case 'stall.resume':
+      return `stag ${str(event.stag)} ${str(event.action)} (${str(event.cause)})`;
+    case 'process.page-fault':
+      return `${str(event.process)} ${str(event.access)}: ${str(event.outcome)}`;
+    case 'feature.enabled':
+    case 'feature.disabled':
+      return str(event.feature);
+    case 'sva.bound':
+      return `${str(event.process)} → PASID ${str(event.pasid)} (${str(event.domain)})`;
+    default: {
+      const skip = new Set(['seq', 'timeNs', 'kind', 'device', 'pasid', 'address', 'category', 'stage']);
+      return Object.entries(event)
+        .filter(
+          ([key, value]) => !skip.has(key) && value !== null && value !== '' && typeof value !== 'object',
+        )
+        .slice(0, 4)
+        .map(([key, value]) => `${key}=${str(value)}`)
+        .join(' ');
+    }
+  }
+}
+
+function addressOf(event: WireEvent): string {
+  if (typeof event.address === 'string') return event.address;
+  if (typeof event.faultAddress === 'string') return event.faultAddress;
+  if (typeof event.iova === 'string') return event.iova;
+  const addresses = event.addresses ?? event.faults;
+  if (Array.isArray(addresses) && addresses.length > 0) {
+    const first = addresses[0] as unknown;
+    const text = typeof first === 'string' ? first : str((first as { address?: string }).address);
+    return addresses.length > 1 ? `${text} +${addresses.length - 1}` : text;
+  }
+  return '';
+}
+
+export function toRow(event: WireEvent): EventRow {
+  return {
+    seq: event.seq,
+    timeNs: event.timeNs,
+    kind: event.kind,
+    device: str(event.device),
+    pasid: event.pasid === null ? '—' : str(event.pasid),
+    address: addressOf(event),
+    category: str(event.category),
+    stage: str(event.stage),
+    detail: detailOf(event),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * What the DMA panel and the workload form last did, kept outside the components: a transaction on a
+ * running lab can take a while (the API waits for it to end), and its answer must survive a change of view.
+ */
+import { api, describeError } from '../lib/api';
+import type { DmaOutcome, DmaRequestBody, WorkloadOutcome, WorkloadSpec } from '../lib/types';
+import { labStore } from './lab.svelte';
+
+type Failure = { code: string; message: string; reason?: string };
+
+export class ActivityStore {
+  dmaBusy = $state(false);
+  dma = $state<DmaOutcome | null>(null);
+  dmaError = $state<Failure | null>(null);
+  dmaRequest = $state<DmaRequestBody | null>(null);
+
+  workloadBusy = $state(false);
+  workload = $state<WorkloadOutcome | null>(null);
+  workloadError = $state<Failure | null>(null);
+
+  async fireDma(body: DmaRequestBody): Promise<void> {
+    this.dmaBusy = true;
+    this.dmaError = null;
+    this.dma = null;
+    this.dmaRequest = body;
+    try {
+      this.dma = await labStore.act((lab) => api.dma(lab, body));
+    } catch (error) {
+      this.dmaError = describeError(error);
+    } finally {
+      this.dmaBusy = false;
+    }
+  }
+
+  async runWorkload(spec: WorkloadSpec, wait: boolean): Promise<void> {
+    this.workloadBusy = true;
+    this.workloadError = null;
+    this.workload = null;
+    try {
+      this.workload = await labStore.act((lab) => api.workload(lab, spec, wait));
+    } catch (error) {
+      this.workloadError = describeError(error);
+    } finally {
+      this.workloadBusy = false;
+    }
+  }
+}
+
+export const activityStore = new ActivityStore();

@@ -1,0 +1,321 @@
+/**
+ * The lab's live event stream over its websocket: a bounded ring of rows for the table, the fault-rate
+ * and fault-latency accumulators for the charts, the server's drop counts, and the page-request groups
+ * waiting for this dashboard to answer them as the outside fault handler.
+ *
+ * Thousands of events a second arrive here. They go into plain (non-reactive) structures; one reactive
+ * `version` is bumped at most once per animation frame, and that is what the table and charts follow.
+ */
+import { api, describeError } from '../lib/api';
+import { toRow, changesTopology, isRaisedFault, type EventRow } from '../lib/events';
+import { FaultLatencyTracker } from '../lib/fault-latency';
+import { LiveHistogram } from '../lib/histogram';
+import { RateWindow } from '../lib/rate';
+import { RingBuffer } from '../lib/ring-buffer';
+import type {
+  ClientMessage,
+  PendingFault,
+  ResponseCode,
+  ServerMessage,
+  StreamFilter,
+  WireEvent,
+} from '../lib/types';
+
+export const RING_CAPACITY = 50_000;
+
+export type StreamStatus = 'idle' | 'connecting' | 'open' | 'closed';
+
+/** A group waiting for an answer, from a `fault.awaiting-client` event or GET /faults/pending. */
+export interface PendingGroup {
+  cookie: number;
+  group: number | null;
+  device: string;
+  pasid: number | null;
+  category: string | null;
+  stage: number;
+  faults: { address: string; perm: string }[];
+  sinceNs: number;
+  deadlineNs: number | null;
+}
+
+export interface AnswerNote {
+  cookie: number;
+  code: string;
+  ok: boolean;
+  message: string;
+}
+
+export class StreamStore {
+  status = $state<StreamStatus>('idle');
+  /** Bumped (at most once a frame) when rows, counters or charts changed. */
+  version = $state(0);
+  paused = $state(false);
+  filter = $state<StreamFilter>({});
+  /** Events the server dropped for this client (it was too slow), in all. */
+  droppedTotal = $state(0);
+  received = $state(0);
+  /** Events that arrived while the table was frozen. */
+  sincePause = $state(0);
+  pending = $state<PendingGroup[]>([]);
+  answers = $state<AnswerNote[]>([]);
+  lastError = $state<string | null>(null);
+
+  readonly ring = new RingBuffer<EventRow>(RING_CAPACITY);
+  /** The rows as they were when the table was paused (oldest first). */
+  private frozen: EventRow[] | null = null;
+  readonly rate = new RateWindow(60);
+  readonly latency = new LiveHistogram();
+  private readonly tracker = new FaultLatencyTracker();
+
+  private socket: WebSocket | null = null;
+  private lab: string | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private reconnectDelayMs = 500;
+  private flushScheduled = false;
+  private topologyListener: (() => void) | null = null;
+
+  /** Called (throttled by the listener) when events that change the topology arrive. */
+  onTopologyChange(listener: () => void): void {
+    this.topologyListener = listener;
+  }
+
+  /** Rows the table shows: frozen while paused, live otherwise. Reading it follows `version`. */
+  get rowCount(): number {
+    if (this.version < 0) return 0;
+    return this.frozen ? this.frozen.length : this.ring.size;
+  }
+
+  /** The i-th newest row of what the table shows. */
+  row(indexFromNewest: number): EventRow | undefined {
+    if (this.frozen) return this.frozen[this.frozen.length - 1 - indexFromNewest];
+    return this.ring.fromNewest(indexFromNewest);
+  }
+
+  connect(lab: string | null): void {
+    if (lab === this.lab && this.socket) return;
+    this.disconnect();
+    this.lab = lab;
+    this.clearRows();
+    this.pending = [];
+    this.answers = [];
+    this.droppedTotal = 0;
+    if (lab) this.open();
+  }
+
+  disconnect(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close(1000);
+    this.status = 'idle';
+  }
+
+  private open(): void {
+    const lab = this.lab;
+    if (!lab) return;
+    this.status = 'connecting';
+    const socket = new WebSocket(api.labStreamUrl(lab));
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.status = 'open';
+      this.reconnectDelayMs = 500;
+      this.send({ type: 'subscribe', filter: $state.snapshot(this.filter) });
+      void this.loadPending();
+    };
+    socket.onmessage = (message) => {
+      if (this.socket !== socket) return;
+      this.handle(JSON.parse(String(message.data)) as ServerMessage);
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.status = 'closed';
+      // Reconnect while this lab is still the one shown (a server restart, a proxy hiccup).
+      this.reconnectTimer = setTimeout(() => this.open(), this.reconnectDelayMs);
+      this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, 5000);
+    };
+  }
+
+  private send(message: ClientMessage): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  private handle(message: ServerMessage): void {
+    switch (message.type) {
+      case 'events':
+        this.droppedTotal += message.dropped;
+        this.ingest(message.events);
+        break;
+      case 'dropped':
+        this.droppedTotal = Math.max(this.droppedTotal, message.total);
+        this.scheduleFlush();
+        break;
+      case 'responded':
+        this.removePending(message.cookie);
+        this.note({ cookie: message.cookie, code: message.code, ok: true, message: 'answered' });
+        break;
+      case 'error':
+        this.lastError = `${message.code}: ${message.message}`;
+        this.note({ cookie: 0, code: message.code, ok: false, message: message.message });
+        break;
+      case 'reset':
+        this.clearRows();
+        this.pending = [];
+        this.topologyListener?.();
+        break;
+      case 'closing':
+        // The lab was deleted or the server is stopping: a refresh tells which (and forgets a deleted lab).
+        this.lastError = `The server closed the stream: ${message.reason}`;
+        this.topologyListener?.();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private ingest(events: WireEvent[]): void {
+    const now = Date.now();
+    let raised = 0;
+    let topology = false;
+    const rows = new Array<EventRow>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      rows[i] = toRow(event);
+      if (isRaisedFault(event.kind)) raised += 1;
+      if (!topology && changesTopology(event.kind)) topology = true;
+      const latency = this.tracker.observe(event);
+      if (latency !== null) this.latency.add(latency);
+      if (event.kind === 'fault.awaiting-client') this.addPending(event);
+      else if (event.kind === 'fault.response' && event.group !== null)
+        this.removeGroup(event.group as number);
+    }
+    this.ring.pushAll(rows);
+    this.rate.add(raised, now);
+    this.received += events.length;
+    if (this.paused) this.sincePause += events.length;
+    if (topology) this.topologyListener?.();
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const flush = () => {
+      this.flushScheduled = false;
+      this.version += 1;
+    };
+    if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') {
+      requestAnimationFrame(flush);
+    } else setTimeout(flush, 100);
+  }
+
+  subscribe(filter: StreamFilter): void {
+    this.filter = filter;
+    this.send({ type: 'subscribe', filter });
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.frozen = paused ? this.ring.toArray() : null;
+    this.sincePause = 0;
+    this.version += 1;
+  }
+
+  clearRows(): void {
+    this.ring.clear();
+    this.rate.clear();
+    this.latency.clear();
+    this.tracker.clear();
+    this.received = 0;
+    this.sincePause = 0;
+    if (this.frozen) this.frozen = [];
+    this.version += 1;
+  }
+
+  // The outside fault handler.
+
+  private addPending(event: WireEvent): void {
+    const cookie = event.cookie as number;
+    if (this.pending.some((group) => group.cookie === cookie)) return;
+    this.pending.push({
+      cookie,
+      group: (event.group as number | undefined) ?? null,
+      device: String(event.device),
+      pasid: (event.pasid as number | null) ?? null,
+      category: (event.category as string | null) ?? null,
+      stage: Number(event.stage),
+      faults: ((event.faults as { address: string; perm: string }[] | undefined) ?? []).map(
+        ({ address, perm }) => ({
+          address,
+          perm,
+        }),
+      ),
+      sinceNs: event.timeNs,
+      deadlineNs: (event.deadlineNs as number | undefined) ?? null,
+    });
+  }
+
+  private removePending(cookie: number): void {
+    this.pending = this.pending.filter((group) => group.cookie !== cookie);
+  }
+
+  private removeGroup(group: number): void {
+    if (this.pending.some((pending) => pending.group === group)) {
+      this.pending = this.pending.filter((pending) => pending.group !== group);
+    }
+  }
+
+  private note(answer: AnswerNote): void {
+    this.answers = [answer, ...this.answers].slice(0, 20);
+  }
+
+  /** Merges the server's list of waiting groups (GET /faults/pending) into the panel's. */
+  async loadPending(): Promise<void> {
+    const lab = this.lab;
+    if (!lab) return;
+    try {
+      const waiting: PendingFault[] = await api.pendingFaults(lab);
+      if (lab !== this.lab) return;
+      // A local lookup table, not state.
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity
+      const known = new Map(this.pending.map((group) => [group.cookie, group]));
+      this.pending = waiting.map(
+        (fault) =>
+          known.get(fault.cookie) ?? {
+            cookie: fault.cookie,
+            group: null,
+            device: fault.device,
+            pasid: fault.pasid,
+            category: fault.category,
+            stage: fault.stage,
+            faults: fault.faults,
+            sinceNs: fault.sinceNs,
+            deadlineNs: null,
+          },
+      );
+    } catch (error) {
+      this.lastError = describeError(error).message;
+    }
+  }
+
+  /** Answers a waiting group over the websocket (REST when the socket is down). */
+  async respond(cookie: number, code: ResponseCode): Promise<void> {
+    if (this.send({ type: 'respond', cookie, code })) return;
+    const lab = this.lab;
+    if (!lab) return;
+    try {
+      await api.respond(lab, cookie, code);
+      this.removePending(cookie);
+      this.note({ cookie, code, ok: true, message: 'answered over REST' });
+    } catch (error) {
+      const { code: errorCode, message } = describeError(error);
+      this.note({ cookie, code: errorCode, ok: false, message });
+    }
+  }
+}
+
+export const streamStore = new StreamStore();

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+/** Where `vite dev` and `vite preview` send /api (REST and websockets): the API's default address. */
+const apiTarget = process.env.IOMMU_LAB_API ?? 'http://127.0.0.1:4100';
+const proxy = { '/api': { target: apiTarget, ws: true, changeOrigin: true } };
+
+export default defineConfig({
+  plugins: [svelte()],
+  // Relative asset URLs: the API serves dist at `/`, but nothing here depends on it.
+  base: './',
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 800 },
+  server: { host: '127.0.0.1', port: 5173, proxy },
+  preview: { host: '127.0.0.1', port: 4173, proxy },
+});

@@ -1,0 +1,53 @@
+/** Every example, run as a user would, against a real server on a real port. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRESETS } from '@iommu-lab/emulator';
+import { type Running, startServer } from '../apps/api/src/testing/harness';
+
+const run = promisify(execFile);
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+describe('curl examples', () => {
+  let server: Running;
+  const env = () => ({ ...process.env, IOMMU_LAB_URL: server.url });
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  it.each(PRESETS.map((preset) => preset.id))(
+    'preset.sh %s runs the preset and reports its faults',
+    async (id) => {
+      const { stdout } = await run('bash', ['curl/preset.sh', id], { cwd: here, env: env() });
+      const preset = PRESETS.find((p) => p.id === id)!;
+      const total = preset.workload.streams.reduce((sum, stream) => sum + stream.count, 0);
+      expect(stdout).toMatch(new RegExp(`^${id}: \\d+/${total} transactions completed, \\d+ page requests`));
+      // The lab it made is gone again.
+      expect(((await (await fetch(`${server.url}/api/v1/labs`)).json()) as unknown[]).length).toBe(0);
+    },
+  );
+
+  it('sweep.sh sweeps PRI capacity and prints one comparison table', async () => {
+    const { stdout } = await run('bash', ['curl/sweep.sh'], { cwd: here, env: env() });
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^metric\s+pri\.capacity=2\s+pri\.capacity=8\s+pri\.capacity=32$/);
+    const waits = lines
+      .find((line) => line.startsWith('/system/faults/creditWaits'))!
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    expect(waits).toHaveLength(3);
+    // Less PRI credit, more waiting for it.
+    expect(waits[0]).toBeGreaterThan(waits[2]!);
+  });
+
+  it('a refused call makes the script fail with the API’s answer', async () => {
+    const failed = run('bash', ['curl/preset.sh', 'no-such-preset'], { cwd: here, env: env() });
+    await expect(failed).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: \{"statusCode":4\d\d,"code":"E[A-Z]+"/),
+    });
+  });
+});

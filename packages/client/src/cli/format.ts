@@ -1,0 +1,134 @@
+/** Plain-text output of the CLI: tables, numbers, the main metrics of a run, one line per event. */
+import type { CompareResult, RunView, WireEvent } from '../types';
+
+/** Aligned columns; numbers (and anything starting with a sign or a digit) right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  const numeric = header.map((_, column) =>
+    rows.every((row) => /^([-+×]?[\d.,]+[%a-zµ]*|-|)$/.test(row[column] ?? '')),
+  );
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) =>
+        numeric[column] && column > 0 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
+      )
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((width) => '─'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** 1234567 → "1,234,567"; 0.123456 → "0.1235"; null → "-". */
+export function number(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '-';
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toLocaleString('en-US', { maximumSignificantDigits: 4 });
+}
+
+export function signed(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '-';
+  return value > 0 ? `+${number(value)}` : number(value);
+}
+
+export function ratio(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '-';
+  return `×${value.toFixed(value >= 100 ? 0 : 3)}`;
+}
+
+/** A JSON pointer ("/system/faults/pageRequests") into a document. */
+export function pointer(document: unknown, path: string): unknown {
+  let current = document;
+  for (const key of path.split('/').slice(1)) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return current;
+}
+
+/** The main metrics of a run, by JSON pointer into its metrics. */
+export const MAIN_METRICS = [
+  { key: 'transactionsCompleted', label: 'transactions completed', path: '/system/transactions/completed' },
+  { key: 'transactionsFaulted', label: 'transactions faulted', path: '/system/transactions/faulted' },
+  { key: 'pageRequests', label: 'page requests', path: '/system/faults/pageRequests' },
+  { key: 'faultLatencyP50Ns', label: 'fault latency p50 (ns)', path: '/system/faults/latencyNs/p50' },
+  { key: 'faultLatencyP90Ns', label: 'fault latency p90 (ns)', path: '/system/faults/latencyNs/p90' },
+  { key: 'faultLatencyP99Ns', label: 'fault latency p99 (ns)', path: '/system/faults/latencyNs/p99' },
+  { key: 'dmaLatencyP50Ns', label: 'dma latency p50 (ns)', path: '/system/dmaLatencyNs/p50' },
+  { key: 'dmaLatencyP99Ns', label: 'dma latency p99 (ns)', path: '/system/dmaLatencyNs/p99' },
+] as const;
+
+export type RunSummary = Record<(typeof MAIN_METRICS)[number]['key'] | 'faultRecords', number | null>;
+
+export function summarize(run: RunView): RunSummary {
+  const summary = { faultRecords: run.faultRecords } as RunSummary;
+  for (const metric of MAIN_METRICS) {
+    const value = pointer(run.metrics, metric.path);
+    summary[metric.key] = typeof value === 'number' ? value : null;
+  }
+  return summary;
+}
+
+export const runTitle = (run: RunView) => `${run.label} (${run.id})`;
+
+/** Rows: the main metrics and the fault records; columns: the runs. */
+export function metricsTable(runs: RunView[]): string {
+  const summaries = runs.map(summarize);
+  const rows = [
+    ...MAIN_METRICS.map((metric) => [metric.label, ...summaries.map((s) => number(s[metric.key]))]),
+    ['fault records', ...summaries.map((s) => number(s.faultRecords))],
+  ];
+  const header = runs.length === 1 ? ['metric', 'value'] : ['metric', ...runs.map((run) => run.label)];
+  return table(header, rows);
+}
+
+/** The main metrics of a comparison, each run's value with its delta and ratio to the first run. */
+export function compareTable(result: CompareResult, all = false): string {
+  const byPath = new Map(result.metrics.map((metric) => [metric.path, metric]));
+  const chosen = all
+    ? result.metrics.map((metric) => ({ label: metric.path, path: metric.path }))
+    : MAIN_METRICS.map(({ label, path }) => ({ label, path }));
+  const [first, ...others] = result.runs;
+  const header = [
+    'metric',
+    first?.label ?? 'run 1',
+    ...others.flatMap((run, i) => [run.label || `run ${i + 2}`, 'Δ', 'ratio']),
+  ];
+  const rows = chosen.map(({ label, path }) => {
+    const metric = byPath.get(path);
+    const cells = [label, number(metric?.values[0])];
+    others.forEach((_, i) =>
+      cells.push(number(metric?.values[i + 1]), signed(metric?.deltas[i + 1]), ratio(metric?.ratios[i + 1])),
+    );
+    return cells;
+  });
+  return table(header, rows);
+}
+
+const show = (value: unknown) =>
+  value === null || value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value);
+
+export function configDiffTable(result: CompareResult): string {
+  if (result.configDiff.length === 0) return 'config: identical';
+  return table(
+    ['config path', ...result.runs.map((run, i) => run.label || `run ${i + 1}`)],
+    result.configDiff.map((diff) => [diff.path, ...diff.values.map(show)]),
+  );
+}
+
+/** Simulated time: ns, µs, ms or s. */
+export function time(ns: number): string {
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(3)}µs`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(3)}ms`;
+  return `${(ns / 1e9).toFixed(3)}s`;
+}
+
+/** One line per event: sequence, simulated time, kind, then the other fields as key=value. */
+export function eventLine(event: WireEvent): string {
+  const { seq, timeNs, kind, ...rest } = event;
+  const fields = Object.entries(rest)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}=${show(value)}`);
+  return [String(seq).padStart(7), time(timeNs).padStart(12), kind.padEnd(24), ...fields].join(' ').trimEnd();
+}

@@ -1,0 +1,478 @@
+/**
+ * The typed client of the iommu-lab API: REST on fetch, websockets on `ws`, types from the wire schemas.
+ * Methods are grouped by resource; every refusal is thrown as an ApiError, and a server that cannot be
+ * reached as a ConnectionError.
+ */
+import { ApiError, ConnectionError } from './errors';
+import { type SocketTarget, JsonSocket } from './socket';
+import { EventStream, type EventStreamOptions, FaultHandler, type FaultPolicy, LabStream } from './stream';
+import type {
+  AttachBody,
+  BindResult,
+  Clock,
+  ClockAction,
+  CompareResult,
+  CountResult,
+  CreateLabBody,
+  DetachBody,
+  DeviceSpec,
+  Document,
+  DmaBody,
+  DmaResult,
+  DomainSpec,
+  EventPage,
+  ExperimentBody,
+  ExperimentFile,
+  ExperimentPatch,
+  ExperimentView,
+  FaultPage,
+  FaultQuery,
+  Feature,
+  HandlerSlot,
+  HandlerSpec,
+  Health,
+  HistoryQuery,
+  InvalidateAtcBody,
+  InvalidateIotlbBody,
+  InvalidateResult,
+  IommuSpec,
+  LabDetail,
+  LabSummary,
+  MappingResult,
+  MappingSpec,
+  PendingFault,
+  Preset,
+  ProcessSpec,
+  ProtectBody,
+  RangeBody,
+  ResponseCode,
+  RunMessage,
+  RunStatus,
+  RunView,
+  SaveLabBody,
+  SavedLabExperiment,
+  StartRunBody,
+  StartSweepBody,
+  StreamFilter,
+  SweepView,
+  Trace,
+  TranslateResult,
+  UnmapBody,
+  VmaResult,
+  VmaSpec,
+  WorkloadBody,
+  WorkloadResult,
+} from './types';
+
+export const API_PREFIX = '/api/v1';
+
+export interface ClientOptions {
+  /** The server, e.g. "http://127.0.0.1:4100" (a trailing "/api/v1" is accepted too). */
+  baseUrl: string;
+  /** The server's IOMMU_LAB_TOKEN, sent as `Authorization: Bearer …` on every request and websocket. */
+  token?: string;
+  /** Another fetch (tests, proxies). */
+  fetch?: typeof fetch;
+}
+
+export type Query = Record<string, string | number | boolean | readonly (string | number)[] | undefined>;
+
+interface RequestOptions {
+  body?: unknown;
+  query?: Query;
+  /** The route is from the server's root, not under /api/v1. */
+  root?: boolean;
+}
+
+/** Statuses a run ends in. */
+export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ['done', 'failed', 'interrupted'];
+
+export interface WaitOptions {
+  /** Called with each message of the run's websocket. */
+  onProgress?: (message: RunMessage) => void;
+  /** Give up (throwing) after this long; default: never. */
+  timeoutMs?: number;
+  /** Polling interval when the websocket is gone before the run ended. Default 250 ms. */
+  pollMs?: number;
+}
+
+export interface SweepWaitOptions {
+  onUpdate?: (sweep: SweepView) => void;
+  timeoutMs?: number;
+  /** Default 500 ms. */
+  pollMs?: number;
+}
+
+export type DownloadFormat = 'csv' | 'jsonl';
+
+const path = (...parts: (string | number)[]) => parts.map((part) => encodeURIComponent(part)).join('/');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    search.set(key, Array.isArray(value) ? value.join(',') : String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export class IommuLabClient {
+  /** The server's origin and path, without "/api/v1" and without a trailing slash. */
+  readonly baseUrl: string;
+  private readonly token: string | undefined;
+  private readonly fetcher: typeof fetch;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
+    this.token = options.token || undefined;
+    this.fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  // ——— plumbing ———
+
+  private headers(json: boolean): Record<string, string> {
+    return {
+      ...(json ? { 'content-type': 'application/json' } : {}),
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+    };
+  }
+
+  /** One request; resolves with the raw Response when it is a 2xx, throws ApiError / ConnectionError. */
+  async raw(method: string, route: string, options: RequestOptions = {}): Promise<Response> {
+    const prefix = options.root ? '' : API_PREFIX;
+    const url = `${this.baseUrl}${prefix}${route}${queryString(options.query)}`;
+    const hasBody = options.body !== undefined;
+    let response: Response;
+    try {
+      response = await this.fetcher(url, {
+        method,
+        headers: this.headers(hasBody),
+        ...(hasBody ? { body: JSON.stringify(options.body) } : {}),
+      });
+    } catch (error) {
+      throw new ConnectionError(this.baseUrl, error);
+    }
+    if (response.ok) return response;
+    const text = await response.text().catch(() => '');
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+      if (body === null || typeof body !== 'object') throw new Error('not an object');
+    } catch {
+      body = { message: text.trim() || response.statusText || `HTTP ${response.status}` };
+    }
+    throw new ApiError(response.status, body, `${method} ${prefix}${route}`);
+  }
+
+  /** One JSON request (undefined for a 204). */
+  async request<T>(method: string, route: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.raw(method, route, options);
+    if (response.status === 204) return undefined as T;
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private get<T>(route: string, query?: Query) {
+    return this.request<T>('GET', route, { ...(query ? { query } : {}) });
+  }
+  private post<T>(route: string, body?: unknown) {
+    return this.request<T>('POST', route, { body });
+  }
+
+  private socketTarget(route: string): SocketTarget {
+    return {
+      url: `${this.baseUrl.replace(/^http/, 'ws')}${API_PREFIX}${route}`,
+      headers: this.headers(false),
+      request: `GET ${API_PREFIX}${route}`,
+      baseUrl: this.baseUrl,
+    };
+  }
+
+  // ——— the server ———
+
+  /** GET /healthz. */
+  health(): Promise<Health> {
+    return this.request<Health>('GET', '/healthz', { root: true });
+  }
+
+  /** The OpenAPI document the server generates from its route schemas. */
+  openapi(): Promise<Document> {
+    return this.get('/openapi.json');
+  }
+
+  /** Scenario presets (config + workload). */
+  presets(): Promise<Preset[]> {
+    return this.get('/presets');
+  }
+
+  // ——— labs ———
+
+  readonly labs = {
+    /** An empty lab, one from a system config, or one from a preset. */
+    create: (body: CreateLabBody = {}): Promise<LabDetail> => this.post('/labs', body),
+    list: (): Promise<LabSummary[]> => this.get('/labs'),
+    get: (lab: string): Promise<LabDetail> => this.get(`/labs/${path(lab)}`),
+    /** Rebuild the lab from what it was created from. */
+    reset: (lab: string): Promise<LabDetail> => this.request('POST', `/labs/${path(lab)}/reset`),
+    delete: (lab: string): Promise<void> => this.request('DELETE', `/labs/${path(lab)}`),
+    /** The clock: without an action, its state; with one, run (at a speed), pause or step. */
+    clock: (lab: string, action?: ClockAction): Promise<Clock> =>
+      action ? this.post(`/labs/${path(lab)}/clock`, action) : this.get(`/labs/${path(lab)}/clock`),
+  };
+
+  // ——— topology ———
+
+  readonly iommus = {
+    create: (lab: string, spec: IommuSpec): Promise<Document> => this.post(`/labs/${path(lab)}/iommus`, spec),
+    list: (lab: string): Promise<Document[]> => this.get(`/labs/${path(lab)}/iommus`),
+    get: (lab: string, iommu: string): Promise<Document> => this.get(`/labs/${path(lab, 'iommus', iommu)}`),
+    /** IOTLB invalidation: all, a domain, a domain + PASID, or a range. */
+    invalidate: (lab: string, iommu: string, body: InvalidateIotlbBody = {}): Promise<InvalidateResult> =>
+      this.post(`/labs/${path(lab, 'iommus', iommu)}/invalidate`, body),
+  };
+
+  readonly devices = {
+    create: (lab: string, spec: DeviceSpec): Promise<Document> =>
+      this.post(`/labs/${path(lab)}/devices`, spec),
+    list: (lab: string): Promise<Document[]> => this.get(`/labs/${path(lab)}/devices`),
+    get: (lab: string, device: string): Promise<Document> =>
+      this.get(`/labs/${path(lab, 'devices', device)}`),
+    /** Function-level reset. */
+    reset: (lab: string, device: string): Promise<Document> =>
+      this.request('POST', `/labs/${path(lab, 'devices', device)}/reset`),
+    enableFeature: (lab: string, device: string, feature: Feature): Promise<Document> =>
+      this.request('PUT', `/labs/${path(lab, 'devices', device, 'features', feature)}`),
+    disableFeature: (lab: string, device: string, feature: Feature): Promise<Document> =>
+      this.request('DELETE', `/labs/${path(lab, 'devices', device, 'features', feature)}`),
+    attach: (lab: string, device: string, body: AttachBody): Promise<Document> =>
+      this.post(`/labs/${path(lab, 'devices', device)}/attach`, body),
+    detach: (lab: string, device: string, body: DetachBody = {}): Promise<Document> =>
+      this.post(`/labs/${path(lab, 'devices', device)}/detach`, body),
+    /** SVA bind: the PASID and the SVA domain. */
+    bind: (lab: string, device: string, process: string): Promise<BindResult> =>
+      this.post(`/labs/${path(lab, 'devices', device)}/bind`, { process }),
+    unbind: (lab: string, device: string, process: string): Promise<Document> =>
+      this.post(`/labs/${path(lab, 'devices', device)}/unbind`, { process }),
+    registerHandler: (lab: string, device: string, spec: HandlerSpec): Promise<Document> =>
+      this.post(`/labs/${path(lab, 'devices', device)}/handlers`, spec),
+    unregisterHandler: (lab: string, device: string, slot: HandlerSlot): Promise<Document> =>
+      this.request('DELETE', `/labs/${path(lab, 'devices', device, 'handlers', slot)}`),
+    invalidateAtc: (lab: string, device: string, body: InvalidateAtcBody = {}): Promise<InvalidateResult> =>
+      this.post(`/labs/${path(lab, 'devices', device)}/atc/invalidate`, body),
+  };
+
+  readonly processes = {
+    create: (lab: string, spec: ProcessSpec): Promise<Document> =>
+      this.post(`/labs/${path(lab)}/processes`, spec),
+    list: (lab: string): Promise<Document[]> => this.get(`/labs/${path(lab)}/processes`),
+    get: (lab: string, process: string): Promise<Document> =>
+      this.get(`/labs/${path(lab, 'processes', process)}`),
+    mmap: (lab: string, process: string, vma: VmaSpec): Promise<VmaResult> =>
+      this.post(`/labs/${path(lab, 'processes', process)}/mmap`, vma),
+    munmap: (lab: string, process: string, range: RangeBody): Promise<Document> =>
+      this.post(`/labs/${path(lab, 'processes', process)}/munmap`, range),
+    mprotect: (lab: string, process: string, body: ProtectBody): Promise<Document> =>
+      this.post(`/labs/${path(lab, 'processes', process)}/mprotect`, body),
+    populate: (lab: string, process: string, range: RangeBody): Promise<CountResult> =>
+      this.post(`/labs/${path(lab, 'processes', process)}/populate`, range),
+    reclaim: (lab: string, process: string, range: RangeBody): Promise<CountResult> =>
+      this.post(`/labs/${path(lab, 'processes', process)}/reclaim`, range),
+    exit: (lab: string, process: string): Promise<Document> =>
+      this.request('POST', `/labs/${path(lab, 'processes', process)}/exit`),
+  };
+
+  readonly domains = {
+    create: (lab: string, spec: DomainSpec): Promise<Document> =>
+      this.post(`/labs/${path(lab)}/domains`, spec),
+    list: (lab: string): Promise<Document[]> => this.get(`/labs/${path(lab)}/domains`),
+    get: (lab: string, domain: string): Promise<Document> =>
+      this.get(`/labs/${path(lab, 'domains', domain)}`),
+    delete: (lab: string, domain: string): Promise<void> =>
+      this.request('DELETE', `/labs/${path(lab, 'domains', domain)}`),
+    map: (lab: string, domain: string, spec: MappingSpec): Promise<MappingResult> =>
+      this.post(`/labs/${path(lab, 'domains', domain)}/mappings`, spec),
+    unmap: (lab: string, domain: string, body: UnmapBody): Promise<Document> =>
+      this.post(`/labs/${path(lab, 'domains', domain)}/unmap`, body),
+    translate: (lab: string, domain: string, iova: string): Promise<TranslateResult> =>
+      this.get(`/labs/${path(lab, 'domains', domain)}/translate`, { iova }),
+    /** The page walk for an address, level by level. */
+    walk: (lab: string, domain: string, iova: string): Promise<Document> =>
+      this.get(`/labs/${path(lab, 'domains', domain)}/walk`, { iova }),
+    /** The domain's own fault handler. */
+    setHandler: (lab: string, domain: string, spec: HandlerSpec): Promise<Document> =>
+      this.post(`/labs/${path(lab, 'domains', domain)}/handler`, spec),
+  };
+
+  // ——— activity ———
+
+  /** One DMA transaction: its outcome and the events it caused (state "running"/"waiting" on a 202). */
+  dma(lab: string, body: DmaBody): Promise<DmaResult> {
+    return this.post(`/labs/${path(lab)}/dma`, body);
+  }
+
+  /** A workload; on a paused lab (and unless `wait: false`) it runs to the end first. */
+  workload(lab: string, body: WorkloadBody): Promise<WorkloadResult> {
+    return this.post(`/labs/${path(lab)}/workloads`, body);
+  }
+
+  /** The outside fault handler over REST. */
+  readonly faults = {
+    pending: (lab: string): Promise<PendingFault[]> => this.get(`/labs/${path(lab)}/faults/pending`),
+    respond: (lab: string, cookie: number, code: ResponseCode): Promise<{ cookie: number; code: string }> =>
+      this.post(`/labs/${path(lab, 'faults', cookie)}/response`, { code }),
+  };
+
+  /** A lab's history, paged (`next` is the `after` of the next page) and filtered. */
+  readonly history = {
+    events: (lab: string, query: HistoryQuery = {}): Promise<EventPage> =>
+      this.get(`/labs/${path(lab)}/events`, query),
+    /** The fault path only, unless `kinds` says otherwise. */
+    faults: (lab: string, query: HistoryQuery = {}): Promise<EventPage> =>
+      this.get(`/labs/${path(lab)}/faults`, query),
+  };
+
+  /** Counters, latency histograms, queue occupancy. */
+  metrics(lab: string): Promise<Document> {
+    return this.get(`/labs/${path(lab)}/metrics`);
+  }
+
+  // ——— websockets ———
+
+  /** The lab's websocket: every server message (hello, events, dropped, reset, closing, …) until it closes. */
+  stream(lab: string, filter?: StreamFilter): LabStream {
+    return new LabStream(this.socketTarget(`/labs/${path(lab)}/stream`), filter);
+  }
+
+  /** The lab's events one by one (those matching the filter) until the stream closes. */
+  events(lab: string, filter: StreamFilter = {}, options: EventStreamOptions = {}): EventStream {
+    const subscribed = Object.keys(filter).length > 0 ? filter : undefined;
+    return new EventStream(this.stream(lab, subscribed), filter, options);
+  }
+
+  /**
+   * Acts as the outside fault handler of a lab: each `fault.awaiting-client` group (matching `filter`)
+   * gets `policy(event)`'s answer. Close it to stop.
+   */
+  faultHandler(lab: string, policy: FaultPolicy, filter: Omit<StreamFilter, 'kinds'> = {}): FaultHandler {
+    const subscription: StreamFilter = { ...filter, kinds: ['fault.awaiting-client'] };
+    return new FaultHandler(this.stream(lab, subscription), policy, subscription);
+  }
+
+  /** A run's websocket: `{type:'run'}` then `{type:'progress', …}` until the run ends and it closes. */
+  runProgress(run: string): JsonSocket<RunMessage> {
+    return new JsonSocket<RunMessage>(this.socketTarget(`/runs/${path(run)}/stream`));
+  }
+
+  // ——— experiments, runs, comparison ———
+
+  readonly experiments = {
+    create: (body: ExperimentBody): Promise<ExperimentView> => this.post('/experiments', body),
+    /** Newest first; optionally those with a tag. */
+    list: (options: { tag?: string } = {}): Promise<ExperimentView[]> =>
+      this.get('/experiments', { tag: options.tag }),
+    get: (id: string): Promise<ExperimentView> => this.get(`/experiments/${path(id)}`),
+    update: (id: string, patch: ExperimentPatch): Promise<ExperimentView> =>
+      this.request('PATCH', `/experiments/${path(id)}`, { body: patch }),
+    /** With its runs and fault logs (refused with EBUSY while a run is in progress). */
+    delete: (id: string): Promise<void> => this.request('DELETE', `/experiments/${path(id)}`),
+    /** The experiment as a file to import elsewhere. */
+    export: (id: string): Promise<ExperimentFile> => this.get(`/experiments/${path(id)}/export`),
+    /** Import an exported file (format and version are checked: EFORMAT, EVERSION). */
+    import: (file: ExperimentFile | Record<string, unknown>): Promise<ExperimentView> =>
+      this.post('/experiments/import', file),
+    /** Save a live lab's topology as an experiment (with a workload to run). */
+    saveLab: (lab: string, body: SaveLabBody): Promise<SavedLabExperiment> =>
+      this.post(`/labs/${path(lab)}/experiment`, body),
+  };
+
+  readonly runs = {
+    /** Starts a run in the background (202, status queued). */
+    start: (experiment: string, body: StartRunBody = {}): Promise<RunView> =>
+      this.post(`/experiments/${path(experiment)}/runs`, body),
+    get: (run: string): Promise<RunView> => this.get(`/runs/${path(run)}`),
+    /** An experiment's runs, newest first. */
+    list: (experiment: string): Promise<RunView[]> => this.get(`/experiments/${path(experiment)}/runs`),
+    /** A page of the fault log (`next` is the `after` of the next page). */
+    faults: (run: string, query: FaultQuery = {}): Promise<FaultPage> =>
+      this.get(`/runs/${path(run)}/faults`, { ...query, format: 'json' }),
+    /** Every matching fault record as CSV or JSONL, as a byte stream. */
+    downloadStream: async (
+      run: string,
+      format: DownloadFormat,
+      query: Omit<FaultQuery, 'after' | 'limit'> = {},
+    ): Promise<ReadableStream<Uint8Array>> => {
+      const response = await this.raw('GET', `/runs/${path(run)}/faults`, { query: { ...query, format } });
+      if (!response.body) throw new Error('the download has no body');
+      return response.body;
+    },
+    /** Every matching fault record as CSV or JSONL text. */
+    download: async (
+      run: string,
+      format: DownloadFormat,
+      query: Omit<FaultQuery, 'after' | 'limit'> = {},
+    ): Promise<string> =>
+      (await this.raw('GET', `/runs/${path(run)}/faults`, { query: { ...query, format } })).text(),
+    /** The run's events as Chrome trace-event JSON (open it in ui.perfetto.dev). */
+    trace: (run: string, options: { maxEvents?: number } = {}): Promise<Trace> =>
+      this.get(`/runs/${path(run)}/trace`, { maxEvents: options.maxEvents }),
+    /** Follows the run's websocket until it ends, then returns the run as stored (metrics and all). */
+    waitFor: (run: string | RunView, options: WaitOptions = {}): Promise<RunView> =>
+      this.waitForRun(typeof run === 'string' ? run : run.id, options),
+  };
+
+  private async waitForRun(id: string, options: WaitOptions): Promise<RunView> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    const progress = this.runProgress(id);
+    const timer =
+      deadline === Infinity
+        ? undefined
+        : setTimeout(() => progress.close(), Math.max(0, deadline - Date.now()));
+    try {
+      for await (const message of progress) options.onProgress?.(message);
+    } finally {
+      clearTimeout(timer);
+      progress.close();
+    }
+    // The socket closes when the run ends; if it went away for another reason, poll.
+    while (true) {
+      const run = await this.runs.get(id);
+      if (FINISHED_RUN_STATUSES.includes(run.status)) return run;
+      if (Date.now() >= deadline)
+        throw new Error(`run ${id} is still ${run.status} after ${options.timeoutMs} ms`);
+      await sleep(options.pollMs ?? 250);
+    }
+  }
+
+  /** Two or more runs side by side: metrics with deltas and ratios, histograms on shared bins, config diff. */
+  compare(runIds: readonly string[]): Promise<CompareResult> {
+    return this.get('/compare', { runs: runIds.join(',') });
+  }
+
+  readonly sweeps = {
+    /** One run per combination of the parameters' values (202), labelled with its values. */
+    start: (experiment: string, body: StartSweepBody): Promise<SweepView> =>
+      this.post(`/experiments/${path(experiment)}/sweeps`, body),
+    get: (id: string): Promise<SweepView> => this.get(`/sweeps/${path(id)}`),
+    /** Polls the sweep until it is done or failed. */
+    waitFor: async (sweep: string | SweepView, options: SweepWaitOptions = {}): Promise<SweepView> => {
+      const id = typeof sweep === 'string' ? sweep : sweep.id;
+      const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+      while (true) {
+        const view = await this.sweeps.get(id);
+        options.onUpdate?.(view);
+        if (view.status !== 'running') return view;
+        if (Date.now() >= deadline)
+          throw new Error(`sweep ${id} is still running after ${options.timeoutMs} ms`);
+        await sleep(options.pollMs ?? 500);
+      }
+    },
+  };
+}
+
+/** A client of one iommu-lab server. */
+export function createClient(options: ClientOptions): IommuLabClient {
+  return new IommuLabClient(options);
+}

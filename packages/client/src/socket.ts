@@ -1,0 +1,145 @@
+/**
+ * A JSON websocket as an async iterator of its messages (on the `ws` package): messages are buffered
+ * from the moment the socket is created, so nothing the server says first (a hello) is missed; the
+ * iteration ends when the socket closes; a refusal of the upgrade (e.g. a 404 for an unknown lab)
+ * surfaces as an ApiError and an unreachable server as a ConnectionError.
+ */
+import { WebSocket } from 'ws';
+import { ApiError, ConnectionError, systemCode } from './errors';
+
+export interface SocketTarget {
+  /** ws:// or wss:// URL. */
+  url: string;
+  headers: Record<string, string>;
+  /** "GET /api/v1/…", for errors. */
+  request: string;
+  /** The server's base URL, for connection errors. */
+  baseUrl: string;
+}
+
+export class JsonSocket<In> implements AsyncIterableIterator<In> {
+  protected readonly socket: WebSocket;
+  private readonly buffered: In[] = [];
+  private readonly waiters: { resolve: (result: IteratorResult<In>) => void; reject: (e: Error) => void }[] =
+    [];
+  private readonly outbox: string[] = [];
+  private ended = false;
+  private wasOpen = false;
+  /** close() was called: what the socket reports from then on is no failure. */
+  private closing = false;
+  private failure: Error | null = null;
+  /** Resolves once the upgrade succeeded; rejects with the ApiError or ConnectionError otherwise. */
+  readonly opened: Promise<void>;
+  /** Resolves with the close code and reason once the socket is closed (never rejects). */
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  constructor(target: SocketTarget) {
+    this.socket = new WebSocket(target.url, { headers: target.headers });
+    let opened!: () => void;
+    let refused!: (error: Error) => void;
+    this.opened = new Promise<void>((resolve, reject) => {
+      opened = resolve;
+      refused = reject;
+    });
+    this.opened.catch(() => {});
+    let closed!: (value: { code: number; reason: string }) => void;
+    this.closed = new Promise((resolve) => (closed = resolve));
+
+    this.socket.on('open', () => {
+      this.wasOpen = true;
+      opened();
+      for (const text of this.outbox.splice(0)) this.socket.send(text);
+    });
+    this.socket.on('message', (raw) => {
+      let message: In;
+      try {
+        message = JSON.parse(String(raw)) as In;
+      } catch {
+        return;
+      }
+      if (this.intercept(message)) return;
+      const waiter = this.waiters.shift();
+      if (waiter) waiter.resolve({ value: message, done: false });
+      else this.buffered.push(message);
+    });
+    this.socket.on('unexpected-response', (_request, response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        let body: Record<string, unknown>;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        } catch {
+          body = { message: `the websocket upgrade was refused with HTTP ${response.statusCode}` };
+        }
+        const error = new ApiError(response.statusCode ?? 0, body, target.request);
+        refused(error);
+        this.fail(error);
+        this.socket.terminate();
+      });
+    });
+    this.socket.on('error', (error) => {
+      if (this.closing) return;
+      const failure = !this.wasOpen && systemCode(error) ? new ConnectionError(target.baseUrl, error) : error;
+      refused(failure);
+      this.fail(failure);
+    });
+    this.socket.on('close', (code, reason) => {
+      refused(this.failure ?? new Error(`the websocket closed before it opened (${code})`));
+      this.ended = true;
+      closed({ code, reason: reason.toString('utf8') });
+      for (const waiter of this.waiters.splice(0))
+        if (this.failure) waiter.reject(this.failure);
+        else waiter.resolve({ value: undefined, done: true });
+    });
+  }
+
+  /** Subclasses may consume a message instead of yielding it (returns true). */
+  protected intercept(_message: In): boolean {
+    return false;
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+
+  /** Sends a message (queued until the socket is open; dropped once it is closed). */
+  send(message: unknown): void {
+    const text = JSON.stringify(message);
+    if (this.socket.readyState === WebSocket.CONNECTING) this.outbox.push(text);
+    else if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Closes the socket; the iteration ends after the messages already received. */
+  close(): void {
+    this.closing = true;
+    if (this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
+    else if (this.socket.readyState === WebSocket.OPEN) this.socket.close(1000);
+  }
+
+  next(): Promise<IteratorResult<In>> {
+    const message = this.buffered.shift();
+    if (message !== undefined) return Promise.resolve({ value: message, done: false });
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<In>> {
+    this.close();
+    this.buffered.length = 0;
+    this.ended = true;
+    for (const waiter of this.waiters.splice(0)) waiter.resolve({ value: undefined, done: true });
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
