@@ -51,3 +51,42 @@ describe('curl examples', () => {
     });
   });
 });
+
+describe('TypeScript examples (on the typed client)', () => {
+  let server: Running;
+  const env = () => ({ ...process.env, IOMMU_LAB_URL: server.url });
+  const tsx = (script: string, ...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', script, ...args], { cwd: here, env: env() });
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.close());
+
+  it.each(PRESETS.map((preset) => preset.id))(
+    'ts/preset.ts %s streams the preset’s faults and reports them',
+    async (id) => {
+      const { stdout } = await tsx('ts/preset.ts', id);
+      const preset = PRESETS.find((p) => p.id === id)!;
+      const total = preset.workload.streams.reduce((sum, stream) => sum + stream.count, 0);
+      expect(stdout).toMatch(new RegExp(`^${id}: \\d+/${total} transactions completed, \\d+ page requests`));
+      const streamed = JSON.parse(/streamed (\{.*\})$/m.exec(stdout)![1]!) as Record<string, number>;
+      const requests = Number(/(\d+) page requests/.exec(stdout)![1]);
+      const stalls = Number(/(\d+) stalls/.exec(stdout)![1]);
+      // Every page request group and stall the run had came over the stream.
+      if (requests > 0) expect(streamed['fault.group']).toBeGreaterThan(0);
+      if (stalls > 0) expect(streamed['stall.stalled']).toBe(stalls);
+    },
+  );
+
+  it('ts/sweep.ts sweeps PRI capacity and prints one comparison table', async () => {
+    const { stdout } = await tsx('ts/sweep.ts');
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^metric\s+pri\.capacity=2\s+pri\.capacity=8\s+pri\.capacity=32$/);
+    const waits = lines
+      .find((line) => line.startsWith('/system/faults/creditWaits'))!
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    expect(waits[0]).toBeGreaterThan(waits[2]!);
+  });
+});
