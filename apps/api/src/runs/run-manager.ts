@@ -39,6 +39,8 @@ export class RunManager {
   private readonly queue: Job[] = [];
   private readonly active = new Map<string, Job>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** Workers kept between runs: loading one (the emulator, through tsx) takes about a second. */
+  private readonly idle: Worker[] = [];
   private closing = false;
 
   constructor(
@@ -91,7 +93,10 @@ export class RunManager {
   async close(): Promise<void> {
     this.closing = true;
     const jobs = [...this.active.values(), ...this.queue.splice(0)];
-    await Promise.all(jobs.map((job) => job.worker?.terminate()));
+    await Promise.all([
+      ...jobs.map((job) => job.worker?.terminate()),
+      ...this.idle.splice(0).map((w) => w.terminate()),
+    ]);
     for (const job of jobs) await this.end(job, 'interrupted', 'the server stopped during the run');
   }
 
@@ -109,7 +114,7 @@ export class RunManager {
       data: { status: 'running', startedAt: new Date() },
     });
     // The worker is TypeScript: its entry registers tsx, whether the server runs under tsx or under Vitest.
-    const worker = new Worker(workerUrl);
+    const worker = this.idle.pop() ?? new Worker(workerUrl);
     job.worker = worker;
     worker.on('message', (message: FromWorker) => void this.receive(job, message));
     worker.on('error', (error) => void this.end(job, 'failed', error.message));
@@ -144,7 +149,7 @@ export class RunManager {
         histograms: message.histograms,
       },
     });
-    await job.worker?.terminate();
+    this.release(job);
     this.tell(job, { status: 'done', progress: 1, transactions, totalTransactions });
     this.finish(job);
   }
@@ -165,6 +170,16 @@ export class RunManager {
       error,
     });
     this.finish(job);
+  }
+
+  /** A worker whose run ended well serves the next one. */
+  private release(job: Job): void {
+    const worker = job.worker;
+    if (!worker) return;
+    job.worker = undefined;
+    for (const event of ['message', 'error', 'exit'] as const) worker.removeAllListeners(event);
+    if (this.closing) void worker.terminate();
+    else this.idle.push(worker);
   }
 
   private finish(job: Job): void {

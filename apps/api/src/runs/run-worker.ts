@@ -54,6 +54,7 @@ port.on('message', (message: ToWorker) => {
 });
 
 async function run(config: ExperimentConfig, seed: number): Promise<void> {
+  unacked = 0; // a worker runs one experiment after another
   const system = buildSystem({ ...config.system, options: { ...config.system.options, seed } });
   const collector = new FaultCollector(system);
   const answer = config.policy?.externalResponse;
