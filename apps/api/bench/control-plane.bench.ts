@@ -2,20 +2,15 @@
  * Control-plane latency: p99 of lab routes at 1 k requests/s (autocannon in its own process), beside a bare
  * Fastify route on the same server measured in the same run. autocannon reports whole milliseconds.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { report } from '@iommu-lab/bench-report';
-import { buildServer } from '../src/server';
+import { benchServer } from './bench-server';
 import { type LoadResult, runLoad } from './autocannon';
 
 const RATE = 1000;
 const SECONDS = 5;
 
 export async function controlPlaneBench(): Promise<void> {
-  const app = await buildServer({
-    databaseFile: join(mkdtempSync(join(tmpdir(), 'iommu-lab-bench-')), 'lab.db'),
-  });
+  const app = await benchServer();
   app.get('/bare', async () => ({ ok: true }));
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const created = await app.inject({

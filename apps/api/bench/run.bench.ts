@@ -3,12 +3,9 @@
  * same workload on a bare emulator in this thread (no events kept, nothing written), and the process's peak
  * resident memory during the run beside the idle server's, to show that memory stays bounded.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { report } from '@iommu-lab/bench-report';
 import { PRESETS, buildSystem } from '@iommu-lab/emulator';
-import { buildServer } from '../src/server';
+import { benchServer } from './bench-server';
 
 const TRANSACTIONS = 1_000_000;
 const MiB = 1024 * 1024;
@@ -31,9 +28,7 @@ function bareRate(): number {
 
 export async function runBench(): Promise<void> {
   const baselineRate = bareRate();
-  const app = await buildServer({
-    databaseFile: join(mkdtempSync(join(tmpdir(), 'iommu-lab-run-')), 'lab.db'),
-  });
+  const app = await benchServer();
   const experiment = await app.inject({
     method: 'POST',
     url: '/api/v1/experiments',

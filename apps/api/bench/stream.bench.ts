@@ -7,12 +7,9 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { report } from '@iommu-lab/bench-report';
 import { type EmulatorEvent, PRESETS, type WorkloadSpec, buildSystem } from '@iommu-lab/emulator';
-import { buildServer } from '../src/server';
+import { benchServer } from './bench-server';
 
 const WARMUP_MS = 1500;
 const MEASURE_MS = 4000;
@@ -55,9 +52,7 @@ async function reader(url: string): Promise<{ done: Promise<Received> }> {
 }
 
 async function labStream(): Promise<Received> {
-  const app = await buildServer({
-    databaseFile: join(mkdtempSync(join(tmpdir(), 'iommu-lab-bench-')), 'lab.db'),
-  });
+  const app = await benchServer();
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const created = await app.inject({
     method: 'POST',

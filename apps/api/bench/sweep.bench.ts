@@ -3,20 +3,15 @@
  * another (a pool of one), measured in the same run: the speedup the pool gives on this machine. Each
  * server first runs a small sweep, so both measure warm workers.
  */
-import { mkdtempSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { report } from '@iommu-lab/bench-report';
 import { PRESETS } from '@iommu-lab/emulator';
-import { buildServer } from '../src/server';
+import { type BenchServer, benchServer } from './bench-server';
 
 const CAPACITIES = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256];
 
 async function sweepSeconds(parallelRuns: number): Promise<number> {
-  const app = await buildServer({
-    databaseFile: join(mkdtempSync(join(tmpdir(), 'iommu-lab-sweep-')), 'lab.db'),
-    parallelRuns,
-  });
+  const app = await benchServer({ parallelRuns });
   await sweep(app, parallelRuns, CAPACITIES.slice(0, parallelRuns), 100);
   const seconds = await sweep(app, parallelRuns, CAPACITIES, 200_000);
   await app.close();
@@ -24,7 +19,7 @@ async function sweepSeconds(parallelRuns: number): Promise<number> {
 }
 
 async function sweep(
-  app: Awaited<ReturnType<typeof buildServer>>,
+  app: BenchServer,
   parallelRuns: number,
   capacities: number[],
   count: number,

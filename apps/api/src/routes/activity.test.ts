@@ -6,9 +6,9 @@
 import { PRESETS } from '@iommu-lab/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_STREAM_LIMITS } from '../stream/stream-hub';
-import { type Response, type Running, call, startServer } from '../testing/harness';
+import { type Running, call, startServer } from '../testing/harness';
+import { API, type Body, type Lab, expectRefused, expectStatus, labClient } from '../testing/lab-client';
 
-const API = '/api/v1';
 const PAGE = 4096;
 /** The SVA process's VMA in the SVA presets (64 MiB, rw), bound at PASID 1. */
 const USER_BASE = 0x7f0000000000n;
@@ -21,49 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index freely into response bodies
-type Body = any;
-
-function labClient(base: string, lab: string) {
-  const prefix = `${API}/labs/${lab}`;
-  return {
-    id: lab,
-    get: (path: string) => call(base, 'GET', `${prefix}${path}`),
-    post: (path: string, body?: unknown) => call(base, 'POST', `${prefix}${path}`, body),
-  };
-}
-type Lab = ReturnType<typeof labClient>;
-
-function expectStatus(response: Response<Body>, status: number): Body {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
-
 async function createLab(body: unknown, base = server.url): Promise<Lab> {
   return labClient(base, expectStatus(await call(base, 'POST', `${API}/labs`, body), 201).id);
-}
-
-async function picture(lab: Lab) {
-  const [detail, metrics] = await Promise.all([lab.get(''), lab.get('/metrics')]);
-  return { detail: detail.body as Body, metrics: metrics.body as Body };
-}
-
-async function expectRefused(
-  lab: Lab,
-  request: () => Promise<Response<Body>>,
-  expected: { status: number; code: string; reason?: string },
-): Promise<Body> {
-  const before = await picture(lab);
-  const response = await request();
-  expect(response.status, JSON.stringify(response.body)).toBe(expected.status);
-  expect(response.body).toMatchObject({
-    statusCode: expected.status,
-    code: expected.code,
-    message: expect.any(String),
-    ...(expected.reason === undefined ? {} : { reason: expected.reason }),
-  });
-  expect(await picture(lab)).toEqual(before);
-  return response.body;
 }
 
 /** A preset's workload with `count` transactions per stream. */

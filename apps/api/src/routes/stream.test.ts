@@ -219,7 +219,7 @@ describe('lab stream (websocket)', () => {
       await healthy.until(() => {
         const other = serverSide.find((client) => client !== stalledServerSide)!;
         return healthy.events().length === other.sent;
-      });
+      }, 20_000);
       expect(healthy.events().length).toBeGreaterThan(10_000);
       expect(healthy.messages.filter((m) => m.type === 'events').every((m) => m.dropped === 0)).toBe(true);
 
@@ -227,7 +227,7 @@ describe('lab stream (websocket)', () => {
       (stalled.socket as unknown as { _socket: { resume(): void } })._socket.resume();
       await stalled.until(
         (messages) => messages.some((m) => (m.type === 'events' && m.dropped > 0) || m.type === 'dropped'),
-        10_000,
+        20_000,
       );
       const told = stalled.messages.reduce(
         (sum, m) => sum + (m.type === 'events' ? m.dropped : m.type === 'dropped' ? m.count : 0),
@@ -240,7 +240,7 @@ describe('lab stream (websocket)', () => {
     } finally {
       await small.close();
     }
-  });
+  }, 90_000);
 
   it('a websocket without the token is refused when the server has one', async () => {
     const guarded = await startServer({ token: 'sekret' });

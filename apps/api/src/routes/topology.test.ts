@@ -6,8 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Response, type Running, call, startServer } from '../testing/harness';
+import {
+  API,
+  type Body,
+  type Lab,
+  expectRefused,
+  expectStatus,
+  labClient as sharedLabClient,
+} from '../testing/lab-client';
 
-const API = '/api/v1';
 const PAGE = 4096;
 const MiB = 1024 * 1024;
 
@@ -17,57 +24,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index freely into response bodies
-type Body = any;
-
-/** Requests to one lab's routes. */
-function labClient(lab: string) {
-  const base = `${API}/labs/${lab}`;
-  return {
-    id: lab,
-    get: (path: string) => call(server.url, 'GET', `${base}${path}`),
-    post: (path: string, body?: unknown) => call(server.url, 'POST', `${base}${path}`, body),
-    put: (path: string) => call(server.url, 'PUT', `${base}${path}`),
-    del: (path: string) => call(server.url, 'DELETE', `${base}${path}`),
-  };
-}
-type Lab = ReturnType<typeof labClient>;
-
-/** The body of a response that must have this status (the body is shown when it has not). */
-function expectStatus(response: Response<Body>, status: number): Body {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
+const labClient = (lab: string) => sharedLabClient(server.url, lab);
 
 async function newLab(): Promise<Lab> {
   const created = await call(server.url, 'POST', `${API}/labs`, {});
   return labClient(expectStatus(created, 201).id);
-}
-
-/** Everything a refusal must leave alone: the lab's whole picture and its metrics. */
-async function picture(lab: Lab) {
-  const [detail, metrics] = await Promise.all([lab.get(''), lab.get('/metrics')]);
-  return { detail: detail.body as Body, metrics: metrics.body as Body };
-}
-
-/** Checks the refusal's status and body, and that the lab is unchanged by it; returns the body. */
-async function expectRefused(
-  lab: Lab,
-  request: () => Promise<Response<Body>>,
-  expected: { status: number; code: string; reason?: string; profile?: string },
-): Promise<Body> {
-  const before = await picture(lab);
-  const response = await request();
-  expect(response.status, JSON.stringify(response.body)).toBe(expected.status);
-  expect(response.body).toMatchObject({
-    statusCode: expected.status,
-    code: expected.code,
-    message: expect.any(String),
-    ...(expected.reason === undefined ? {} : { reason: expected.reason }),
-    ...(expected.profile === undefined ? {} : { profile: expected.profile }),
-  });
-  expect(await picture(lab)).toEqual(before);
-  return response.body;
 }
 
 /** A PCIe function with ATS, PRI and PASID, as SVA over PRI needs. */
