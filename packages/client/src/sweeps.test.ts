@@ -124,6 +124,9 @@ describe('sweeps and traces', () => {
     expect(text.stdout).toContain('pri/capacity');
     expect(text.stdout).toContain('transactions completed');
     expect(text.stdout).toMatch(/\/system\/devices\/0\/pri\/capacity\s+8\s+32/);
+    // One chart of the swept runs: a bar per run for the charted metric.
+    expect(text.stdout).toContain('/system/dmaLatencyNs/p99\n');
+    expect(text.stdout).toMatch(/^pri\.capacity=8 +█+▏?.* [\d,]+$/m);
 
     const json = await cli([
       '--url',

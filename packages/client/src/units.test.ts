@@ -105,3 +105,22 @@ describe('CLI parsers and formatting', () => {
     expect(summarize({ ...run, metrics: null }).pageRequests).toBeNull();
   });
 });
+
+describe('sweep chart', () => {
+  it('draws one bar per run, scaled to the largest value, with the value beside it', async () => {
+    const { barChart } = await import('./cli/format');
+    const chart = barChart(
+      '/system/dmaLatencyNs/p99',
+      [
+        { label: 'capacity=2', value: 100 },
+        { label: 'capacity=32', value: 25 },
+        { label: 'failed', value: null },
+      ],
+      8,
+    ).split('\n');
+    expect(chart[0]).toBe('/system/dmaLatencyNs/p99');
+    expect(chart[1]).toMatch(/^capacity=2 {3}█{8} {2}100$/);
+    expect(chart[2]).toMatch(/^capacity=32 {2}██ {6} {2}25$/);
+    expect(chart[3]).toMatch(/^failed {7} {8} {2}/);
+  });
+});

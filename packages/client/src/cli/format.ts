@@ -132,3 +132,19 @@ export function eventLine(event: WireEvent): string {
     .map(([key, value]) => `${key}=${show(value)}`);
   return [String(seq).padStart(7), time(timeNs).padStart(12), kind.padEnd(24), ...fields].join(' ').trimEnd();
 }
+
+/**
+ * A horizontal bar chart for the terminal: one labelled bar per row, scaled to the largest value, in
+ * eighths of a character cell.
+ */
+export function barChart(title: string, rows: { label: string; value: number | null }[], width = 40): string {
+  const max = Math.max(0, ...rows.map((row) => row.value ?? 0));
+  const labelWidth = Math.max(...rows.map((row) => row.label.length), 1);
+  const eighths = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+  const lines = rows.map(({ label, value }) => {
+    const cells = value === null || max === 0 ? 0 : (value / max) * width;
+    const bar = '█'.repeat(Math.floor(cells)) + eighths[Math.round((cells % 1) * 8) % 8];
+    return `${label.padEnd(labelWidth)}  ${bar.padEnd(width)}  ${number(value)}`;
+  });
+  return [title, ...lines].join('\n');
+}

@@ -23,6 +23,7 @@ import type {
   WireEvent,
 } from '../types';
 import {
+  barChart,
   compareTable,
   configDiffTable,
   eventLine,
@@ -444,7 +445,7 @@ export function sweepTable(sweep: SweepView): string {
 async function sweepCommand(
   ctx: Context,
   experiment: string,
-  options: { param: SweepParameter[]; engine?: 'local' | 'bullmq'; seed?: number },
+  options: { param: SweepParameter[]; engine?: 'local' | 'bullmq'; seed?: number; chart: string },
 ): Promise<void> {
   const started = await ctx.client.sweeps.start(experiment, {
     parameters: options.param,
@@ -469,6 +470,16 @@ async function sweepCommand(
   if (ctx.json) ctx.io.out(JSON.stringify({ sweep, compare: compared }, null, 2));
   else {
     ctx.io.out(sweepTable(sweep));
+    ctx.io.out('');
+    ctx.io.out(
+      barChart(
+        options.chart,
+        sweep.runs.map((run) => {
+          const value = pointer(run.metrics, options.chart);
+          return { label: run.label, value: typeof value === 'number' ? value : null };
+        }),
+      ),
+    );
     if (compared) {
       ctx.io.out('');
       ctx.io.out(compareTable(compared));
@@ -615,8 +626,16 @@ export function buildProgram(run: (action: (ctx: Context) => Promise<void>) => P
       ]),
     )
     .option('--seed <n>', "every run's seed (default: the experiment's)", integer('--seed', 0, 2 ** 31 - 1))
-    .action((id: string, options: { param: SweepParameter[]; engine?: 'local' | 'bullmq'; seed?: number }) =>
-      run((ctx) => sweepCommand(ctx, id, options)),
+    .option(
+      '--chart <metric>',
+      'the metric charted across the runs (a JSON pointer)',
+      '/system/dmaLatencyNs/p99',
+    )
+    .action(
+      (
+        id: string,
+        options: { param: SweepParameter[]; engine?: 'local' | 'bullmq'; seed?: number; chart: string },
+      ) => run((ctx) => sweepCommand(ctx, id, options)),
     );
 
   return program;
