@@ -114,10 +114,7 @@ export class RunManager {
       data: { status: 'running', startedAt: new Date() },
     });
     // The worker is TypeScript: its entry registers tsx, whether the server runs under tsx or under Vitest.
-    // A large young generation: the fault path allocates per request and group, and fewer scavenges
-    // make batch runs markedly faster (the emulator's benchmark runs with the same setting).
-    const worker =
-      this.idle.pop() ?? new Worker(workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: 192 } });
+    const worker = this.idle.pop() ?? new Worker(workerUrl);
     job.worker = worker;
     worker.on('message', (message: FromWorker) => void this.receive(job, message));
     worker.on('error', (error) => void this.end(job, 'failed', error.message));
