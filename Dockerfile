@@ -3,6 +3,10 @@
 FROM node:20-bookworm-slim
 
 WORKDIR /app
+# better-sqlite3 builds from source where its prebuilt binary cannot be fetched.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=4100 \
