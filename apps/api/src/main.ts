@@ -3,7 +3,7 @@
  * IOMMU_LAB_TOKEN, which every request must then carry. IOMMU_LAB_DB moves the database; REDIS_URL adds the
  * BullMQ job engine. Stops gracefully on SIGINT / SIGTERM.
  */
-import { join } from 'node:path';
+import { databaseFileFromEnv } from '@iommu-lab/db';
 import { isLoopback } from './plugins/auth';
 import { buildServer } from './server';
 
@@ -22,12 +22,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-// ./data of the directory npm was run from (the repository root for `npm start`), unless told otherwise.
-const databaseFile =
-  process.env.IOMMU_LAB_DB ?? join(process.env.INIT_CWD ?? process.cwd(), 'data', 'iommu-lab.db');
-
 const app = await buildServer({
-  databaseFile,
+  databaseFile: databaseFileFromEnv(),
   ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
   queueWorker: process.env.IOMMU_LAB_QUEUE_WORKER !== 'off',
   ...(token ? { token } : {}),

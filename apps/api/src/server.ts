@@ -21,6 +21,7 @@ import { labRoutes } from './routes/labs';
 import { streamRoutes } from './routes/stream';
 import { topologyRoutes } from './routes/topology';
 import { experimentRoutes } from './routes/experiments';
+import { runRoutes } from './routes/runs';
 import { RunManager } from './runs/run-manager';
 import { BullmqEngine, type JobEngine, LocalEngine, startQueueWorker } from './runs/job-engine';
 import { availableParallelism } from 'node:os';
@@ -132,6 +133,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(activityRoutes);
       await api.register(streamRoutes);
       await api.register(experimentRoutes);
+      await api.register(runRoutes);
     },
     { prefix: API_PREFIX },
   );
@@ -143,7 +145,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       return payload;
     const params = request.params as Record<string, string>;
     const lab = app.labs.find(params.lab!);
-    const result = typeof payload === 'string' && payload.startsWith('{') ? JSON.parse(payload) : {};
+    const result = () => (typeof payload === 'string' && payload.startsWith('{') ? JSON.parse(payload) : {});
     lab?.setup.record(
       `${request.method} ${url.slice(labRoute.length)}`,
       params,

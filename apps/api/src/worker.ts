@@ -4,8 +4,7 @@
  * the machine has room for; the server's own queue worker can be turned off with IOMMU_LAB_QUEUE_WORKER=off.
  */
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { openDatabase } from '@iommu-lab/db';
+import { databaseFileFromEnv, openDatabase } from '@iommu-lab/db';
 import { startQueueWorker } from './runs/job-engine';
 import { RunManager } from './runs/run-manager';
 
@@ -14,10 +13,7 @@ if (!redisUrl) {
   console.error('REDIS_URL is not set: a queue worker needs the BullMQ queue on Redis.');
   process.exit(2);
 }
-const db = await openDatabase(
-  process.env.IOMMU_LAB_DB ?? join(process.env.INIT_CWD ?? process.cwd(), 'data', 'iommu-lab.db'),
-  { recover: false },
-);
+const db = await openDatabase(databaseFileFromEnv(), { recover: false });
 const concurrency = Number(process.env.IOMMU_LAB_WORKER_CONCURRENCY ?? availableParallelism());
 const runs = new RunManager(db, concurrency);
 const worker = startQueueWorker(redisUrl, runs, concurrency);

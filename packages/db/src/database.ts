@@ -4,7 +4,7 @@
  * Prisma's (experiments, runs) and a raw better-sqlite3 one for the high-rate fault log.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from './generated/prisma/client';
@@ -23,6 +23,11 @@ export interface Database {
 }
 
 export const DEFAULT_DATABASE_FILE = 'data/iommu-lab.db';
+
+/** IOMMU_LAB_DB, else ./data of the directory npm was run from (the repository root for `npm start`). */
+export function databaseFileFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.IOMMU_LAB_DB ?? join(env.INIT_CWD ?? process.cwd(), DEFAULT_DATABASE_FILE);
+}
 
 export interface OpenOptions {
   /** Mark runs left running or queued as interrupted (the server does; extra queue workers must not). */

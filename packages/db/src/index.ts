@@ -1,5 +1,5 @@
 /** @iommu-lab/db: the lab's SQLite database through Prisma, and the batched fault log beside it. */
-export { DEFAULT_DATABASE_FILE, type Database, openDatabase } from './database';
+export { DEFAULT_DATABASE_FILE, type Database, databaseFileFromEnv, openDatabase } from './database';
 export {
   FAULT_COLUMNS,
   type FaultFilter,

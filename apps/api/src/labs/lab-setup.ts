@@ -96,10 +96,13 @@ export class LabSetup {
     for (const process of this.config.processes) process.vmas ??= [];
   }
 
-  /** `route` is the path after /labs/:lab, e.g. "POST /devices/:device/attach". */
-  record(route: string, params: Params, body: Body, result: Result): void {
+  /**
+   * `route` is the path after /labs/:lab, e.g. "POST /devices/:device/attach"; `result` gives the answer's
+   * body, read only by the calls that need it (the ids and addresses the lab chose).
+   */
+  record(route: string, params: Params, body: Body, result: () => Result): void {
     const reducer = REDUCERS[route];
-    if (reducer) reducer(this.config, params, body, result);
+    if (reducer) reducer(this.config, params, body, result());
     else if (!RUNTIME.has(route)) this.omitted.push(route);
   }
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type Running, call, startServer, wsUrl } from '../testing/harness';
+import { type Running, StreamClient, call, startServer, wsUrl } from '../testing/harness';
 
 interface Preset {
   id: string;
@@ -61,6 +61,14 @@ describe('experiments and runs', () => {
       reason: 'no-such-experiment',
     });
     expect((await api('GET', '/runs/nope')).status).toBe(404);
+    expect((await api('GET', '/sweeps/nope')).body).toMatchObject({
+      code: 'ENOENT',
+      reason: 'no-such-sweep',
+    });
+    expect((await api('GET', '/runs/nope/trace')).status).toBe(404);
+    await expect(StreamClient.open(wsUrl(server.url, '/api/v1/runs/nope/stream'))).rejects.toThrow(
+      'HTTP 404',
+    );
   });
 
   it('a config the emulator would refuse is refused at save time, with the path, and nothing is saved', async () => {

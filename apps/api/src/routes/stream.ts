@@ -4,12 +4,12 @@
  * pending groups arrive as fault.awaiting-client events with cookies, answers go back as
  * {type:"respond", cookie, code}, as a VMM answers an iommufd fault queue.
  */
-import { ClientMessageSchema, ErrorSchema, LabParams } from '@iommu-lab/wire';
+import { type ClientMessage, ClientMessageSchema, ErrorSchema, LabParams } from '@iommu-lab/wire';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Compile } from 'typebox/compile';
-import { explainSchemaErrors, isEmulatorError, type SchemaError } from '@iommu-lab/emulator';
+import { isEmulatorError } from '@iommu-lab/emulator';
+import { schemaCheck } from '../plugins/schema-check';
 
-const checkMessage = Compile(ClientMessageSchema);
+const messageProblem = schemaCheck(ClientMessageSchema);
 
 export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -39,20 +39,23 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         filter: client.filter,
       });
       socket.on('message', (raw) => {
-        let message: unknown;
+        let parsed: unknown;
         try {
-          message = JSON.parse(String(raw));
+          parsed = JSON.parse(String(raw));
         } catch {
           client.send({ type: 'error', code: 'EVALIDATION', message: 'messages are JSON.' });
           return;
         }
-        if (!checkMessage.Check(message)) {
-          const { path, detail } = explainSchemaErrors(
-            checkMessage.Errors(message) as unknown as SchemaError[],
-          );
-          client.send({ type: 'error', code: 'EVALIDATION', message: `message ${path} ${detail}.` });
+        const problem = messageProblem(parsed);
+        if (problem) {
+          client.send({
+            type: 'error',
+            code: 'EVALIDATION',
+            message: `message ${problem.path} ${problem.detail}.`,
+          });
           return;
         }
+        const message = parsed as ClientMessage;
         if (message.type === 'ping') client.send({ type: 'pong' });
         else if (message.type === 'subscribe') client.setFilter(message.filter ?? {});
         else {

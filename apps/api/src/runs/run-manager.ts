@@ -68,7 +68,7 @@ export class RunManager {
 
   /** A run's event trace (Chrome trace-event JSON), made by running it again in a worker thread. */
   trace(run: string, config: ExperimentConfig, seed: number, maxEvents?: number): Promise<Trace> {
-    const worker = new Worker(workerUrl);
+    const worker = this.idle.pop() ?? new Worker(workerUrl);
     return new Promise<Trace>((resolve, reject) => {
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'trace') resolve(message.trace);
@@ -82,7 +82,16 @@ export class RunManager {
         seed,
         ...(maxEvents ? { maxEvents } : {}),
       } satisfies ToWorker);
-    }).finally(() => void worker.terminate());
+    }).then(
+      (trace) => {
+        this.releaseWorker(worker);
+        return trace;
+      },
+      async (error: unknown) => {
+        await worker.terminate();
+        throw error;
+      },
+    );
   }
 
   isActive(run: string): boolean {
@@ -172,11 +181,13 @@ export class RunManager {
     this.finish(job);
   }
 
-  /** A worker whose run ended well serves the next one. */
+  /** A worker whose run (or trace) ended well serves the next one. */
   private release(job: Job): void {
-    const worker = job.worker;
-    if (!worker) return;
+    if (job.worker) this.releaseWorker(job.worker);
     job.worker = undefined;
+  }
+
+  private releaseWorker(worker: Worker): void {
     for (const event of ['message', 'error', 'exit'] as const) worker.removeAllListeners(event);
     if (this.closing) void worker.terminate();
     else this.idle.push(worker);

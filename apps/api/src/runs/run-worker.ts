@@ -5,9 +5,9 @@
  * worker runs ahead by at most MAX_UNACKED batches, which bounds the memory a fast run can take.
  */
 import { parentPort } from 'node:worker_threads';
-import { buildSystem } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FaultRow, RunProgress } from '@iommu-lab/db';
+import { experimentSystem } from './experiment-system';
 import { FaultCollector } from './fault-collector';
 import { type Trace, traceRun } from './trace';
 
@@ -55,13 +55,8 @@ port.on('message', (message: ToWorker) => {
 
 async function run(config: ExperimentConfig, seed: number): Promise<void> {
   unacked = 0; // a worker runs one experiment after another
-  const system = buildSystem({ ...config.system, options: { ...config.system.options, seed } });
+  const system = experimentSystem(config, seed);
   const collector = new FaultCollector(system);
-  const answer = config.policy?.externalResponse;
-  if (answer)
-    system.on('fault.awaiting-client', (e) =>
-      system.schedule(system.nowNs, () => system.respondToFault(e.cookie, answer)),
-    );
   const workload = system.runWorkload(config.workload);
   const progress = (): RunProgress => ({
     transactions: workload.progress.ended,

@@ -2,12 +2,11 @@
  * A sweep's points: the experiment config once per combination of the swept values (a JSON pointer each,
  * into a path that exists), each checked against the experiment schema before anything is saved.
  */
-import { explainSchemaErrors, type SchemaError } from '@iommu-lab/emulator';
 import { type ExperimentConfig, ExperimentConfigSchema } from '@iommu-lab/wire';
-import { Compile } from 'typebox/compile';
 import { HttpError } from '../plugins/errors';
+import { schemaCheck } from '../plugins/schema-check';
 
-const checkConfig = Compile(ExperimentConfigSchema);
+const configProblem = schemaCheck(ExperimentConfigSchema);
 export const MAX_SWEEP_RUNS = 256;
 
 export interface SweepPoint {
@@ -61,18 +60,15 @@ export function expandSweep(
     );
   }
   for (const point of points) {
-    if (!checkConfig.Check(point.config)) {
-      const { path, detail } = explainSchemaErrors(
-        checkConfig.Errors(point.config) as unknown as SchemaError[],
-      );
+    const problem = configProblem(point.config);
+    if (problem)
       throw new HttpError(
         422,
         'EINVAL',
-        `sweep point ${point.label}: config ${path} ${detail}.`,
+        `sweep point ${point.label}: config ${problem.path} ${problem.detail}.`,
         'invalid-point',
-        path,
+        problem.path,
       );
-    }
   }
   return points;
 }

@@ -4,8 +4,10 @@
  * unrecoverable), DMA transactions and faults as slices, the rest as instants. Times are simulated µs.
  * Runs are deterministic, so the trace is made by running the experiment again with the run's seed.
  */
-import { type EmulatorEvent, type System, buildSystem } from '@iommu-lab/emulator';
+import type { EmulatorEvent } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
+import { experimentSystem } from './experiment-system';
+import { type AnsweredFault, onAnsweredFaults } from './fault-answers';
 
 interface TraceEvent {
   name: string;
@@ -30,9 +32,6 @@ export interface Trace {
 class TraceBuilder {
   readonly events: TraceEvent[] = [];
   private readonly pids = new Map<string, number>();
-  private readonly requests = new Map<number, { timeNs: number; address: string; device: string }>();
-  private readonly groups = new Map<number, number[]>();
-  private readonly stalls = new Map<string, { timeNs: number; address: string; device: string }>();
 
   pid(kind: 'device' | 'iommu', id: string): number {
     const key = `${kind}:${id}`;
@@ -71,6 +70,15 @@ class TraceBuilder {
     });
   }
 
+  /** A fault and its answer: a slice on the device's faults track. */
+  answered({ fault, kind, code, answeredNs }: AnsweredFault): void {
+    const name = `${kind === 'stall' ? 'stall' : 'page request'} → ${code}`;
+    this.slice(this.pid('device', fault.device), TRACKS.faults, fault.timeNs, answeredNs, name, {
+      address: fault.address,
+      pasid: fault.pasid,
+    });
+  }
+
   handle(e: EmulatorEvent): void {
     switch (e.kind) {
       case 'dma.completed':
@@ -85,11 +93,7 @@ class TraceBuilder {
         });
         break;
       }
-      case 'pri.page-request':
-        this.requests.set(e.request, { timeNs: e.timeNs, address: e.address, device: e.device });
-        break;
       case 'fault.group': {
-        this.groups.set(e.group, e.requests);
         const pid = this.pid('iommu', e.iommu);
         this.instant(pid, TRACKS.queue, e.timeNs, `group ${e.category ?? 'no category'} stage ${e.stage}`, {
           device: e.device,
@@ -97,46 +101,6 @@ class TraceBuilder {
           addresses: e.addresses,
           handler: e.handler,
         });
-        break;
-      }
-      case 'fault.response': {
-        const requests = (e.group !== null ? this.groups.get(e.group) : undefined) ?? [e.request];
-        if (e.group !== null) this.groups.delete(e.group);
-        for (const request of requests) {
-          const pending = this.requests.get(request);
-          if (!pending) continue;
-          this.requests.delete(request);
-          this.slice(
-            this.pid('device', pending.device),
-            TRACKS.faults,
-            pending.timeNs,
-            e.timeNs,
-            `page request → ${e.code}`,
-            {
-              address: pending.address,
-              cause: e.cause,
-            },
-          );
-        }
-        break;
-      }
-      case 'stall.stalled':
-        this.stalls.set(`${e.iommu}:${e.stag}`, { timeNs: e.timeNs, address: e.address, device: e.device });
-        break;
-      case 'stall.resume': {
-        const stall = this.stalls.get(`${e.iommu}:${e.stag}`);
-        if (!stall) break;
-        this.stalls.delete(`${e.iommu}:${e.stag}`);
-        this.slice(
-          this.pid('device', stall.device),
-          TRACKS.faults,
-          stall.timeNs,
-          e.timeNs,
-          `stall → ${e.action}`,
-          {
-            address: stall.address,
-          },
-        );
         break;
       }
       case 'fault.unrecoverable':
@@ -164,11 +128,7 @@ class TraceBuilder {
 const KINDS = [
   'dma.completed',
   'dma.faulted',
-  'pri.page-request',
   'fault.group',
-  'fault.response',
-  'stall.stalled',
-  'stall.resume',
   'fault.unrecoverable',
   'handler.mapped',
   'handler.evicted',
@@ -177,14 +137,10 @@ const KINDS = [
 
 /** Runs the experiment with `seed` until its workload ends or `maxEvents` trace events were made. */
 export function traceRun(run: string, config: ExperimentConfig, seed: number, maxEvents = 500_000): Trace {
-  const system: System = buildSystem({ ...config.system, options: { ...config.system.options, seed } });
+  const system = experimentSystem(config, seed);
   const builder = new TraceBuilder();
   for (const kind of KINDS) system.on(kind, (event) => builder.handle(event as EmulatorEvent));
-  const answer = config.policy?.externalResponse;
-  if (answer)
-    system.on('fault.awaiting-client', (e) =>
-      system.schedule(system.nowNs, () => system.respondToFault(e.cookie, answer)),
-    );
+  onAnsweredFaults(system, (answer) => builder.answered(answer));
   const workload = system.runWorkload(config.workload);
   while (!workload.finished && builder.events.length < maxEvents && system.runUntilIdle(10_000) > 0);
   return {

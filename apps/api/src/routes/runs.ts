@@ -1,0 +1,341 @@
+/**
+ * Runs: started in the background (progress on the run resource and its websocket), their results and
+ * fault log (paged, filtered, or downloaded as CSV / JSONL), traces, sweeps over parameters, and comparison.
+ */
+import {
+  CompareQuery,
+  CompareResult,
+  Document,
+  ErrorSchema,
+  type ExperimentConfig,
+  ExperimentParams,
+  FaultPage,
+  FaultQuery,
+  RunParams,
+  RunView,
+  StartRunBody,
+  SweepBody,
+  SweepParams,
+  SweepView,
+} from '@iommu-lab/wire';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { FAULT_COLUMNS } from '@iommu-lab/db';
+import { Readable } from 'node:stream';
+import Type from 'typebox';
+import { HttpError } from '../plugins/errors';
+import { compareRuns } from '../runs/compare';
+import { expandSweep } from '../runs/sweep';
+
+import { findExperiment, findRun, runView } from './experiment-views';
+
+const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
+
+export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { prisma } = app.db;
+  const experimentOrThrow = (id: string) => findExperiment(app, id);
+  const runOrThrow = (id: string) => findRun(app, id);
+
+  app.post(
+    '/experiments/:experiment/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Start a run (in the background): follow it on GET /runs/:run or its websocket',
+        params: ExperimentParams,
+        body: StartRunBody,
+        response: { 202: RunView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const experiment = await experimentOrThrow(request.params.experiment);
+      const config = experiment.config as ExperimentConfig;
+      const seed = request.body.seed ?? config.seed;
+      const run = await prisma.run.create({
+        // The config it runs, with the run's seed: what a comparison diffs.
+        data: {
+          experimentId: experiment.id,
+          seed,
+          label: request.body.label ?? `seed ${seed}`,
+          config: { ...config, seed },
+        },
+      });
+      void app.runs.enqueue(run.id, { ...config, seed }, seed);
+      return reply.status(202).send(runView(run));
+    },
+  );
+
+  app.get(
+    '/experiments/:experiment/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "An experiment's runs, newest first",
+        params: ExperimentParams,
+        response: { 200: Type.Array(RunView), ...errors },
+      },
+    },
+    async (request) => {
+      await experimentOrThrow(request.params.experiment);
+      const runs = await prisma.run.findMany({
+        where: { experimentId: request.params.experiment },
+        orderBy: { createdAt: 'desc' },
+      });
+      return runs.map(runView);
+    },
+  );
+
+  app.get(
+    '/runs/:run',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'A run: status, progress, metrics and histograms',
+        params: RunParams,
+        response: { 200: RunView, ...errors },
+      },
+    },
+    async (request) => runView(await runOrThrow(request.params.run)),
+  );
+
+  app.get(
+    '/runs/:run/faults',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "A run's fault log: a page (json), or every matching record as CSV or JSONL",
+        params: RunParams,
+        querystring: FaultQuery,
+        response: { 200: FaultPage, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const run = await runOrThrow(request.params.run);
+      const { after = -1, limit = 100, format = 'json', ...filter } = request.query;
+      if (format === 'json') {
+        const records = app.db.faults.page(run.id, after, limit, filter);
+        return { records, next: records.at(-1)?.seq ?? -1, total: app.db.faults.count(run.id, filter) };
+      }
+      const rows = app.db.faults.iterate(run.id, filter);
+      const lines = (function* () {
+        if (format === 'csv') yield `${FAULT_COLUMNS.join(',')}\n`;
+        for (const row of rows)
+          yield format === 'csv'
+            ? `${FAULT_COLUMNS.map((column) => csvField(row[column])).join(',')}\n`
+            : `${JSON.stringify(row)}\n`;
+      })();
+      reply
+        .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+        .header('content-disposition', `attachment; filename="run-${run.id}-faults.${format}"`);
+      return reply.send(Readable.from(lines) as never);
+    },
+  );
+
+  app.get(
+    '/runs/:run/trace',
+    {
+      schema: {
+        tags: ['runs'],
+        summary:
+          "A run's event trace as Chrome trace-event JSON (open it in Perfetto): devices and IOMMUs as tracks, faults as slices",
+        params: RunParams,
+        querystring: Type.Object(
+          { maxEvents: Type.Optional(Type.Integer({ minimum: 100, maximum: 2_000_000 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Document, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const run = await runOrThrow(request.params.run);
+      const trace = await app.runs.trace(
+        run.id,
+        run.config as ExperimentConfig,
+        run.seed,
+        request.query.maxEvents,
+      );
+      reply.header('content-disposition', `attachment; filename="run-${run.id}.trace.json"`);
+      return trace as never;
+    },
+  );
+
+  app.get(
+    '/runs/:run/stream',
+    {
+      websocket: true,
+      schema: {
+        tags: ['runs'],
+        summary: "Websocket: a run's progress until it ends ({type:'run'} first, then {type:'progress'})",
+        params: RunParams,
+        response: { 404: ErrorSchema },
+      },
+      preValidation: async (request) => {
+        await runOrThrow((request.params as { run: string }).run);
+      },
+    },
+    async (socket, request) => {
+      const id = (request.params as { run: string }).run;
+      const send = (message: object) => socket.send(JSON.stringify(message));
+      // The run first, then its progress: updates that arrive while it is read wait their turn.
+      const early: object[] = [];
+      let ready = false;
+      const stop = app.runs.subscribe(id, (update) => {
+        const message = { type: 'progress', ...update };
+        if (!ready) return void early.push(message);
+        send(message);
+        if (update.status !== 'running' && update.status !== 'queued') socket.close(1000, update.status);
+      });
+      socket.on('close', stop);
+      const run = await runOrThrow(id);
+      send({ type: 'run', run: runView(run) });
+      ready = true;
+      for (const message of early) send(message);
+      const ended = (status: string) => status !== 'queued' && status !== 'running';
+      const last = early.at(-1) as { status?: string } | undefined;
+      if (last?.status && ended(last.status)) return socket.close(1000, last.status);
+      if (app.runs.isActive(id)) return;
+      if (ended(run.status)) return socket.close(1000, run.status);
+      // Queued on the job engine, executing in another process, or ended just now: follow the database.
+      const poll = setInterval(async () => {
+        const now = await prisma.run.findUnique({ where: { id } });
+        if (app.runs.isActive(id) || !now) return;
+        const { status, progress, transactions, totalTransactions, faultRecords } = now;
+        send({ type: 'progress', run: id, status, progress, transactions, totalTransactions, faultRecords });
+        if (ended(status)) {
+          clearInterval(poll);
+          socket.close(1000, status);
+        }
+      }, 300);
+      socket.on('close', () => clearInterval(poll));
+    },
+  );
+
+  const sweepView = async (id: string) => {
+    const sweep = await prisma.sweep.findUnique({
+      where: { id },
+      include: { runs: { orderBy: { createdAt: 'asc' } } },
+    });
+    if (!sweep) throw new HttpError(404, 'ENOENT', `no sweep "${id}".`, 'no-such-sweep');
+    const statuses = sweep.runs.map((run) => run.status);
+    return {
+      id: sweep.id,
+      experimentId: sweep.experimentId,
+      parameters: sweep.parameters as { path: string; values: unknown[] }[],
+      engine: sweep.engine as 'local',
+      status: statuses.every((status) => status === 'done')
+        ? ('done' as const)
+        : statuses.some((status) => status === 'failed' || status === 'interrupted')
+          ? ('failed' as const)
+          : ('running' as const),
+      createdAt: sweep.createdAt.toISOString(),
+      runs: sweep.runs.map(runView),
+    };
+  };
+
+  app.post(
+    '/experiments/:experiment/sweeps',
+    {
+      schema: {
+        tags: ['runs'],
+        summary:
+          'Sweep parameters: one run per combination of values, on the worker pool or the BullMQ queue',
+        params: ExperimentParams,
+        body: SweepBody,
+        response: { 202: SweepView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const experiment = await experimentOrThrow(request.params.experiment);
+      const config = experiment.config as ExperimentConfig;
+      const engine = app.engines[request.body.engine ?? (app.engines.bullmq ? 'bullmq' : 'local')];
+      if (!engine)
+        throw new HttpError(
+          422,
+          'ENOENGINE',
+          'no BullMQ job engine is configured: start the server with REDIS_URL.',
+          'no-engine',
+        );
+      const seed = request.body.seed ?? config.seed;
+      const points = expandSweep(config, request.body.parameters);
+      const sweep = await prisma.sweep.create({
+        data: {
+          experimentId: experiment.id,
+          parameters: request.body.parameters as object[],
+          engine: engine.name,
+          runs: {
+            create: points.map((point) => ({
+              experimentId: experiment.id,
+              seed,
+              label: point.label,
+              config: { ...point.config, seed },
+            })),
+          },
+        },
+        include: { runs: { orderBy: { createdAt: 'asc' } } },
+      });
+      for (const run of sweep.runs)
+        await engine.submit({ run: run.id, config: run.config as ExperimentConfig, seed });
+      return reply.status(202).send(await sweepView(sweep.id));
+    },
+  );
+
+  app.get(
+    '/sweeps/:sweep',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'A sweep and its runs',
+        params: SweepParams,
+        response: { 200: SweepView, ...errors },
+      },
+    },
+    async (request) => sweepView(request.params.sweep),
+  );
+
+  app.get(
+    '/compare',
+    {
+      schema: {
+        tags: ['runs'],
+        summary:
+          'Compare two or more runs: metrics with deltas and ratios, histograms on shared bins, config diff',
+        querystring: CompareQuery,
+        response: { 200: CompareResult, ...errors },
+      },
+    },
+    async (request) => {
+      const ids = [
+        ...new Set(
+          request.query.runs
+            .split(',')
+            .map((id) => id.trim())
+            .filter(Boolean),
+        ),
+      ];
+      if (ids.length < 2)
+        throw new HttpError(
+          400,
+          'EVALIDATION',
+          'querystring /runs names fewer than two runs.',
+          'too-few-runs',
+          'querystring/runs',
+        );
+      const runs = await Promise.all(ids.map(runOrThrow));
+      return compareRuns(
+        runs.map((run) => ({
+          id: run.id,
+          label: run.label,
+          experiment: run.experimentId,
+          config: run.config,
+          metrics: run.metrics,
+          histograms: run.histograms as Record<string, [number, number][]> | null,
+        })),
+      );
+    },
+  );
+};
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
