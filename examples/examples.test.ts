@@ -9,20 +9,25 @@ import { type Running, startServer } from '../apps/api/src/testing/harness';
 const run = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-describe('curl examples', () => {
-  let server: Running;
-  const env = () => ({ ...process.env, IOMMU_LAB_URL: server.url });
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(() => server.close());
+/** One server for every example; each example cleans up the lab it makes. */
+let server: Running;
+const env = () => ({ ...process.env, IOMMU_LAB_URL: server.url });
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(() => server.close());
 
+/** The total of a preset's workload, as every preset example prints it. */
+function presetTotal(id: string): number {
+  return PRESETS.find((p) => p.id === id)!.workload.streams.reduce((sum, stream) => sum + stream.count, 0);
+}
+
+describe('curl examples', () => {
   it.each(PRESETS.map((preset) => preset.id))(
     'preset.sh %s runs the preset and reports its faults',
     async (id) => {
       const { stdout } = await run('bash', ['curl/preset.sh', id], { cwd: here, env: env() });
-      const preset = PRESETS.find((p) => p.id === id)!;
-      const total = preset.workload.streams.reduce((sum, stream) => sum + stream.count, 0);
+      const total = presetTotal(id);
       expect(stdout).toMatch(new RegExp(`^${id}: \\d+/${total} transactions completed, \\d+ page requests`));
       // The lab it made is gone again.
       expect(((await (await fetch(`${server.url}/api/v1/labs`)).json()) as unknown[]).length).toBe(0);
@@ -53,21 +58,14 @@ describe('curl examples', () => {
 });
 
 describe('TypeScript examples (on the typed client)', () => {
-  let server: Running;
-  const env = () => ({ ...process.env, IOMMU_LAB_URL: server.url });
   const tsx = (script: string, ...args: string[]) =>
     run(process.execPath, ['--import', 'tsx', script, ...args], { cwd: here, env: env() });
-  beforeAll(async () => {
-    server = await startServer();
-  });
-  afterAll(() => server.close());
 
   it.each(PRESETS.map((preset) => preset.id))(
     'ts/preset.ts %s streams the preset’s faults and reports them',
     async (id) => {
       const { stdout } = await tsx('ts/preset.ts', id);
-      const preset = PRESETS.find((p) => p.id === id)!;
-      const total = preset.workload.streams.reduce((sum, stream) => sum + stream.count, 0);
+      const total = presetTotal(id);
       expect(stdout).toMatch(new RegExp(`^${id}: \\d+/${total} transactions completed, \\d+ page requests`));
       const streamed = JSON.parse(/streamed (\{.*\})$/m.exec(stdout)![1]!) as Record<string, number>;
       const requests = Number(/(\d+) page requests/.exec(stdout)![1]);

@@ -1,11 +1,10 @@
 /** The CLI end to end: `node bin/iommu-lab.mjs …` as a child process against a real server. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, startServer } from '@iommu-lab/api/src/testing/harness';
+import { type Running, freePort, startServer } from '@iommu-lab/api/src/testing/harness';
 import { type ExperimentConfig, type IommuLabClient, type Preset, createClient } from './index';
 
 const BIN = new URL('../bin/iommu-lab.mjs', import.meta.url).pathname;
@@ -50,14 +49,6 @@ class Cli {
 }
 
 const cli = (args: string[], env?: Record<string, string>) => new Cli(args, env).exited;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the iommu-lab CLI', () => {
   let server: Running;

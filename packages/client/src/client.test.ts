@@ -1,6 +1,5 @@
-import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, startServer } from '@iommu-lab/api/src/testing/harness';
+import { type Running, freePort, startServer } from '@iommu-lab/api/src/testing/harness';
 import { ApiError, ConnectionError, type IommuLabClient, createClient } from './index';
 import type { FaultAnswer, ServerMessage, WireEvent } from './index';
 
@@ -33,15 +32,6 @@ async function collectUntil<T>(
     }
   }
   return items;
-}
-
-/** A port nothing listens on. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('client: labs and topology', () => {

@@ -3,6 +3,7 @@
  * real websocket client for the stream.
  */
 import { mkdtempSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -108,3 +109,12 @@ export class StreamClient {
 }
 
 export const wsUrl = (base: string, path: string) => `${base.replace(/^http/, 'ws')}${path}`;
+
+/** A loopback port free right now (nothing listens on it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
