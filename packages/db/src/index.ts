@@ -1,5 +1,14 @@
 /** @iommu-lab/db: the lab's SQLite database through Prisma, and the batched fault log beside it. */
-export { DEFAULT_DATABASE_FILE, type Database, databaseFileFromEnv, openDatabase } from './database';
+export {
+  DEFAULT_DATABASE_FILE,
+  type Database,
+  type DatabaseOpenCode,
+  DatabaseOpenError,
+  databaseFileFromEnv,
+  openDatabase,
+} from './database';
+export { type NewRun, RunStateError, type RunStatus, RunStore } from './run-store';
+export { type StorageCode, type StorageFailure, storageFailure } from './storage-error';
 export {
   FAULT_COLUMNS,
   type FaultFilter,
