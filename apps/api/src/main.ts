@@ -11,7 +11,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 4100);
 const token = process.env.IOMMU_LAB_TOKEN || undefined;
 
-if (!isLoopback(host) && token === undefined) {
+if (!(await isLoopback(host)) && token === undefined) {
   console.error(
     `Refusing to listen on ${host} without an access token: set IOMMU_LAB_TOKEN (or HOST=127.0.0.1).`,
   );

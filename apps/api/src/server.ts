@@ -16,6 +16,10 @@ import { DEFAULT_LAB_LIMITS, LabRegistry } from './labs/lab-registry';
 import type { LabLimits } from './labs/lab';
 import { registerAuth } from './plugins/auth';
 import { registerErrorHandling } from './plugins/errors';
+import { registerJsonBody } from './plugins/json-body';
+import { redactedLogger } from './plugins/log-redaction';
+import { registerOpenApiResponses } from './plugins/openapi-responses';
+import { originsFromEnv, registerOriginCheck } from './plugins/origin';
 import { activityRoutes } from './routes/activity';
 import { labRoutes } from './routes/labs';
 import { streamRoutes } from './routes/stream';
@@ -39,6 +43,8 @@ declare module 'fastify' {
 export interface ServerOptions {
   /** Access token every route and the websocket check; required when not on loopback (see main.ts). */
   token?: string;
+  /** Origins besides the server's own that may open websockets (default: IOMMU_LAB_ORIGINS; plugins/origin.ts). */
+  allowedOrigins?: string[];
   /** Largest request body, bytes. */
   bodyLimit?: number;
   logger?: FastifyServerOptions['logger'];
@@ -60,18 +66,11 @@ export const DEFAULT_BODY_LIMIT = 2 * 1024 * 1024;
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: redactedLogger(options.logger ?? false),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
-  // An empty JSON body is no body (curl -H 'content-type: application/json' -X PUT …); the rest as usual,
-  // with prototype-poisoning keys refused.
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, undefined) : json(request, body as string, done),
-  );
-  // Bodies are JSON only: a text/plain body would reach validation as a string ("body must be object").
-  app.removeContentTypeParser('text/plain');
+  registerJsonBody(app);
   app.decorate('labs', new LabRegistry(options.maxLabs, options.labLimits ?? DEFAULT_LAB_LIMITS));
   const db = await openDatabase(options.databaseFile);
   if (db.interrupted.length > 0) app.log.warn({ runs: db.interrupted }, 'runs interrupted by the last stop');
@@ -91,7 +90,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const webRoot = options.webRoot ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
   const dashboard = existsSync(join(webRoot, 'index.html'));
   registerErrorHandling(app, { dashboard });
+  registerOriginCheck(app, options.allowedOrigins ?? originsFromEnv(process.env.IOMMU_LAB_ORIGINS));
   registerAuth(app, options.token);
+  registerOpenApiResponses(app, { token: options.token !== undefined, prefix: API_PREFIX });
 
   await app.register(swagger, {
     openapi: {

@@ -105,7 +105,17 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: "A run's fault log: a page (json), or every matching record as CSV or JSONL",
         params: RunParams,
         querystring: FaultQuery,
-        response: { 200: FaultPage, ...errors },
+        response: {
+          200: {
+            description: 'A page (format=json), or every matching record (format=csv or jsonl)',
+            content: {
+              'application/json': { schema: FaultPage },
+              'text/csv': { schema: Type.String({ description: 'A header line, then a line per record' }) },
+              'application/x-ndjson': { schema: Type.String({ description: 'A JSON object per line' }) },
+            },
+          },
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
