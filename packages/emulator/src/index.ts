@@ -13,6 +13,7 @@ export {
   type SystemMetrics,
 } from './system';
 export { buildSystem } from './config/build-system';
+export { exportConfig, type ConfigExport, type ExportedConfig } from './config/export-config';
 export * from './schemas';
 export { describeSystem, type SystemSnapshot, type CacheSnapshot, type QueueSnapshot } from './describe';
 export {

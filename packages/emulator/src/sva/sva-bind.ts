@@ -59,6 +59,12 @@ export function svaBind(device: Device, process: Process, context: SvaContext): 
     });
   }
   if (pasid !== undefined) checkPasidSlot(device, pasid);
+  else {
+    // The PASID the mm would get must be free on this device too (iommu_attach_device_pasid: -EBUSY).
+    const candidate = context.pasids.allocate(device.maxPasids)!;
+    context.pasids.free(candidate);
+    checkPasidSlot(device, candidate);
+  }
 
   // Every check passed: commit.
   if (pasid === undefined) {

@@ -3,6 +3,7 @@
  * response for it, now or later (io-pgfault.c: "the handler owns the group and must call
  * iopf_group_response()"). A handler that refuses the group returns false and the core answers FAILURE.
  */
+import type { Domain } from '../../domain/domain';
 import type { FaultCategory } from '../../profile/kernel-profile';
 import type { IopfGroup } from '../iopf-group';
 import type { ResponseCode } from '../page-request';
@@ -24,6 +25,8 @@ export interface FaultHandler {
   /** Takes the group; false means the handler refused it. */
   handle(group: IopfGroup, context: HandlerContext): boolean;
   describe(): HandlerInfo;
+  /** Pages of `domain` it mapped on demand (MAP, guest): state of a run, not of the topology. */
+  onDemandPages?(domain: Domain): Iterable<number>;
 }
 
 export interface HandlerInfo {

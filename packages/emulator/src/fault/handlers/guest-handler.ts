@@ -16,6 +16,8 @@ export class GuestFaultHandler implements FaultHandler {
   readonly type = 'guest';
   readonly categories = ['BIND'] as const;
   mapped = 0;
+  /** Stage-1 pages it mapped on demand (a later unmap may have removed some). */
+  private readonly onDemand = new Set<number>();
 
   constructor(
     /** Guest virtual range → guest physical range (physPage is required here). */
@@ -38,6 +40,7 @@ export class GuestFaultHandler implements FaultHandler {
       if (domain.stage1.firstMappedIn(fault.page, 1) >= 0) continue;
       const guestPage = this.region.physPage + offset;
       domain.map(fault.page, guestPage, 1, this.region.perms, '4K');
+      this.onDemand.add(fault.page);
       this.mapped++;
       costNs += this.latency.mapFaultNs;
       if (this.bus.wants('handler.mapped')) {
@@ -52,6 +55,10 @@ export class GuestFaultHandler implements FaultHandler {
     }
     context.respondAfter(group, code, costNs);
     return true;
+  }
+
+  onDemandPages(): Iterable<number> {
+    return this.onDemand;
   }
 
   describe(): HandlerInfo {

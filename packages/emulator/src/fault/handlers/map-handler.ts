@@ -8,6 +8,7 @@
  */
 import { formatAddress } from '../../address';
 import { DmaDomain } from '../../domain/dma-domain';
+import type { Domain } from '../../domain/domain';
 import { NestedDomain } from '../../domain/nested-domain';
 import type { LatencyModel } from '../../latency/latency-model';
 import type { PhysicalMemory } from '../../memory/physical-memory';
@@ -73,6 +74,10 @@ export class MapFaultHandler implements FaultHandler {
     for (const entry of [...this.lru.values()]) this.evict(entry);
     for (const pfn of this.backing.values()) this.memory.put(pfn);
     this.backing.clear();
+  }
+
+  *onDemandPages(domain: Domain): Iterable<number> {
+    for (const entry of this.lru.values()) if (entry.domain === domain) yield entry.page;
   }
 
   describe(): HandlerInfo {
