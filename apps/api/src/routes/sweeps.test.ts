@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, call, startServer } from '../testing/harness';
+import { REDIS_SERVER, requireDebianPackage } from '../testing/debian-package';
 import { type RedisProcess, startRedis } from '../testing/redis';
 
 interface Preset {
@@ -124,7 +125,9 @@ describe('parameter sweeps on the local worker pool', () => {
   });
 });
 
-describe('parameter sweeps on BullMQ (a real redis-server)', () => {
+const redisServer = requireDebianPackage('sweeps on BullMQ', REDIS_SERVER);
+
+describe.skipIf(!redisServer.present)('parameter sweeps on BullMQ (a real redis-server)', () => {
   let redis: RedisProcess;
   let server: Running;
   beforeAll(async () => {
