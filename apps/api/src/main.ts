@@ -1,9 +1,10 @@
 /**
  * `npm start`: the server on 127.0.0.1 (HOST, PORT to change). Listening anywhere but loopback needs
- * IOMMU_LAB_TOKEN, which every request must then carry. IOMMU_LAB_DB moves the database; REDIS_URL adds the
- * BullMQ job engine. Stops gracefully on SIGINT / SIGTERM.
+ * IOMMU_LAB_TOKEN, which every request must then carry. IOMMU_LAB_DB moves the database (IOMMU_LAB_DB_MAX_MB
+ * limits its size); REDIS_URL adds the BullMQ job engine. A database it cannot use, or a bad setting: one
+ * sentence and exit code 2. Stops gracefully on SIGINT / SIGTERM.
  */
-import { databaseFileFromEnv } from '@iommu-lab/db';
+import { DatabaseOpenError, databaseFileFromEnv } from '@iommu-lab/db';
 import { isLoopback } from './plugins/auth';
 import { buildServer } from './server';
 
@@ -22,12 +23,24 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+const maxMb = process.env.IOMMU_LAB_DB_MAX_MB;
+if (maxMb !== undefined && !(Number(maxMb) > 0)) {
+  console.error(`IOMMU_LAB_DB_MAX_MB ${maxMb} is not a size in MiB.`);
+  process.exit(2);
+}
+
+// A database the server cannot use is the operator's to fix: one sentence naming the file and the cause.
 const app = await buildServer({
   databaseFile: databaseFileFromEnv(),
+  ...(maxMb === undefined ? {} : { databaseMaxBytes: Number(maxMb) * 1024 * 1024 }),
   ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
   queueWorker: process.env.IOMMU_LAB_QUEUE_WORKER !== 'off',
   ...(token ? { token } : {}),
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
+}).catch((error: unknown) => {
+  if (!(error instanceof DatabaseOpenError)) throw error;
+  console.error(error.message);
+  process.exit(2);
 });
 
 let closing = false;

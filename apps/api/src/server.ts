@@ -50,6 +50,8 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** The SQLite file of experiments and runs; created and migrated if new. */
   databaseFile: string;
+  /** A size limit for the database file (IOMMU_LAB_DB_MAX_MB); writes past it end their run as ENOSPC. */
+  databaseMaxBytes?: number;
   /** Runs executed at once (default: cores - 1). */
   parallelRuns?: number;
   /** Redis for the BullMQ job engine (sweeps can then run on it); unset: the local worker pool only. */
@@ -72,18 +74,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   registerJsonBody(app);
   app.decorate('labs', new LabRegistry(options.maxLabs, options.labLimits ?? DEFAULT_LAB_LIMITS));
-  const db = await openDatabase(options.databaseFile);
+  const db = await openDatabase(
+    options.databaseFile,
+    options.databaseMaxBytes === undefined ? {} : { maxBytes: options.databaseMaxBytes },
+  );
   if (db.interrupted.length > 0) app.log.warn({ runs: db.interrupted }, 'runs interrupted by the last stop');
   app.decorate('db', db);
-  const runs = new RunManager(db, options.parallelRuns);
+  const runs = new RunManager(db, options.parallelRuns, app.log);
   app.decorate('runs', runs);
   app.decorate('engines', {
     local: new LocalEngine(runs),
-    ...(options.redisUrl ? { bullmq: new BullmqEngine(options.redisUrl) } : {}),
+    ...(options.redisUrl ? { bullmq: new BullmqEngine(options.redisUrl, app.log) } : {}),
   });
   const queueWorker =
     options.redisUrl && options.queueWorker !== false
-      ? startQueueWorker(options.redisUrl, runs, options.parallelRuns ?? availableParallelism())
+      ? startQueueWorker(options.redisUrl, runs, options.parallelRuns ?? availableParallelism(), app.log)
       : undefined;
   // Before the token check: the websocket plugin marks upgrade requests, so a refused one has its socket closed.
   await app.register(websocket, { options: { maxPayload: 1 << 20 } });
@@ -122,10 +127,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs` });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({
-    status: 'ok',
-    labs: app.labs.list().length,
-  }));
+  // Degraded, not down: live labs and local runs work without the queue.
+  app.get('/healthz', { schema: { hide: true } }, async () => {
+    const queue = app.engines.bullmq?.health();
+    return {
+      status: queue === undefined || queue.state === 'ready' ? 'ok' : 'degraded',
+      labs: app.labs.list().length,
+      queue: queue ?? { state: 'off' },
+    };
+  });
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   await app.register(
     async (api) => {

@@ -81,6 +81,8 @@ export const StartRunBody = Type.Object(
     /** Run with another seed than the experiment's. */
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
     label: Type.Optional(Type.String({ maxLength: 120 })),
+    /** local (the default): the server's worker pool; bullmq: the Redis queue (when REDIS_URL is set). */
+    engine: Type.Optional(Type.Enum(['local', 'bullmq'])),
   },
   { additionalProperties: false },
 );

@@ -1,6 +1,6 @@
 /** The live labs of this server, by id. */
 import { PRESETS, type SystemConfig, type SystemOptions } from '@iommu-lab/emulator';
-import { HttpError } from '../plugins/errors';
+import { ServiceError } from '../plugins/errors';
 import { DEFAULT_STREAM_LIMITS } from '../stream/stream-hub';
 import { Lab, type LabLimits, type LabSource } from './lab';
 
@@ -25,23 +25,23 @@ export class LabRegistry {
   create(input: CreateLabInput): Lab {
     const given = [input.config, input.preset, input.options].filter((x) => x !== undefined).length;
     if (given > 1)
-      throw new HttpError(
-        422,
+      throw new ServiceError(
+        'invalid',
         'EINVAL',
         'give at most one of config, preset and options.',
         'ambiguous-source',
       );
     if (input.preset !== undefined && !PRESETS.some((preset) => preset.id === input.preset)) {
-      throw new HttpError(
-        404,
+      throw new ServiceError(
+        'not-found',
         'ENOENT',
         `no preset ${JSON.stringify(input.preset)}; GET /api/v1/presets lists them.`,
         'no-such-preset',
       );
     }
     if (this.labs.size >= this.maxLabs)
-      throw new HttpError(
-        409,
+      throw new ServiceError(
+        'conflict',
         'EBUSY',
         `this server already has ${this.maxLabs} labs; delete one first.`,
         'too-many-labs',
@@ -66,7 +66,7 @@ export class LabRegistry {
 
   get(id: string): Lab {
     const lab = this.labs.get(id);
-    if (!lab) throw new HttpError(404, 'ENOENT', `no lab ${JSON.stringify(id)}.`, 'no-such-lab');
+    if (!lab) throw new ServiceError('not-found', 'ENOENT', `no lab ${JSON.stringify(id)}.`, 'no-such-lab');
     return lab;
   }
 

@@ -1,13 +1,40 @@
 /**
  * One place turns every failure into HTTP: the emulator's refusals by their code (the kernel's errno
- * names), schema validation, the API's own refusals, and anything unexpected. Every answer has a stable
+ * names), the services' refusals by their kind, schema validation, the routes' own refusals, a database
+ * that cannot be written, and anything unexpected. Every answer has a stable
  * code and a sentence; a 5xx means a bug, and is logged.
  */
 import { EmulatorError, type ErrorCode, explainSchemaErrors, type SchemaError } from '@iommu-lab/emulator';
+import { RunStateError, storageFailure } from '@iommu-lab/db';
 import type { ApiError } from '@iommu-lab/wire';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** A refusal of the API itself (no such lab, clock running, …). */
+/** What kind of refusal a service made; this file alone decides what each is in HTTP. */
+export type ServiceErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unavailable';
+
+const KIND_STATUS: Record<ServiceErrorKind, number> = {
+  'not-found': 404,
+  conflict: 409,
+  invalid: 422,
+  // Something the request needs (the job queue, the database file) is not there now: try again later.
+  unavailable: 503,
+};
+
+/** A refusal by service code (labs, sweeps, the job engines): a kind, a stable code and a sentence. */
+export class ServiceError extends Error {
+  constructor(
+    readonly kind: ServiceErrorKind,
+    readonly code: string,
+    message: string,
+    readonly reason?: string,
+    /** Where in the request (or document) the problem is. */
+    readonly path?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A refusal by a route itself (a query it cannot take, …); services throw ServiceError. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
@@ -51,6 +78,28 @@ export function registerErrorHandling(app: FastifyInstance, options: { dashboard
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof EmulatorError) {
       return send(reply, { statusCode: STATUS[error.code], ...error.toJSON() });
+    }
+    if (error instanceof ServiceError || error instanceof RunStateError) {
+      const reason = error instanceof ServiceError ? error.reason : 'run-state';
+      const path = error instanceof ServiceError ? error.path : undefined;
+      return send(reply, {
+        statusCode: KIND_STATUS[error.kind],
+        code: error.code,
+        message: error.message,
+        ...(reason ? { reason } : {}),
+        ...(path ? { path } : {}),
+      });
+    }
+    const storage = storageFailure(error);
+    if (storage) {
+      // The environment, not the request: the work it hit ends, the server goes on.
+      request.log.warn({ err: error }, 'the database cannot be written');
+      return send(reply, {
+        statusCode: 503,
+        code: storage.code,
+        message: `the database cannot be written: ${storage.meaning} (${storage.detail}).`,
+        reason: 'storage',
+      });
     }
     if (error instanceof HttpError) {
       return send(reply, {

@@ -34,6 +34,17 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { prisma } = app.db;
   const experimentOrThrow = (id: string) => findExperiment(app, id);
   const runOrThrow = (id: string) => findRun(app, id);
+  const engineOrThrow = (name: 'local' | 'bullmq') => {
+    const engine = app.engines[name];
+    if (!engine)
+      throw new HttpError(
+        422,
+        'ENOENGINE',
+        'no BullMQ job engine is configured: start the server with REDIS_URL.',
+        'no-engine',
+      );
+    return engine;
+  };
 
   app.post(
     '/experiments/:experiment/runs',
@@ -48,18 +59,24 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const experiment = await experimentOrThrow(request.params.experiment);
+      const engine = engineOrThrow(request.body.engine ?? 'local');
       const config = experiment.config as ExperimentConfig;
       const seed = request.body.seed ?? config.seed;
-      const run = await prisma.run.create({
+      // Refused before anything is saved when the engine cannot take work.
+      await engine.ready();
+      const run = await app.db.runs.create({
+        experimentId: experiment.id,
+        seed,
+        label: request.body.label ?? `seed ${seed}`,
         // The config it runs, with the run's seed: what a comparison diffs.
-        data: {
-          experimentId: experiment.id,
-          seed,
-          label: request.body.label ?? `seed ${seed}`,
-          config: { ...config, seed },
-        },
+        config: { ...config, seed },
       });
-      void app.runs.enqueue(run.id, { ...config, seed }, seed);
+      try {
+        await engine.submit([{ run: run.id, config: { ...config, seed }, seed }]);
+      } catch (error) {
+        await prisma.run.delete({ where: { id: run.id } });
+        throw error;
+      }
       return reply.status(202).send(runView(run));
     },
   );
@@ -80,7 +97,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
         where: { experimentId: request.params.experiment },
         orderBy: { createdAt: 'desc' },
       });
-      return runs.map(runView);
+      return runs.map((run) => runView(app.db.runs.view(run)));
     },
   );
 
@@ -225,7 +242,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       include: { runs: { orderBy: { createdAt: 'asc' } } },
     });
     if (!sweep) throw new HttpError(404, 'ENOENT', `no sweep "${id}".`, 'no-such-sweep');
-    const statuses = sweep.runs.map((run) => run.status);
+    const statuses = sweep.runs.map((run) => app.db.runs.view(run).status);
     return {
       id: sweep.id,
       experimentId: sweep.experimentId,
@@ -237,7 +254,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ? ('failed' as const)
           : ('running' as const),
       createdAt: sweep.createdAt.toISOString(),
-      runs: sweep.runs.map(runView),
+      runs: sweep.runs.map((run) => runView(app.db.runs.view(run))),
     };
   };
 
@@ -256,34 +273,31 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const experiment = await experimentOrThrow(request.params.experiment);
       const config = experiment.config as ExperimentConfig;
-      const engine = app.engines[request.body.engine ?? (app.engines.bullmq ? 'bullmq' : 'local')];
-      if (!engine)
-        throw new HttpError(
-          422,
-          'ENOENGINE',
-          'no BullMQ job engine is configured: start the server with REDIS_URL.',
-          'no-engine',
-        );
+      const engine = engineOrThrow(request.body.engine ?? (app.engines.bullmq ? 'bullmq' : 'local'));
       const seed = request.body.seed ?? config.seed;
       const points = expandSweep(config, request.body.parameters);
-      const sweep = await prisma.sweep.create({
-        data: {
+      // A refusal changes nothing: the engine is asked before the sweep is saved, and a sweep it then
+      // refuses (all of its jobs or none are queued) is removed.
+      await engine.ready();
+      const sweep = await app.db.runs.createSweep({
+        experimentId: experiment.id,
+        parameters: request.body.parameters as object[],
+        engine: engine.name,
+        runs: points.map((point) => ({
           experimentId: experiment.id,
-          parameters: request.body.parameters as object[],
-          engine: engine.name,
-          runs: {
-            create: points.map((point) => ({
-              experimentId: experiment.id,
-              seed,
-              label: point.label,
-              config: { ...point.config, seed },
-            })),
-          },
-        },
-        include: { runs: { orderBy: { createdAt: 'asc' } } },
+          seed,
+          label: point.label,
+          config: { ...point.config, seed },
+        })),
       });
-      for (const run of sweep.runs)
-        await engine.submit({ run: run.id, config: run.config as ExperimentConfig, seed });
+      try {
+        await engine.submit(
+          sweep.runs.map((run) => ({ run: run.id, config: run.config as ExperimentConfig, seed })),
+        );
+      } catch (error) {
+        await app.db.runs.discardSweep(sweep.id);
+        throw error;
+      }
       return reply.status(202).send(await sweepView(sweep.id));
     },
   );

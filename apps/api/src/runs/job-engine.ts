@@ -1,13 +1,20 @@
 /**
- * Where runs execute. `local`: this server's worker pool (RunManager). `bullmq`: a BullMQ queue on Redis,
- * for a job engine shared with other processes: any process with a worker (this server by default, or
- * `npm run worker -w @iommu-lab/api`, on the same database file) takes the next run from the queue.
+ * Where runs execute; every run goes through one (a single run as much as a sweep's points). `local`: this
+ * server's worker pool (RunManager). `bullmq`: a BullMQ queue on Redis, for a job engine shared with other
+ * processes: any process with a worker (this server by default, or `npm run worker -w @iommu-lab/api`, on
+ * the same database file) takes the next run from the queue.
+ *
+ * Redis can be down (or never up): the engine keeps the connection's state, logs a change of it once, and
+ * refuses work with EQUEUE within QUEUE_WAIT_MS instead of waiting for Redis forever.
  */
 import { Queue, Worker } from 'bullmq';
 import type { ExperimentConfig } from '@iommu-lab/wire';
+import { ServiceError } from '../plugins/errors';
 import type { RunManager } from './run-manager';
 
 export const QUEUE_NAME = 'iommu-lab-runs';
+/** How long a request that needs the queue waits for Redis before it is refused. */
+export const QUEUE_WAIT_MS = 3000;
 
 export interface RunJob {
   run: string;
@@ -15,9 +22,27 @@ export interface RunJob {
   seed: number;
 }
 
+export type EngineState = 'ready' | 'connecting' | 'unreachable';
+
+export interface EngineHealth {
+  state: EngineState;
+  /** Why it is unreachable (the last connection error). */
+  error?: string;
+}
+
+/** The part of pino (Fastify's logger) the engines use. */
+export interface EngineLog {
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
+
 export interface JobEngine {
   readonly name: 'local' | 'bullmq';
-  submit(job: RunJob): Promise<void>;
+  health(): EngineHealth;
+  /** Resolves when the engine can take work; a ServiceError EQUEUE when it cannot within QUEUE_WAIT_MS. */
+  ready(): Promise<void>;
+  /** Submits every job, or none (then throws). */
+  submit(jobs: RunJob[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,8 +50,14 @@ export class LocalEngine implements JobEngine {
   readonly name = 'local';
   constructor(private readonly runs: RunManager) {}
 
-  async submit(job: RunJob): Promise<void> {
-    void this.runs.enqueue(job.run, job.config, job.seed);
+  health(): EngineHealth {
+    return { state: 'ready' };
+  }
+
+  async ready(): Promise<void> {}
+
+  async submit(jobs: RunJob[]): Promise<void> {
+    for (const job of jobs) void this.runs.enqueue(job.run, job.config, job.seed);
   }
 
   async close(): Promise<void> {}
@@ -39,35 +70,157 @@ function connection(redisUrl: string) {
     port: Number(url.port || 6379),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
+    // Workers block on Redis and must wait for it (BullMQ requires null here).
     maxRetriesPerRequest: null,
   };
+}
+
+/** Redis's address without its password, for logs and answers. */
+const where = (redisUrl: string) => {
+  const url = new URL(redisUrl);
+  return `${url.hostname}:${url.port || 6379}`;
+};
+
+/**
+ * A Redis connection's state, told once per change: the first failure at warn (not one line per retry),
+ * the recovery at info.
+ */
+class ConnectionState {
+  state: EngineState = 'connecting';
+  error?: string;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly what: string,
+    private readonly address: string,
+    private readonly log: EngineLog,
+  ) {}
+
+  failed(error: Error): void {
+    this.error = error.message;
+    if (this.state === 'unreachable') return;
+    this.state = 'unreachable';
+    this.log.warn(
+      { redis: this.address, err: error.message },
+      `${this.what}: Redis at ${this.address} is unreachable; runs on the bullmq engine are refused until it is back`,
+    );
+  }
+
+  ready(): void {
+    if (this.state === 'unreachable')
+      this.log.info({ redis: this.address }, `${this.what}: Redis at ${this.address} is reachable again`);
+    this.state = 'ready';
+    this.error = undefined;
+    for (const wake of this.waiters) wake();
+  }
+
+  /** Resolves true when ready within `ms`. */
+  until(ms: number): Promise<boolean> {
+    if (this.state === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        resolve(false);
+      }, ms);
+      this.waiters.add(wake);
+    });
+  }
 }
 
 export class BullmqEngine implements JobEngine {
   readonly name = 'bullmq';
   private readonly queue: Queue<RunJob>;
+  private readonly connection: ConnectionState;
+  private readonly address: string;
 
-  constructor(redisUrl: string) {
-    this.queue = new Queue<RunJob>(QUEUE_NAME, { connection: connection(redisUrl) });
+  constructor(redisUrl: string, log: EngineLog) {
+    this.address = where(redisUrl);
+    this.connection = new ConnectionState('the job queue', this.address, log);
+    // Adds fail at once while Redis is away (instead of waiting in ioredis's offline queue forever).
+    this.queue = new Queue<RunJob>(QUEUE_NAME, {
+      connection: { ...connection(redisUrl), enableOfflineQueue: false },
+    });
+    this.queue.on('error', (error) => this.connection.failed(error));
+    void this.queue.waitUntilReady().then(
+      (client) => {
+        this.connection.ready();
+        client.on('ready', () => this.connection.ready());
+      },
+      // Closed before Redis was ever reached: nothing is waiting for it any more.
+      () => {},
+    );
   }
 
-  async submit(job: RunJob): Promise<void> {
-    await this.queue.add('run', job, { jobId: job.run, removeOnComplete: 1000, removeOnFail: 1000 });
+  health(): EngineHealth {
+    return {
+      state: this.connection.state,
+      ...(this.connection.error ? { error: this.connection.error } : {}),
+    };
+  }
+
+  async ready(): Promise<void> {
+    if (!(await this.connection.until(QUEUE_WAIT_MS))) throw this.unavailable(this.connection.error);
+  }
+
+  async submit(jobs: RunJob[]): Promise<void> {
+    await this.ready();
+    // One MULTI: every job is queued, or none is.
+    const added = this.queue.addBulk(
+      jobs.map((job) => ({
+        name: 'run',
+        data: job,
+        opts: { jobId: job.run, removeOnComplete: 1000, removeOnFail: 1000 },
+      })),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(this.unavailable('no answer')), QUEUE_WAIT_MS);
+    });
+    try {
+      await Promise.race([added, late]);
+    } catch (error) {
+      throw error instanceof ServiceError ? error : this.unavailable((error as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
     await this.queue.close();
   }
+
+  private unavailable(cause = 'not connected'): ServiceError {
+    return new ServiceError(
+      'unavailable',
+      'EQUEUE',
+      `the job queue (Redis at ${this.address}) is unreachable (${cause}); try again later, or use engine "local".`,
+      'queue-unreachable',
+    );
+  }
 }
 
-/** Takes runs from the queue and executes them with `runs` (at most `concurrency` at once). */
-export function startQueueWorker(redisUrl: string, runs: RunManager, concurrency: number): Worker<RunJob> {
-  return new Worker<RunJob>(
+/**
+ * Takes runs from the queue and executes them with `runs` (at most `concurrency` at once). A job whose run
+ * is gone (its sweep refused after the job was queued) or already ended is done without running.
+ */
+export function startQueueWorker(
+  redisUrl: string,
+  runs: RunManager,
+  concurrency: number,
+  log: EngineLog,
+): Worker<RunJob> {
+  const worker = new Worker<RunJob>(
     QUEUE_NAME,
     async (job) => runs.enqueue(job.data.run, job.data.config, job.data.seed),
-    {
-      connection: connection(redisUrl),
-      concurrency,
-    },
+    { connection: connection(redisUrl), concurrency },
   );
+  const state = new ConnectionState('the queue worker', where(redisUrl), log);
+  worker.on('error', (error) => state.failed(error));
+  worker.on('ready', () => state.ready());
+  return worker;
 }

@@ -1,12 +1,17 @@
 /**
  * Runs experiments: each run in its own worker thread (at most `parallel` at once, the rest queued), its
  * fault records written batch by batch as they arrive, each batch acknowledged to the worker only once it
- * is on disk, and its progress told to whoever listens (the run's websocket). On shutdown, unfinished
- * runs are stopped and marked interrupted; the records they wrote stay.
+ * is on disk, and its progress told to whoever listens (the run's websocket). Status changes go through
+ * the database's run store. On shutdown, unfinished runs are stopped and marked interrupted; the records
+ * they wrote stay.
+ *
+ * A database that cannot be written (full, read-only, an I/O error) ends the run it hit as failed, with a
+ * reason that says how many of its records are safely on disk; nothing here ever rejects into the event
+ * loop, so the server, its other runs and its labs go on.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import type { Database } from '@iommu-lab/db';
+import { type Database, RunStateError, storageFailure } from '@iommu-lab/db';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FromWorker, ToWorker } from './run-worker';
 import type { Trace } from './trace';
@@ -22,6 +27,11 @@ export interface RunUpdate {
 }
 
 type Listener = (update: RunUpdate) => void;
+
+/** The part of pino (Fastify's logger) runs use: what went wrong that is no run's fault. */
+export interface RunLog {
+  error(details: object, message: string): void;
+}
 
 interface Job {
   run: string;
@@ -47,6 +57,7 @@ export class RunManager {
     private readonly db: Database,
     // The main thread mostly waits while runs execute: one run per core.
     private readonly parallel = availableParallelism(),
+    private readonly log: RunLog = { error: (details, message) => console.error(message, details) },
   ) {}
 
   /** Queues a run already created in the database (status queued); resolves when it has ended. */
@@ -118,10 +129,14 @@ export class RunManager {
   }
 
   private async start(job: Job): Promise<void> {
-    await this.db.prisma.run.update({
-      where: { id: job.run },
-      data: { status: 'running', startedAt: new Date() },
-    });
+    try {
+      await this.db.runs.start(job.run);
+    } catch (error) {
+      // Gone (its sweep was refused) or already ended: there is nothing to run.
+      if (error instanceof RunStateError) return this.drop(job);
+      return this.end(job, 'failed', this.reason(job, error));
+    }
+    if (!this.active.has(job.run)) return; // the server closed meanwhile, and interrupted it
     // The worker is TypeScript: its entry registers tsx, whether the server runs under tsx or under Vitest.
     const worker = this.idle.pop() ?? new Worker(workerUrl);
     job.worker = worker;
@@ -134,11 +149,16 @@ export class RunManager {
     this.tell(job, { status: 'running', progress: 0, transactions: 0, totalTransactions: 0 });
   }
 
+  /** Never rejects: whatever fails while a batch is stored or the run finishes ends this run. */
   private async receive(job: Job, message: FromWorker): Promise<void> {
     if (!this.active.has(job.run)) return;
     if (message.type === 'failed') return this.end(job, 'failed', message.error);
     if (message.type === 'trace') return;
-    this.db.faults.append(job.run, message.rows, message.progress);
+    try {
+      this.db.faults.append(job.run, message.rows, message.progress);
+    } catch (error) {
+      return this.end(job, 'failed', this.reason(job, error));
+    }
     job.faultRecords += message.rows.length;
     const { transactions, totalTransactions } = message.progress;
     const progress = totalTransactions > 0 ? transactions / totalTransactions : 0;
@@ -147,37 +167,54 @@ export class RunManager {
       this.tell(job, { status: 'running', progress, transactions, totalTransactions });
       return;
     }
-    this.active.delete(job.run);
-    await this.db.prisma.run.update({
-      where: { id: job.run },
-      data: {
-        status: 'done',
-        progress: 1,
-        finishedAt: new Date(),
+    try {
+      await this.db.runs.finish(job.run, {
         metrics: message.metrics as object,
         histograms: message.histograms,
-      },
-    });
+      });
+    } catch (error) {
+      return this.end(job, 'failed', this.reason(job, error));
+    }
+    this.active.delete(job.run);
     this.release(job);
     this.tell(job, { status: 'done', progress: 1, transactions, totalTransactions });
     this.finish(job);
   }
 
+  /** Why a run failed on `error`, in one sentence: a storage fault says what is safely on disk. */
+  private reason(job: Job, error: unknown): string {
+    const storage = storageFailure(error);
+    if (!storage) return error instanceof Error ? error.message : String(error);
+    return `${storage.code}: the database cannot be written, ${storage.meaning} (${storage.detail}); ${job.faultRecords} fault records of this run are on disk.`;
+  }
+
+  /** Ends a run that did not finish; never rejects (an end the file cannot take waits in the run store). */
   private async end(job: Job, status: 'failed' | 'interrupted', error: string): Promise<void> {
     if (!this.active.delete(job.run) && status === 'failed') return;
     await job.worker?.terminate();
-    await this.db.prisma.run.update({
-      where: { id: job.run },
-      data: { status, error, finishedAt: new Date() },
-    });
-    const run = await this.db.prisma.run.findUniqueOrThrow({ where: { id: job.run } });
+    job.worker = undefined;
+    let run: { progress: number; transactions: number; totalTransactions: number } | null = null;
+    try {
+      await this.db.runs.end(job.run, status, error);
+      run = await this.db.runs.find(job.run);
+    } catch (failure) {
+      // Ended meanwhile by another process, or unreadable: the listeners still hear how it ended here.
+      if (!(failure instanceof RunStateError) && !storageFailure(failure))
+        this.log.error({ err: failure, run: job.run }, 'the end of a run could not be recorded');
+    }
     this.tell(job, {
       status,
-      progress: run.progress,
-      transactions: run.transactions,
-      totalTransactions: run.totalTransactions,
+      progress: run?.progress ?? 0,
+      transactions: run?.transactions ?? 0,
+      totalTransactions: run?.totalTransactions ?? 0,
       error,
     });
+    this.finish(job);
+  }
+
+  /** A job whose run cannot start (removed, or ended elsewhere) leaves without a trace. */
+  private drop(job: Job): void {
+    this.active.delete(job.run);
     this.finish(job);
   }
 

@@ -3,7 +3,7 @@
  * into a path that exists), each checked against the experiment schema before anything is saved.
  */
 import { type ExperimentConfig, ExperimentConfigSchema } from '@iommu-lab/wire';
-import { HttpError } from '../plugins/errors';
+import { ServiceError } from '../plugins/errors';
 import { schemaCheck } from '../plugins/schema-check';
 
 const configProblem = schemaCheck(ExperimentConfigSchema);
@@ -25,8 +25,8 @@ function setAt(config: unknown, path: string, value: unknown): unknown {
   for (const key of keys.slice(0, -1)) {
     node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
     if (node === undefined || node === null || typeof node !== 'object')
-      throw new HttpError(
-        422,
+      throw new ServiceError(
+        'invalid',
         'EINVAL',
         `sweep path ${path} is not in the experiment's config.`,
         'no-such-path',
@@ -43,8 +43,8 @@ export function expandSweep(
 ): SweepPoint[] {
   const total = parameters.reduce((product, parameter) => product * parameter.values.length, 1);
   if (total > MAX_SWEEP_RUNS)
-    throw new HttpError(
-      422,
+    throw new ServiceError(
+      'invalid',
       'EINVAL',
       `the sweep has ${total} points; at most ${MAX_SWEEP_RUNS}.`,
       'too-many-points',
@@ -62,8 +62,8 @@ export function expandSweep(
   for (const point of points) {
     const problem = configProblem(point.config);
     if (problem)
-      throw new HttpError(
-        422,
+      throw new ServiceError(
+        'invalid',
         'EINVAL',
         `sweep point ${point.label}: config ${problem.path} ${problem.detail}.`,
         'invalid-point',
