@@ -93,7 +93,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   // Before the token check: the websocket plugin marks upgrade requests, so a refused one has its socket closed.
   await app.register(websocket, { options: { maxPayload: 1 << 20 } });
   const webRoot = options.webRoot ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
-  const dashboard = existsSync(join(webRoot, 'index.html'));
+  // The folder must exist at start (its files are then looked up at each request, so a rebuilt dashboard is
+  // served as it is now).
+  const hasWebRoot = existsSync(webRoot);
+  const dashboard = () => hasWebRoot && existsSync(join(webRoot, 'index.html'));
   registerErrorHandling(app, { dashboard });
   registerOriginCheck(app, options.allowedOrigins ?? originsFromEnv(process.env.IOMMU_LAB_ORIGINS));
   registerAuth(app, options.token);
@@ -165,8 +168,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     );
     return payload;
   });
-  // The dashboard: its files at /, and index.html for any other GET outside the API (see errors.ts).
-  if (dashboard) await app.register(fastifyStatic, { root: webRoot, wildcard: false });
+  // The dashboard: its files at / as the folder holds them now (a rebuild renames its assets), and index.html
+  // for any other GET outside the API (see errors.ts).
+  if (hasWebRoot) await app.register(fastifyStatic, { root: webRoot, wildcard: true });
 
   app.addHook('onClose', async () => {
     app.labs.closeAll();

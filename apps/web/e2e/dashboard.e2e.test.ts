@@ -1,58 +1,44 @@
 /**
- * End to end: the built dashboard (vite build, served by vite preview with its proxy pointed at a real
- * API on a temporary SQLite file), driven in Debian's Chromium through playwright-core, the way a person
- * would use it. Each step leaves a screenshot in test-output/.
+ * End to end: the dashboard built into a temporary folder (never apps/web/dist, which a running `npm start`
+ * serves) and served by a real API on a temporary SQLite file, as `npm start` serves it (same origin),
+ * driven in Debian's Chromium through playwright-core the way a person would use it. Each step leaves a
+ * screenshot in test-output/.
  *
- * Skipped, with a message, only when /usr/bin/chromium is missing (`apt-get install -y chromium`).
+ * Skipped with a message when Debian's chromium is missing; under CI=true that is a failure.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, preview, type PreviewServer } from 'vite';
+import { build } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type Running } from '../../api/src/testing/harness';
+import { CHROMIUM, requireDebianPackage } from '../../api/src/testing/debian-package';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
+const browserPackage = requireDebianPackage('dashboard end to end', CHROMIUM);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const output = fileURLToPath(new URL('../test-output/', import.meta.url));
 
-if (!hasChromium) {
-  console.warn(
-    `[e2e] SKIPPED: ${CHROMIUM} not found. Install Debian's Chromium (apt-get install -y chromium) to run the dashboard's end-to-end test.`,
-  );
-}
-
 const STEP_MS = 60_000;
 
-describe.skipIf(!hasChromium)('the dashboard, end to end in Chromium', () => {
+describe.skipIf(!browserPackage.present)('the dashboard, end to end in Chromium', () => {
   let api: Running;
-  let server: PreviewServer;
   let browser: Browser;
   let page: Page;
   let base: string;
+  let webRoot: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     rmSync(output, { recursive: true, force: true });
     mkdirSync(output, { recursive: true });
-    await build({ root, logLevel: 'warn' });
-    api = await startServer();
-    server = await preview({
-      root,
-      logLevel: 'warn',
-      preview: {
-        host: '127.0.0.1',
-        port: 0,
-        strictPort: false,
-        proxy: { '/api': { target: api.url, ws: true, changeOrigin: true } },
-      },
-    });
-    const address = server.httpServer.address();
-    if (address === null || typeof address === 'string') throw new Error('vite preview has no port');
-    base = `http://127.0.0.1:${address.port}/`;
+    webRoot = mkdtempSync(join(tmpdir(), 'iommu-lab-web-'));
+    await build({ root, logLevel: 'warn', build: { outDir: webRoot, emptyOutDir: true } });
+    api = await startServer({ webRoot });
+    base = `${api.url}/`;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM.binary,
       args: [
         '--headless',
         '--no-sandbox',
@@ -71,8 +57,8 @@ describe.skipIf(!hasChromium)('the dashboard, end to end in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
     await api?.close();
+    if (webRoot) rmSync(webRoot, { recursive: true, force: true });
   });
 
   const view = async (name: 'lab' | 'stream' | 'inspector' | 'experiments') => {

@@ -74,7 +74,7 @@ function send(reply: FastifyReply, body: ApiError): FastifyReply {
   return reply.status(body.statusCode).send(body);
 }
 
-export function registerErrorHandling(app: FastifyInstance, options: { dashboard: boolean }): void {
+export function registerErrorHandling(app: FastifyInstance, options: { dashboard: () => boolean }): void {
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof EmulatorError) {
       return send(reply, { statusCode: STATUS[error.code], ...error.toJSON() });
@@ -156,7 +156,7 @@ export function registerErrorHandling(app: FastifyInstance, options: { dashboard
 
   app.setNotFoundHandler((request, reply) => {
     // The dashboard's own routes (a reload on /experiments, say) get its page.
-    if (options.dashboard && request.method === 'GET' && !/^\/(api|healthz)(\/|$|\?)/.test(request.url))
+    if (request.method === 'GET' && !/^\/(api|healthz)(\/|$|\?)/.test(request.url) && options.dashboard())
       return reply.sendFile('index.html');
     return send(reply, {
       statusCode: 404,
