@@ -151,23 +151,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
     { prefix: API_PREFIX },
   );
-  // Every call that changes a lab's topology is kept in its setup, so the lab can be saved as an experiment.
-  const labRoute = `${API_PREFIX}/labs/:lab`;
-  app.addHook('onSend', async (request, reply, payload) => {
-    const url = request.routeOptions.url ?? '';
-    if (request.method === 'GET' || reply.statusCode >= 300 || !url.startsWith(`${labRoute}/`))
-      return payload;
-    const params = request.params as Record<string, string>;
-    const lab = app.labs.find(params.lab!);
-    const result = () => (typeof payload === 'string' && payload.startsWith('{') ? JSON.parse(payload) : {});
-    lab?.setup.record(
-      `${request.method} ${url.slice(labRoute.length)}`,
-      params,
-      request.body as never,
-      result,
-    );
-    return payload;
-  });
   // The dashboard: its files at / as the folder holds them now (a rebuild renames its assets), and index.html
   // for any other GET outside the API (see errors.ts).
   if (hasWebRoot) await app.register(fastifyStatic, { root: webRoot, wildcard: true });

@@ -53,3 +53,4 @@ export type { HandlerSpec, RegionSpec } from './fault/handler-registry';
 export type { HandlerInfo, HandlerType } from './fault/handlers/fault-handler';
 export { PRESETS, presetById, startPreset, type Preset, type PresetRun } from './presets/presets';
 export { WorkloadRun, type WorkloadProgress } from './workload/workload-runner';
+export { checkWorkload } from './workload/check-workload';

@@ -13,7 +13,6 @@ import {
 import type { LabSummaryView } from '@iommu-lab/wire';
 import { StreamHub, type StreamLimits } from '../stream/stream-hub';
 import { EventLog } from './event-log';
-import { LabSetup } from './lab-setup';
 import { LiveClock } from './live-clock';
 
 export type LabSource =
@@ -32,8 +31,6 @@ export class Lab {
   readonly hub: StreamHub;
   readonly clock: LiveClock;
   readonly createdAt = new Date();
-  /** The lab's topology as a config, kept current (see lab-setup.ts). */
-  setup: LabSetup;
   private unsubscribe: () => void = () => {};
 
   constructor(
@@ -46,15 +43,6 @@ export class Lab {
     this.hub = new StreamHub(limits.stream);
     this.clock = new LiveClock(() => this.system);
     this.system = this.build();
-    this.setup = new LabSetup(this.sourceConfig());
-  }
-
-  /** The config the lab was built from (an empty lab: its options and no IOMMU yet). */
-  sourceConfig(): SystemConfig {
-    const { source } = this;
-    if (source.kind === 'config') return source.config;
-    if (source.kind === 'preset') return presetOf(source.preset).config;
-    return { version: 1, options: source.options ?? {}, iommus: [] } as unknown as SystemConfig;
   }
 
   /** The workload that came with the lab's preset, if any. */
@@ -67,7 +55,6 @@ export class Lab {
     this.clock.pause();
     this.history.clear();
     this.system = this.build();
-    this.setup = new LabSetup(this.sourceConfig());
     this.hub.broadcast({ type: 'reset', lab: this.id });
   }
 

@@ -1,6 +1,9 @@
 /**
  * Experiments: CRUD, export and import as files (format and version checked), and saving a live lab as one.
+ * Every way in builds the experiment's system and checks its workload against it first, so an experiment
+ * that could not run is refused when saved (422 with the path of the bad field), not when run.
  */
+import { type System, buildSystem, checkWorkload, exportConfig, isEmulatorError } from '@iommu-lab/emulator';
 import {
   Document,
   EXPERIMENT_CONFIG_VERSION,
@@ -27,6 +30,27 @@ import { WITH_RUN_COUNT, experimentView, findExperiment } from './experiment-vie
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
 const fileProblem = schemaCheck(ExperimentFileSchema);
 const configProblem = schemaCheck(ExperimentConfigSchema);
+
+/** The emulator's refusal as a 422 at `at` + its own path within the document. */
+function refusedAt(at: string, error: unknown): never {
+  if (!isEmulatorError(error)) throw error;
+  throw new HttpError(422, error.code, error.message, error.reason, `${at}${error.path ?? ''}`);
+}
+
+/** Builds the config's system and checks its workload on it; `at` is where the config sits in the request. */
+function checkRunnable(config: ExperimentConfig, at: string): void {
+  let system: System;
+  try {
+    system = buildSystem(config.system);
+  } catch (error) {
+    refusedAt(`${at}/system`, error);
+  }
+  try {
+    checkWorkload(system, config.workload);
+  } catch (error) {
+    refusedAt(`${at}/workload`, error);
+  }
+}
 
 export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { prisma } = app.db;
@@ -55,7 +79,10 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: ExperimentView, ...errors },
       },
     },
-    async (request, reply) => reply.status(201).send(await create(request.body)),
+    async (request, reply) => {
+      checkRunnable(request.body.config, '/config');
+      return reply.status(201).send(await create(request.body));
+    },
   );
 
   app.get(
@@ -107,6 +134,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       await experimentOrThrow(request.params.experiment);
+      if (request.body.config) checkRunnable(request.body.config, '/config');
       const updated = await prisma.experiment.update({
         where: { id: request.params.experiment },
         data: request.body,
@@ -208,7 +236,9 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'malformed',
           problem.path,
         );
-      return reply.status(201).send(await create((file as ExperimentFile).experiment));
+      const { experiment } = file as ExperimentFile;
+      checkRunnable(experiment.config, '/experiment/config');
+      return reply.status(201).send(await create(experiment));
     },
   );
 
@@ -217,7 +247,8 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['experiments'],
-        summary: "Save a live lab's current topology as an experiment (with a workload to run)",
+        summary:
+          "Save a live lab's topology, read from its emulated system, as an experiment (with a workload to run); `omitted` lists what a config cannot hold",
         params: LabParams,
         body: SaveLabBody,
         response: {
@@ -236,9 +267,10 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'say which workload the experiment runs: this lab has no preset workload.',
           'no-workload',
         );
+      const exported = exportConfig(lab.system);
       const config = {
         version: EXPERIMENT_CONFIG_VERSION,
-        system: lab.setup.config,
+        system: exported.config,
         workload,
         seed: request.body.seed ?? lab.system.describe().seed,
         ...(request.body.policy ? { policy: request.body.policy } : {}),
@@ -252,6 +284,8 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'incomplete-lab',
           problem.path,
         );
+      // Checked on the system the experiment will run (rebuilt from the export); the workload sits at /workload.
+      checkRunnable(config as ExperimentConfig, '');
       const { name, description, tags } = request.body;
       const saved = await create({
         name,
@@ -259,7 +293,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(tags ? { tags } : {}),
         config,
       });
-      return reply.status(201).send({ ...saved, omitted: [...lab.setup.omitted] });
+      return reply.status(201).send({ ...saved, omitted: exported.omitted });
     },
   );
 };
