@@ -88,7 +88,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   const queueWorker =
     options.redisUrl && options.queueWorker !== false
-      ? startQueueWorker(options.redisUrl, runs, options.parallelRuns ?? availableParallelism(), app.log)
+      ? startQueueWorker(
+          options.redisUrl,
+          runs,
+          options.parallelRuns ?? availableParallelism(),
+          app.log,
+          app.engines.bullmq,
+        )
       : undefined;
   // Before the token check: the websocket plugin marks upgrade requests, so a refused one has its socket closed.
   await app.register(websocket, { options: { maxPayload: 1 << 20 } });

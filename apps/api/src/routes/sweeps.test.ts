@@ -1,7 +1,9 @@
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, call, startServer } from '../testing/harness';
 import { REDIS_SERVER, requireDebianPackage } from '../testing/debian-package';
 import { type RedisProcess, startRedis } from '../testing/redis';
+import { QUEUE_NAME } from '../runs/job-engine';
 
 interface Preset {
   id: string;
@@ -153,5 +155,31 @@ describe.skipIf(!redisServer.present)('parameter sweeps on BullMQ (a real redis-
         run.metrics.system.faults.creditWaits,
     );
     expect(waits[0]).toBeGreaterThan(waits[2]);
+  });
+
+  it('a single run goes to the engine asked for: local by default, the queue on request', async () => {
+    const experiment = await experimentFrom(server, 'sva-pri-vtd', 40);
+    const queued = await call(server.url, 'POST', `/api/v1/experiments/${experiment}/runs`, {
+      engine: 'bullmq',
+      label: 'on the queue',
+    });
+    expect(queued.status).toBe(202);
+    const local = await call(server.url, 'POST', `/api/v1/experiments/${experiment}/runs`, {});
+    for (const id of [queued.body.id, local.body.id]) {
+      let run = (await call(server.url, 'GET', `/api/v1/runs/${id}`)).body;
+      while (run.status === 'queued' || run.status === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        run = (await call(server.url, 'GET', `/api/v1/runs/${id}`)).body;
+      }
+      expect(run).toMatchObject({ status: 'done', transactions: 40 });
+    }
+    // The queue has the one run asked of it, and only that one.
+    const queue = new Queue(QUEUE_NAME, {
+      connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) },
+    });
+    const jobs = await queue.getJobs(['completed', 'active', 'waiting']);
+    await queue.close();
+    expect(jobs.map((job) => job.id)).toContain(queued.body.id);
+    expect(jobs.map((job) => job.id)).not.toContain(local.body.id);
   });
 });

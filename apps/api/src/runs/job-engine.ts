@@ -28,6 +28,8 @@ export interface EngineHealth {
   state: EngineState;
   /** Why it is unreachable (the last connection error). */
   error?: string;
+  /** Connection attempts that failed since it was last reachable (it keeps retrying). */
+  failures?: number;
 }
 
 /** The part of pino (Fastify's logger) the engines use. */
@@ -88,21 +90,25 @@ const where = (redisUrl: string) => {
 class ConnectionState {
   state: EngineState = 'connecting';
   error?: string;
+  failures = 0;
   private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly what: string,
     private readonly address: string,
     private readonly log: EngineLog,
+    /** What is refused meanwhile, for the warning. */
+    private readonly meanwhile: string,
   ) {}
 
   failed(error: Error): void {
     this.error = error.message;
+    this.failures++;
     if (this.state === 'unreachable') return;
     this.state = 'unreachable';
     this.log.warn(
       { redis: this.address, err: error.message },
-      `${this.what}: Redis at ${this.address} is unreachable; runs on the bullmq engine are refused until it is back`,
+      `${this.what}: Redis at ${this.address} is unreachable; ${this.meanwhile} until it is back`,
     );
   }
 
@@ -111,6 +117,7 @@ class ConnectionState {
       this.log.info({ redis: this.address }, `${this.what}: Redis at ${this.address} is reachable again`);
     this.state = 'ready';
     this.error = undefined;
+    this.failures = 0;
     for (const wake of this.waiters) wake();
   }
 
@@ -140,7 +147,12 @@ export class BullmqEngine implements JobEngine {
 
   constructor(redisUrl: string, log: EngineLog) {
     this.address = where(redisUrl);
-    this.connection = new ConnectionState('the job queue', this.address, log);
+    this.connection = new ConnectionState(
+      'the job queue',
+      this.address,
+      log,
+      'runs on the bullmq engine are refused',
+    );
     // Adds fail at once while Redis is away (instead of waiting in ioredis's offline queue forever).
     this.queue = new Queue<RunJob>(QUEUE_NAME, {
       connection: { ...connection(redisUrl), enableOfflineQueue: false },
@@ -157,13 +169,13 @@ export class BullmqEngine implements JobEngine {
   }
 
   health(): EngineHealth {
-    return {
-      state: this.connection.state,
-      ...(this.connection.error ? { error: this.connection.error } : {}),
-    };
+    const { state, error, failures } = this.connection;
+    return { state, ...(error ? { error, failures } : {}) };
   }
 
+  /** Known to be away: refused at once; still connecting (just started): waits up to QUEUE_WAIT_MS. */
   async ready(): Promise<void> {
+    if (this.connection.state === 'unreachable') throw this.unavailable(this.connection.error);
     if (!(await this.connection.until(QUEUE_WAIT_MS))) throw this.unavailable(this.connection.error);
   }
 
@@ -206,21 +218,32 @@ export class BullmqEngine implements JobEngine {
 
 /**
  * Takes runs from the queue and executes them with `runs` (at most `concurrency` at once). A job whose run
- * is gone (its sweep refused after the job was queued) or already ended is done without running.
+ * is gone (its sweep refused after the job was queued) or already ended is done without running. Beside
+ * this process's own BullmqEngine (`sameRedis`), a Redis that is away is the engine's to report: the worker
+ * reports only problems the engine does not see.
  */
 export function startQueueWorker(
   redisUrl: string,
   runs: RunManager,
   concurrency: number,
   log: EngineLog,
+  sameRedis?: JobEngine,
 ): Worker<RunJob> {
   const worker = new Worker<RunJob>(
     QUEUE_NAME,
     async (job) => runs.enqueue(job.data.run, job.data.config, job.data.seed),
     { connection: connection(redisUrl), concurrency },
   );
-  const state = new ConnectionState('the queue worker', where(redisUrl), log);
-  worker.on('error', (error) => state.failed(error));
+  const state = new ConnectionState(
+    'the queue worker',
+    where(redisUrl),
+    log,
+    'this process takes no runs from the queue',
+  );
+  worker.on('error', (error) => {
+    if (sameRedis && sameRedis.health().state !== 'ready') return;
+    state.failed(error);
+  });
   worker.on('ready', () => state.ready());
   return worker;
 }
