@@ -114,13 +114,23 @@ export const DmaResult = Type.Object({
 export const WorkloadBody = Type.Object(
   {
     workload: WorkloadSpecSchema,
-    /** Run the lab until the workload ends before answering (a paused lab only). Default true. */
+    /**
+     * Answer when the workload ends (default true): a paused lab is run to the end first; on a running lab
+     * the request waits for the live clock, up to `waitMs` of wall-clock time, then answers 202 with the
+     * progress so far (GET /labs/:lab/workloads/:workload follows it from there).
+     */
     wait: Type.Optional(Type.Boolean()),
+    /** The wall-clock bound of that wait on a running lab, ms (default and most 30,000). */
+    waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000 })),
   },
   closed,
 );
 
+export const WorkloadParams = Type.Object({ lab: IdSchema, workload: IdSchema });
+
 export const WorkloadResult = Type.Object({
+  /** Its id in the lab, for GET /labs/:lab/workloads/:workload. */
+  id: Type.String(),
   progress: Type.Object({
     submitted: Type.Integer(),
     ended: Type.Integer(),
@@ -130,7 +140,7 @@ export const WorkloadResult = Type.Object({
   }),
   finished: Type.Boolean(),
   timeNs: Type.Number(),
-  /** Event counts by kind while the workload ran (when the request waited for it). */
+  /** Event counts by kind in the lab from the workload's start until it ended (or until now). */
   eventsByKind: Type.Record(Type.String(), Type.Integer()),
   metrics: Document,
 });

@@ -7,10 +7,12 @@ import {
   System,
   type SystemConfig,
   type SystemOptions,
+  type WorkloadRun,
   type WorkloadSpec,
   buildSystem,
 } from '@iommu-lab/emulator';
 import type { LabSummaryView } from '@iommu-lab/wire';
+import { ServiceError } from '../plugins/errors';
 import { StreamHub, type StreamLimits } from '../stream/stream-hub';
 import { EventLog } from './event-log';
 import { LiveClock } from './live-clock';
@@ -19,6 +21,19 @@ export type LabSource =
   | { kind: 'empty'; options?: SystemOptions }
   | { kind: 'config'; config: SystemConfig }
   | { kind: 'preset'; preset: string };
+
+/** A workload started in a lab, kept so its progress can be read while the live clock carries it out. */
+export interface LabWorkload {
+  readonly id: string;
+  readonly run: WorkloadRun;
+  /** Events of the lab by kind from its start until it ended (or until now). */
+  readonly eventsByKind: Record<string, number>;
+  /** Resolves when it ends, or when the lab is reset or deleted first (then it never will). */
+  readonly settled: Promise<void>;
+}
+
+/** Workloads a lab remembers; past this the oldest are forgotten. */
+const KEPT_WORKLOADS = 64;
 
 export interface LabLimits {
   historyEvents: number;
@@ -32,6 +47,10 @@ export class Lab {
   readonly clock: LiveClock;
   readonly createdAt = new Date();
   private unsubscribe: () => void = () => {};
+  private readonly workloads = new Map<string, LabWorkload>();
+  /** Ends the bookkeeping of workloads still running (their system is going away). */
+  private readonly unsettled = new Set<() => void>();
+  private workloadCount = 0;
 
   constructor(
     readonly id: string,
@@ -50,9 +69,55 @@ export class Lab {
     return this.source.kind === 'preset' ? presetOf(this.source.preset).workload : undefined;
   }
 
+  /** Starts a workload on the lab's system; the clock (or the caller, on a paused lab) carries it out. */
+  startWorkload(spec: WorkloadSpec): LabWorkload {
+    const eventsByKind: Record<string, number> = {};
+    const stopCounting = this.system.onAny((event) => {
+      eventsByKind[event.kind] = (eventsByKind[event.kind] ?? 0) + 1;
+    });
+    let settle = () => {};
+    const settled = new Promise<void>((resolve) => {
+      settle = () => {
+        stopCounting();
+        this.unsettled.delete(settle);
+        resolve();
+      };
+    });
+    let run: WorkloadRun;
+    try {
+      run = this.system.runWorkload(spec, (progress) => {
+        if (progress.ended === progress.total) settle();
+      });
+    } catch (error) {
+      stopCounting();
+      throw error;
+    }
+    this.unsettled.add(settle);
+    const workload = { id: `wl${++this.workloadCount}`, run, eventsByKind, settled };
+    this.workloads.set(workload.id, workload);
+    for (const id of this.workloads.keys()) {
+      if (this.workloads.size <= KEPT_WORKLOADS) break;
+      this.workloads.delete(id);
+    }
+    return workload;
+  }
+
+  workload(id: string): LabWorkload {
+    const workload = this.workloads.get(id);
+    if (!workload)
+      throw new ServiceError(
+        'not-found',
+        'ENOENT',
+        `lab ${this.id} has no workload "${id}".`,
+        'no-such-workload',
+      );
+    return workload;
+  }
+
   /** Back to what it was built from; stream clients are told. */
   reset(): void {
     this.clock.pause();
+    this.forgetWorkloads();
     this.history.clear();
     this.system = this.build();
     this.hub.broadcast({ type: 'reset', lab: this.id });
@@ -60,8 +125,14 @@ export class Lab {
 
   close(): void {
     this.clock.pause();
+    this.forgetWorkloads();
     this.unsubscribe();
     this.hub.close('lab deleted');
+  }
+
+  private forgetWorkloads(): void {
+    for (const settle of [...this.unsettled]) settle();
+    this.workloads.clear();
   }
 
   summary(): LabSummaryView {

@@ -252,6 +252,45 @@ describe('workloads', () => {
     await lab.post('/clock', { action: 'pause' });
   });
 
+  it('on a running lab, waiting: the request follows the live clock and answers 200 when the workload ends', async () => {
+    const lab = await createLab({ preset: 'passthrough-pinned' });
+    expectStatus(await lab.post('/clock', { action: 'run', speed: 1e-3 }), 200);
+    const workload = smallWorkload('passthrough-pinned', 40);
+    const result = expectStatus(await lab.post('/workloads', { workload }), 200);
+    expect(result).toMatchObject({ finished: true, progress: { ended: 40, completed: 40, total: 40 } });
+    expect(result.eventsByKind['dma.completed']).toBe(40);
+    expect(expectStatus(await lab.get(`/workloads/${result.id}`), 200)).toMatchObject({
+      id: result.id,
+      finished: true,
+      progress: result.progress,
+    });
+    await lab.post('/clock', { action: 'pause' });
+  });
+
+  it('on a running lab, past waitMs: 202 with the progress so far, then GET /workloads/:id follows it to the end; a reset forgets it', async () => {
+    const lab = await createLab({ preset: 'passthrough-pinned' });
+    // One simulated ns per wall-clock ms: nothing of the workload ends within the wait.
+    expectStatus(await lab.post('/clock', { action: 'run', speed: 1e-6 }), 200);
+    const workload = smallWorkload('passthrough-pinned', 40);
+    const started = expectStatus(await lab.post('/workloads', { workload, waitMs: 50 }), 202);
+    expect(started).toMatchObject({ finished: false, progress: { total: 40 } });
+    expect(started.progress.ended).toBeLessThan(40);
+    expectStatus(await lab.post('/clock', { action: 'run', speed: 'max' }), 200);
+    const ended = await until(
+      async () => expectStatus(await lab.get(`/workloads/${started.id}`), 200),
+      (view) => view.finished,
+    );
+    expect(ended.progress).toMatchObject({ ended: 40, completed: 40, total: 40 });
+    await lab.post('/clock', { action: 'pause' });
+    expect((await lab.get('/workloads/wl999')).body).toMatchObject({
+      statusCode: 404,
+      code: 'ENOENT',
+      reason: 'no-such-workload',
+    });
+    expectStatus(await lab.post('/reset'), 200);
+    expect((await lab.get(`/workloads/${started.id}`)).status).toBe(404);
+  });
+
   it('refusals change nothing: an unknown device (404), a working set that is no size (422), a bad spec (400)', async () => {
     const lab = await createLab({ preset: 'sva-pri-vtd' });
     const stream = smallWorkload('sva-pri-vtd', 5).streams[0]!;

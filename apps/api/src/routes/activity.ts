@@ -15,11 +15,12 @@ import {
   PendingFaultView,
   RespondBody,
   WorkloadBody,
+  WorkloadParams,
   WorkloadResult,
 } from '@iommu-lab/wire';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Lab } from '../labs/lab';
+import type { Lab, LabWorkload } from '../labs/lab';
 import { HttpError } from '../plugins/errors';
 import { compileFilter } from '../stream/event-filter';
 
@@ -27,7 +28,7 @@ const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: Erro
 
 /** Events a paused lab may run to finish one request; past it the answer says "still running". */
 const EVENT_BUDGET = 5_000_000;
-/** How long a request waits for a transaction on a running lab. */
+/** How long a request waits for a transaction or a workload on a running lab. */
 const WAIT_MS = 30_000;
 /** Events returned with a DMA result. */
 const MAX_EVENTS = 1_000;
@@ -126,7 +127,8 @@ export const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['dma'],
-        summary: 'Start a workload; on a paused lab, run it to the end (within a budget) and report',
+        summary:
+          'Start a workload and, unless wait is false, answer when it ends: a paused lab is run to the end (within an event budget); on a running lab the request waits for the live clock up to waitMs (30 s at most), then answers 202 with the progress so far, which GET /labs/:lab/workloads/:workload follows',
         params: LabParams,
         body: WorkloadBody,
         response: { 200: WorkloadResult, 202: WorkloadResult, ...errors },
@@ -134,24 +136,34 @@ export const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const lab = app.labs.get(request.params.lab);
-      const eventsByKind: Record<string, number> = {};
-      const stop = lab.system.onAny(
-        (event) => (eventsByKind[event.kind] = (eventsByKind[event.kind] ?? 0) + 1),
-      );
-      try {
-        const run = lab.system.runWorkload(request.body.workload);
-        if (request.body.wait !== false && lab.clock.state === 'paused')
-          await runUntil(lab, () => run.finished);
-        return reply.status(run.finished ? 200 : 202).send({
-          progress: { ...run.progress },
-          finished: run.finished,
-          timeNs: lab.system.nowNs,
-          eventsByKind,
-          metrics: lab.system.metrics() as unknown as Record<string, unknown>,
-        });
-      } finally {
-        stop();
+      const { workload: spec, wait = true, waitMs = WAIT_MS } = request.body;
+      const workload = lab.startWorkload(spec);
+      if (wait && lab.clock.state === 'paused') await runUntil(lab, () => workload.run.finished);
+      else if (wait) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          workload.settled,
+          new Promise((resolve) => (timer = setTimeout(resolve, waitMs))),
+        ]);
+        clearTimeout(timer);
       }
+      return reply.status(workload.run.finished ? 200 : 202).send(workloadView(lab, workload));
+    },
+  );
+
+  app.get(
+    '/labs/:lab/workloads/:workload',
+    {
+      schema: {
+        tags: ['dma'],
+        summary: "A workload's progress (the lab keeps its last 64; a reset forgets them)",
+        params: WorkloadParams,
+        response: { 200: WorkloadResult, ...errors },
+      },
+    },
+    async (request) => {
+      const lab = app.labs.get(request.params.lab);
+      return workloadView(lab, lab.workload(request.params.workload));
     },
   );
 
@@ -228,6 +240,17 @@ export const activityRoutes: FastifyPluginAsyncTypebox = async (app) => {
       app.labs.get(request.params.lab).system.metrics() as unknown as Record<string, unknown>,
   );
 };
+
+function workloadView(lab: Lab, workload: LabWorkload) {
+  return {
+    id: workload.id,
+    progress: { ...workload.run.progress },
+    finished: workload.run.finished,
+    timeNs: lab.system.nowNs,
+    eventsByKind: { ...workload.eventsByKind },
+    metrics: lab.system.metrics() as unknown as Record<string, unknown>,
+  };
+}
 
 function page(
   lab: Lab,
