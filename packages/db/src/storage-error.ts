@@ -24,7 +24,7 @@ const KINDS: { code: StorageCode; sqlite: RegExp; message: RegExp; meaning: stri
   {
     code: 'EROFS',
     sqlite: /^SQLITE_READONLY/,
-    message: /readonly database|read-only/i,
+    message: /attempt to write a readonly database|readonly database/i,
     meaning: 'the file cannot be written (read-only)',
   },
   {
@@ -42,13 +42,13 @@ const KINDS: { code: StorageCode; sqlite: RegExp; message: RegExp; meaning: stri
   {
     code: 'ECORRUPT',
     sqlite: /^SQLITE_CORRUPT/,
-    message: /malformed|corrupt/i,
+    message: /database disk image is malformed|malformed|corrupt/i,
     meaning: 'the file is damaged or truncated',
   },
   {
     code: 'EBUSY',
     sqlite: /^SQLITE_(BUSY|LOCKED)/,
-    message: /database is locked|SocketTimeout/i,
+    message: /database (table )?is locked|SocketTimeout/i,
     meaning: 'another process holds the file locked',
   },
   {
@@ -63,11 +63,17 @@ const KINDS: { code: StorageCode; sqlite: RegExp; message: RegExp; meaning: stri
 export function storageFailure(error: unknown): StorageFailure | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  // Prisma appends a backtrace to the message: SQLite's words are its first line.
-  const detail = message.split('\n')[0]!.trim();
   for (const kind of KINDS) {
-    if ((typeof code === 'string' && kind.sqlite.test(code)) || kind.message.test(message))
-      return { code: kind.code, detail, meaning: kind.meaning };
+    const words = kind.message.exec(message);
+    if (!words && !(typeof code === 'string' && kind.sqlite.test(code))) continue;
+    // Prisma wraps SQLite's words in its own lines: those words alone, else the message's first line.
+    const detail =
+      words?.[0] ??
+      message
+        .split('\n')
+        .find((line) => line.trim() !== '')!
+        .trim();
+    return { code: kind.code, detail, meaning: kind.meaning };
   }
   return undefined;
 }

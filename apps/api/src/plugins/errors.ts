@@ -5,7 +5,7 @@
  * code and a sentence; a 5xx means a bug, and is logged.
  */
 import { EmulatorError, type ErrorCode, explainSchemaErrors, type SchemaError } from '@iommu-lab/emulator';
-import { RunStateError, storageFailure } from '@iommu-lab/db';
+import { storageFailure } from '@iommu-lab/db';
 import type { ApiError } from '@iommu-lab/wire';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -79,15 +79,13 @@ export function registerErrorHandling(app: FastifyInstance, options: { dashboard
     if (error instanceof EmulatorError) {
       return send(reply, { statusCode: STATUS[error.code], ...error.toJSON() });
     }
-    if (error instanceof ServiceError || error instanceof RunStateError) {
-      const reason = error instanceof ServiceError ? error.reason : 'run-state';
-      const path = error instanceof ServiceError ? error.path : undefined;
+    if (error instanceof ServiceError) {
       return send(reply, {
         statusCode: KIND_STATUS[error.kind],
         code: error.code,
         message: error.message,
-        ...(reason ? { reason } : {}),
-        ...(path ? { path } : {}),
+        ...(error.reason ? { reason: error.reason } : {}),
+        ...(error.path ? { path: error.path } : {}),
       });
     }
     const storage = storageFailure(error);

@@ -92,6 +92,47 @@ describe('a run on a database that cannot be written', () => {
     await expectLabStillWorks(server, lab, stream);
     stream.close();
 
+    // The failed batch left room for smaller writes: fill the file to its last page, then a request that
+    // needs room is refused as the environment's fault, and saves nothing.
+    for (let seq = 10_000_000, size = 1000; size >= 1;) {
+      try {
+        server.app.db.faults.append(
+          run,
+          Array.from({ length: size }, (_, i) => [
+            seq + i,
+            0,
+            'x',
+            null,
+            '0x0',
+            'r',
+            null,
+            null,
+            'k',
+            'c',
+            null,
+          ]),
+        );
+        seq += size;
+      } catch {
+        size = Math.floor(size / 2);
+      }
+    }
+    const experiments = (await call(server.url, 'GET', `${API}/experiments`)).body.length;
+    const source = (await call(server.url, 'GET', `${API}/experiments/${experiment}`)).body.config;
+    const noRoom = await call(server.url, 'POST', `${API}/experiments`, {
+      name: 'no room',
+      description: 'x'.repeat(4000),
+      config: source,
+    });
+    expect(noRoom.body).toEqual({
+      statusCode: 503,
+      code: 'ENOSPC',
+      message:
+        'the database cannot be written: the disk (or the database size limit) is full (database or disk is full).',
+      reason: 'storage',
+    });
+    expect((await call(server.url, 'GET', `${API}/experiments`)).body.length).toBe(experiments);
+
     // Room made (the experiment and its records removed): runs work again.
     expect((await call(server.url, 'DELETE', `${API}/experiments/${experiment}`)).status).toBe(204);
     const presets = (await call(server.url, 'GET', `${API}/presets`)).body as {

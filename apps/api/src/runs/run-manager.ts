@@ -11,14 +11,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { type Database, RunStateError, storageFailure } from '@iommu-lab/db';
+import { type Database, RunStateError, type RunStatus, storageFailure } from '@iommu-lab/db';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FromWorker, ToWorker } from './run-worker';
 import type { Trace } from './trace';
 
 export interface RunUpdate {
   run: string;
-  status: 'queued' | 'running' | 'done' | 'failed' | 'interrupted';
+  status: RunStatus;
   progress: number;
   transactions: number;
   totalTransactions: number;
