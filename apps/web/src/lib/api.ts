@@ -130,8 +130,15 @@ export const api = {
     request<Translation>('GET', `${lab(id)}/domains/${enc(domain)}/translate?iova=${enc(iova)}`),
 
   dma: (id: string, body: DmaRequestBody) => request<DmaOutcome>('POST', `${lab(id)}/dma`, body),
-  workload: (id: string, workload: WorkloadSpec, wait: boolean) =>
-    request<WorkloadOutcome>('POST', `${lab(id)}/workloads`, { workload, wait }),
+  /** `waitMs` bounds the wait on a running lab; 0 answers at once (with the workload's id to follow). */
+  workload: (id: string, workload: WorkloadSpec, wait: boolean, waitMs?: number) =>
+    request<WorkloadOutcome>('POST', `${lab(id)}/workloads`, {
+      workload,
+      wait,
+      ...(waitMs === undefined ? {} : { waitMs }),
+    }),
+  workloadProgress: (id: string, workload: string) =>
+    request<WorkloadOutcome>('GET', `${lab(id)}/workloads/${enc(workload)}`),
   pendingFaults: (id: string) => request<PendingFault[]>('GET', `${lab(id)}/faults/pending`),
   respond: (id: string, cookie: number, code: ResponseCode) =>
     request<unknown>('POST', `${lab(id)}/faults/${cookie}/response`, { code }),

@@ -1,9 +1,10 @@
 /**
- * What the DMA panel and the workload form last did, kept outside the components: a transaction on a
- * running lab can take a while (the API waits for it to end), and its answer must survive a change of view.
+ * What the DMA panel last did, kept outside the components: a transaction on a running lab can take a
+ * while (the API waits for it to end), and its answer must survive a change of view. The workload form's
+ * state is workload.svelte.ts.
  */
 import { api, describeError } from '../lib/api';
-import type { DmaOutcome, DmaRequestBody, WorkloadOutcome, WorkloadSpec } from '../lib/types';
+import type { DmaOutcome, DmaRequestBody } from '../lib/types';
 import { labStore } from './lab.svelte';
 
 type Failure = { code: string; message: string; reason?: string };
@@ -13,10 +14,6 @@ export class ActivityStore {
   dma = $state<DmaOutcome | null>(null);
   dmaError = $state<Failure | null>(null);
   dmaRequest = $state<DmaRequestBody | null>(null);
-
-  workloadBusy = $state(false);
-  workload = $state<WorkloadOutcome | null>(null);
-  workloadError = $state<Failure | null>(null);
 
   async fireDma(body: DmaRequestBody): Promise<void> {
     this.dmaBusy = true;
@@ -29,19 +26,6 @@ export class ActivityStore {
       this.dmaError = describeError(error);
     } finally {
       this.dmaBusy = false;
-    }
-  }
-
-  async runWorkload(spec: WorkloadSpec, wait: boolean): Promise<void> {
-    this.workloadBusy = true;
-    this.workloadError = null;
-    this.workload = null;
-    try {
-      this.workload = await labStore.act((lab) => api.workload(lab, spec, wait));
-    } catch (error) {
-      this.workloadError = describeError(error);
-    } finally {
-      this.workloadBusy = false;
     }
   }
 }
