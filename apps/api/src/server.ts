@@ -142,7 +142,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return {
       status: queue === undefined || queue.state === 'ready' ? 'ok' : 'degraded',
       labs: app.labs.list().length,
-      queue: queue ?? { state: 'off' },
+      ...(queue ? { queue } : {}),
     };
   });
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());

@@ -123,4 +123,6 @@ export interface Trace {
 export interface Health {
   status: string;
   labs: number;
+  /** With REDIS_URL: the BullMQ queue's connection (status is "degraded" while it is unreachable). */
+  queue?: { state: 'ready' | 'connecting' | 'unreachable'; error?: string; failures?: number };
 }
