@@ -48,8 +48,8 @@ export class Lab {
   readonly createdAt = new Date();
   private unsubscribe: () => void = () => {};
   private readonly workloads = new Map<string, LabWorkload>();
-  /** Ends the bookkeeping of workloads still running (their system is going away). */
-  private readonly unsettled = new Set<() => void>();
+  /** How to end the bookkeeping of each workload still running (when forgotten, or its system goes away). */
+  private readonly unsettled = new Map<string, () => void>();
   private workloadCount = 0;
 
   constructor(
@@ -75,11 +75,12 @@ export class Lab {
     const stopCounting = this.system.onAny((event) => {
       eventsByKind[event.kind] = (eventsByKind[event.kind] ?? 0) + 1;
     });
+    const id = `wl${++this.workloadCount}`;
     let settle = () => {};
     const settled = new Promise<void>((resolve) => {
       settle = () => {
         stopCounting();
-        this.unsettled.delete(settle);
+        this.unsettled.delete(id);
         resolve();
       };
     });
@@ -92,12 +93,13 @@ export class Lab {
       stopCounting();
       throw error;
     }
-    this.unsettled.add(settle);
-    const workload = { id: `wl${++this.workloadCount}`, run, eventsByKind, settled };
-    this.workloads.set(workload.id, workload);
-    for (const id of this.workloads.keys()) {
+    this.unsettled.set(id, settle);
+    const workload = { id, run, eventsByKind, settled };
+    this.workloads.set(id, workload);
+    for (const old of this.workloads.keys()) {
       if (this.workloads.size <= KEPT_WORKLOADS) break;
-      this.workloads.delete(id);
+      this.workloads.delete(old);
+      this.unsettled.get(old)?.();
     }
     return workload;
   }
@@ -131,7 +133,7 @@ export class Lab {
   }
 
   private forgetWorkloads(): void {
-    for (const settle of [...this.unsettled]) settle();
+    for (const settle of [...this.unsettled.values()]) settle();
     this.workloads.clear();
   }
 
