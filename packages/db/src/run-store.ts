@@ -74,6 +74,11 @@ export class RunStore {
     });
   }
 
+  /** Removes a run that was refused after it was saved (its engine would not take it). */
+  async discard(id: string): Promise<void> {
+    await this.prisma.run.delete({ where: { id } });
+  }
+
   /** Removes a sweep that was refused after it was saved (its runs go with it). */
   async discardSweep(id: string): Promise<void> {
     await this.prisma.sweep.delete({ where: { id } });

@@ -74,7 +74,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       try {
         await engine.submit([{ run: run.id, config: { ...config, seed }, seed }]);
       } catch (error) {
-        await prisma.run.delete({ where: { id: run.id } });
+        await app.db.runs.discard(run.id);
         throw error;
       }
       return reply.status(202).send(runView(run));

@@ -5,7 +5,9 @@
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REDIS_SERVER, requireDebianPackage } from '../testing/debian-package';
 import { type Running, call, freePort, startServer } from '../testing/harness';
+import { type RedisProcess, startRedis } from '../testing/redis';
 
 const API = '/api/v1';
 
@@ -110,3 +112,47 @@ describe('a job queue whose Redis is not there', () => {
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
   });
 });
+
+const redisServer = requireDebianPackage('Redis going away under a live server', REDIS_SERVER);
+
+describe.skipIf(!redisServer.present)(
+  'a job queue whose Redis goes away (a real redis-server, stopped)',
+  () => {
+    let redis: RedisProcess;
+    let server: Running;
+    beforeAll(async () => {
+      redis = await startRedis();
+      server = await startServer({ redisUrl: redis.url, queueWorker: false });
+    });
+    afterAll(() => server?.close());
+
+    it('a sweep sent just after Redis stops is refused with EQUEUE and leaves no sweep and no run behind', async () => {
+      const deadline = Date.now() + 10_000;
+      while ((await call(server.url, 'GET', '/healthz')).body.queue.state !== 'ready') {
+        if (Date.now() > deadline) throw new Error('the queue never became ready');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const presets = (await call(server.url, 'GET', `${API}/presets`)).body as {
+        id: string;
+        config: object;
+        workload: object;
+      }[];
+      const preset = presets.find((p) => p.id === 'sva-pri-vtd')!;
+      const experiment = (
+        await call(server.url, 'POST', `${API}/experiments`, {
+          name: 'queue goes away',
+          config: { version: 1, system: preset.config, workload: preset.workload, seed: 1 },
+        })
+      ).body.id;
+      await redis.stop();
+      // Whether the engine has noticed yet (refused before saving) or finds out when it adds the jobs (the
+      // saved sweep is removed), the answer and what is left are the same.
+      const refused = await call(server.url, 'POST', `${API}/experiments/${experiment}/sweeps`, {
+        parameters: [{ path: '/system/devices/0/pri/capacity', values: [2, 8] }],
+      });
+      expect(refused.body).toMatchObject({ statusCode: 503, code: 'EQUEUE' });
+      expect((await call(server.url, 'GET', `${API}/experiments/${experiment}/runs`)).body).toEqual([]);
+      expect(await server.app.db.prisma.sweep.count()).toBe(0);
+    });
+  },
+);

@@ -144,6 +144,8 @@ export class BullmqEngine implements JobEngine {
   private readonly queue: Queue<RunJob>;
   private readonly connection: ConnectionState;
   private readonly address: string;
+  /** Redis's client, once it was reached. */
+  private client: { disconnect(): void } | undefined;
 
   constructor(redisUrl: string, log: EngineLog) {
     this.address = where(redisUrl);
@@ -160,6 +162,7 @@ export class BullmqEngine implements JobEngine {
     this.queue.on('error', (error) => this.connection.failed(error));
     void this.queue.waitUntilReady().then(
       (client) => {
+        this.client = client;
         this.connection.ready();
         client.on('ready', () => this.connection.ready());
       },
@@ -202,8 +205,9 @@ export class BullmqEngine implements JobEngine {
     }
   }
 
+  /** Without Redis there is nothing to close politely: the connection is dropped (and stops retrying). */
   async close(): Promise<void> {
-    await this.queue.close();
+    await this.queue.close().catch(() => this.client?.disconnect());
   }
 
   private unavailable(cause = 'not connected'): ServiceError {
