@@ -1,8 +1,8 @@
 /**
  * A database that cannot be written (full, or failing its writes) ends the run it hit as failed, with a
  * reason that says how many of its records are on disk; every acknowledged record stays, and the server,
- * its websockets and its live labs go on. Real SQLite files: a size limit (SQLite's max_page_count) for
- * the full disk, an immutable WAL file (chattr +i) for the I/O error.
+ * its websockets and its live labs go on. Real SQLite files: a size limit (SQLite's max_page_count) and a
+ * 2 MiB tmpfs for the full disk, an immutable WAL file (chattr +i) for the I/O error.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -62,11 +62,25 @@ async function expectLabStillWorks(server: Running, lab: string, stream: StreamC
 
 let server: Running | undefined;
 const frozen: string[] = [];
+const mounted: string[] = [];
 afterEach(async () => {
   for (const path of frozen.splice(0)) execFileSync('chattr', ['-i', path]);
   await server?.close();
   server = undefined;
+  for (const path of mounted.splice(0)) execFileSync('umount', [path]);
 });
+
+/** A 2 MiB tmpfs, where mounting is allowed (root with CAP_SYS_ADMIN). */
+function smallDisk(): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'iommu-lab-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  mounted.push(dir);
+  return dir;
+}
 
 describe('a run on a database that cannot be written', () => {
   it('full (SQLITE_FULL): the run fails with ENOSPC and its count on disk; the server, its labs and new runs go on', async () => {
@@ -151,6 +165,27 @@ describe('a run on a database that cannot be written', () => {
       return view.status === 'running' || view.status === 'queued' ? undefined : view;
     });
     expect(done.status, done.error).toBe('done');
+  });
+
+  it('on a full 2 MiB tmpfs (ENOSPC): the run is shown failed with its reason though the file cannot take it', async (context) => {
+    const disk = smallDisk();
+    if (!disk) return context.skip('mount -t tmpfs is not allowed here (needs CAP_SYS_ADMIN)');
+    server = await startServer({ databaseFile: join(disk, 'lab.db') });
+    const { lab, stream } = await liveLab(server);
+    const experiment = await longExperiment(server);
+    const run = (await call(server.url, 'POST', `${API}/experiments/${experiment}/runs`, {})).body.id;
+    const failed = await until('the run to fail', async () => {
+      const view = (await call(server!.url, 'GET', `${API}/runs/${run}`)).body;
+      return view.status === 'running' || view.status === 'queued' ? undefined : view;
+    });
+    expect(failed.status).toBe('failed');
+    const [, onDisk] =
+      /^ENOSPC: .*database or disk is full.*; (\d+) fault records of this run are on disk\.$/.exec(
+        failed.error,
+      )!;
+    expect(server.app.db.faults.count(run)).toBe(Number(onDisk));
+    await expectLabStillWorks(server, lab, stream);
+    stream.close();
   });
 
   it('failing its writes (SQLITE_IOERR): the run fails with EIO, shown before the file can take it, written after', async (context) => {
