@@ -53,6 +53,17 @@ describe('opening a database the server cannot use', () => {
     );
   });
 
+  it('a folder that cannot be created: EACCES, with the system’s reason', async (context) => {
+    const dir = join(tempDir(), 'locked');
+    mkdirSync(dir);
+    if (!immutable(dir)) return context.skip('chattr +i is not available here (no CAP_LINUX_IMMUTABLE)');
+    frozen.push(dir);
+    const file = join(dir, 'data', 'lab.db');
+    const error = await refusal(file);
+    expect(error.code).toBe('EACCES');
+    expect(error.message).toBe(`cannot open the database ${file}: its folder cannot be created (EPERM).`);
+  });
+
   it('an existing file nothing may write to: EROFS', async (context) => {
     const file = join(tempDir(), 'lab.db');
     await (await openDatabase(file)).close();
