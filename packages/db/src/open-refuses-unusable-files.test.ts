@@ -3,7 +3,7 @@
  * the cause in one sentence (not "External error id#0" or a Rust enum after five seconds).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -85,6 +85,7 @@ describe('opening a database the server cannot use', () => {
     expect(error.message).toBe(
       `cannot open the database ${file}: it is not an SQLite database (file is not a database).`,
     );
+    expect(readFileSync(file, 'utf8')).toBe(text);
   });
 
   it('a truncated database: ECORRUPT', async () => {
