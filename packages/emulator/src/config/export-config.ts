@@ -247,13 +247,15 @@ function exportDeviceHandlers(device: Device, omitted: string[]): ExportedConfig
   }
   const kernelTakesBind =
     device.features.has('SVA') && svaNeedsIopf(device) && device.iommu.profile.categoryHandlers;
-  return [...slots].flatMap(([handler, categories]) => {
+  return [...slots].flatMap(([handler, slotsHeld]) => {
+    let categories = slotsHeld;
     // A config enables features before it registers handlers, so SVA's kernel handler takes BIND first.
     if (kernelTakesBind && categories.includes('BIND')) {
       omitted.push(
-        `device ${device.id}: its ${handler.type} BIND handler, registered before SVA was enabled, gives way to the kernel's SVA handler (a config registers handlers after features).`,
+        `device ${device.id}: its ${handler.type} handler's BIND faults, taken before SVA was enabled, go to the kernel's SVA handler when rebuilt (a config registers handlers after features).`,
       );
-      return [];
+      categories = categories.filter((category) => category !== 'BIND');
+      if (categories.length === 0) return [];
     }
     return [{ device: device.id, handler: handlerSpec(handler, categories.length > 0 ? categories : null) }];
   });
