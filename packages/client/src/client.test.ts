@@ -72,6 +72,33 @@ describe('client: labs and topology', () => {
     expect((await client.presets()).map((preset) => preset.id)).toContain('sva-pri-vtd');
   });
 
+  it('workload(): answered at once on a running lab, then followed to its end by workloadProgress()', async () => {
+    const lab = await client.labs.create({ preset: 'sva-pri-vtd' });
+    const workload = {
+      streams: [
+        {
+          device: 'nic0',
+          pasid: 1,
+          pattern: 'sequential' as const,
+          base: '0x7f0000000000',
+          workingSet: '0x100000',
+          count: 200,
+        },
+      ],
+    };
+    await client.labs.clock(lab.id, { action: 'run', speed: 0.01 });
+    const started = await client.workload(lab.id, { workload, wait: false });
+    expect(started.finished).toBe(false);
+    let now = started;
+    for (let tries = 0; !now.finished && tries < 600; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      now = await client.workloadProgress(lab.id, started.id);
+    }
+    expect(now).toMatchObject({ id: started.id, finished: true });
+    expect(now.progress.ended).toBe(now.progress.total);
+    await client.labs.delete(lab.id);
+  });
+
   it('builds a system by hand; the ordering refusal is an ApiError with code and reason, and changes nothing', async () => {
     const lab = (await client.labs.create({ name: 'by hand' })).id;
     const iommu = await client.iommus.create(lab, { id: 'vtd0', family: 'vtd', profile: 'seed-5.13' });

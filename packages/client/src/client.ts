@@ -313,9 +313,17 @@ export class IommuLabClient {
     return this.post(`/labs/${path(lab)}/dma`, body);
   }
 
-  /** A workload; on a paused lab (and unless `wait: false`) it runs to the end first. */
+  /**
+   * A workload; unless `wait: false` the answer comes when it ends: a paused lab runs it to the end first, a
+   * running lab's clock is followed up to `waitMs` (then a 202 with the progress so far, and its `id`).
+   */
   workload(lab: string, body: WorkloadBody): Promise<WorkloadResult> {
     return this.post(`/labs/${path(lab)}/workloads`, body);
+  }
+
+  /** A workload's progress now, by the `id` its start answered with. */
+  workloadProgress(lab: string, workload: string): Promise<WorkloadResult> {
+    return this.get(`/labs/${path(lab)}/workloads/${path(workload)}`);
   }
 
   /** The outside fault handler over REST. */
