@@ -243,6 +243,39 @@ describe.skipIf(!browserPackage.present)('the dashboard, end to end in Chromium'
   );
 
   it(
+    'follows a workload on a running lab to its end with a progress bar',
+    async () => {
+      // A slow live clock (one simulated µs per wall ms): the workload takes seconds, and the answer comes at once.
+      await page.getByTestId('clock-speed').selectOption('0.001');
+      await page.getByTestId('clock-run').click();
+      await view('lab');
+      await page.locator('#wl-count').fill('200');
+      await page.locator('#wl-concurrency').fill('1');
+      await page.getByLabel('wait for the end').uncheck();
+      await page.getByTestId('run-workload').click();
+      const bar = page.getByTestId('workload-progress');
+      await bar.waitFor();
+      const readings: number[] = [];
+      await expect
+        .poll(
+          async () => {
+            readings.push(Number(await bar.getAttribute('value')));
+            return readings.at(-1);
+          },
+          { timeout: 45_000, intervals: [200] },
+        )
+        .toBe(200);
+      await expect.poll(() => page.getByTestId('workload-result').textContent()).toContain('finished');
+      // Seen part-way, not only at the end: the panel followed the workload.
+      expect(readings.some((value) => value > 0 && value < 200)).toBe(true);
+      await shot('workload-progress');
+      await view('stream');
+      await page.getByTestId('clock-pause').click();
+    },
+    STEP_MS,
+  );
+
+  it(
     'answers a page request group from the browser as the outside fault handler',
     async () => {
       await view('lab');
