@@ -38,7 +38,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         latest: lab.history.latestSeq,
         filter: client.filter,
       });
-      socket.on('message', (raw) => {
+      // At most messagesPerSecond are taken; replies count against the client's byte bound (client-socket.ts).
+      client.channel.onMessage((raw) => {
         let parsed: unknown;
         try {
           parsed = JSON.parse(String(raw));
@@ -57,7 +58,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         const message = parsed as ClientMessage;
         if (message.type === 'ping') client.send({ type: 'pong' });
-        else if (message.type === 'subscribe') client.setFilter(message.filter ?? {});
+        else if (message.type === 'subscribe') lab.hub.setFilter(client, message.filter ?? {});
         else {
           try {
             lab.system.respondToFault(message.cookie, message.code);

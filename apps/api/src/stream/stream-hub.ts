@@ -1,20 +1,26 @@
 /**
  * A lab's live event stream to websocket clients. Each client has its own filter and its own bounded
- * queue; events go out in batches, at most one batch per client per flush, and only while the client's
- * socket is draining (its bufferedAmount below the high-water mark). A client that does not keep up
- * loses events, not memory: past its queue limit new events are dropped and counted, and the count is
- * told to that client (in the next batch, or in a "dropped" notice). Other clients and the lab never
- * wait for a slow one.
+ * queue; events go out in batches, and only while the client's socket is draining (its bufferedAmount
+ * below the high-water mark). A client that does not keep up loses events, not memory: past its queue
+ * limit new events are dropped and counted, and the count is told to that client (in the next batch, or
+ * in a "dropped" notice). Every byte written to a client counts against its socket's bound
+ * (client-socket.ts). Other clients and the lab never wait for a slow one.
+ *
+ * Fan-out costs one serialisation per batch, not one per client: clients with the same filter share a
+ * group, each flush cuts the group's new events into batches once, and a batch is serialised the first
+ * time a client sends it, then the same bytes go to every client of the group. A flush that takes long
+ * yields to the event loop between clients, so new clients and REST requests are answered meanwhile.
  */
 import type { EmulatorEvent } from '@iommu-lab/emulator';
 import type { ServerMessage, StreamFilter } from '@iommu-lab/wire';
 import type { WebSocket } from 'ws';
+import { ClientSocket, type SocketLimits } from './client-socket';
 import { type EventMatcher, compileFilter } from './event-filter';
 
-export interface StreamLimits {
+export interface StreamLimits extends SocketLimits {
   /** Events a client may have queued before new ones are dropped. */
   maxQueuedEvents: number;
-  /** Bytes the socket may have buffered before the hub stops sending to it. */
+  /** Bytes the socket may have buffered before the hub stops sending events to it. */
   highWaterBytes: number;
   /** Events per message. */
   batchEvents: number;
@@ -27,118 +33,252 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   highWaterBytes: 1 << 20,
   batchEvents: 2_000,
   flushMs: 10,
+  maxBufferedBytes: 8 << 20,
+  messagesPerSecond: 1_000,
 };
 
+/** Wall time a flush may take before it lets the event loop run. */
+const FLUSH_SLICE_MS = 4;
+
+/** Events cut once for a group, serialised once for all of its clients (with `dropped: 0`). */
+class Batch {
+  private bytes: Buffer | null = null;
+
+  constructor(readonly events: EmulatorEvent[]) {}
+
+  message(dropped: number): Buffer {
+    this.bytes ??= Buffer.from(JSON.stringify({ type: 'events', events: this.events, dropped: 0 }));
+    if (dropped === 0) return this.bytes;
+    // The serialised message ends in `0}`: only the count differs.
+    return Buffer.concat([this.bytes.subarray(0, -2), Buffer.from(`${dropped}}`)]);
+  }
+}
+
 export class StreamClient {
-  private queue: EmulatorEvent[] = [];
-  private head = 0;
-  private matcher: EventMatcher;
+  private queue: Batch[] = [];
+  private queuedEvents = 0;
   /** Dropped since the client was last told. */
   private dropped = 0;
   droppedTotal = 0;
   sent = 0;
+  readonly channel: ClientSocket;
 
   constructor(
     readonly socket: WebSocket,
     public filter: StreamFilter,
     private readonly limits: StreamLimits,
   ) {
-    this.matcher = compileFilter(filter);
+    this.channel = new ClientSocket(socket, limits);
   }
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.queuedEvents;
   }
 
-  /** A new filter applies to events already queued as well as to those to come. */
-  setFilter(filter: StreamFilter): void {
-    this.filter = filter;
-    this.matcher = compileFilter(filter);
-    this.queue = this.queue.slice(this.head).filter(this.matcher);
-    this.head = 0;
+  /** Room left in the queue, in events. */
+  get room(): number {
+    return this.limits.maxQueuedEvents - this.queuedEvents;
   }
 
-  offer(event: EmulatorEvent): void {
-    if (!this.matcher(event)) return;
-    if (this.queued >= this.limits.maxQueuedEvents) {
-      this.dropped++;
-      this.droppedTotal++;
-      return;
+  /** Re-filters the events already queued (they no longer share batches with the old group). */
+  refilter(matcher: EventMatcher): void {
+    const kept = this.queue.flatMap((batch) => batch.events.filter(matcher));
+    this.queue = [];
+    this.queuedEvents = 0;
+    for (let start = 0; start < kept.length; start += this.limits.batchEvents)
+      this.push(new Batch(kept.slice(start, start + this.limits.batchEvents)));
+  }
+
+  /** The group's new events, in batches (`total` of them): as many as there is room for, the rest dropped. */
+  offer(batches: readonly Batch[], total: number): void {
+    let taken = 0;
+    for (const batch of batches) {
+      const room = this.room;
+      if (room <= 0) break;
+      const fits = batch.events.length <= room;
+      this.push(fits ? batch : new Batch(batch.events.slice(0, room)));
+      taken += fits ? batch.events.length : room;
     }
-    this.queue.push(event);
+    this.dropped += total - taken;
+    this.droppedTotal += total - taken;
+  }
+
+  private push(batch: Batch): void {
+    this.queue.push(batch);
+    this.queuedEvents += batch.events.length;
   }
 
   /** Sends what the socket can take now. */
   flush(): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    while (this.queued > 0 && this.socket.bufferedAmount < this.limits.highWaterBytes) {
-      const end = Math.min(this.queue.length, this.head + this.limits.batchEvents);
-      const events = this.queue.slice(this.head, end);
-      this.head = end;
-      this.send({ type: 'events', events: events as never, dropped: this.dropped });
-      this.sent += events.length;
+    if (!this.channel.open) return;
+    while (this.queue.length > 0 && this.channel.bufferedAmount < this.limits.highWaterBytes) {
+      const batch = this.queue.shift()!;
+      this.queuedEvents -= batch.events.length;
+      if (!this.channel.write(batch.message(this.dropped))) return;
+      this.sent += batch.events.length;
       this.dropped = 0;
     }
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 4096) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    if (this.dropped > 0 && this.queued === 0 && this.socket.bufferedAmount < this.limits.highWaterBytes) {
+    if (
+      this.dropped > 0 &&
+      this.queue.length === 0 &&
+      this.channel.bufferedAmount < this.limits.highWaterBytes
+    ) {
       this.send({ type: 'dropped', count: this.dropped, total: this.droppedTotal });
       this.dropped = 0;
     }
   }
 
   send(message: ServerMessage): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    this.channel.write(JSON.stringify(message));
   }
+}
+
+/** Clients with the same filter. */
+interface Group {
+  matcher: EventMatcher;
+  clients: Set<StreamClient>;
+}
+
+/** One key per filter meaning: list order and repeats do not matter. */
+function filterKey(filter: StreamFilter): string {
+  const entries = Object.entries(filter)
+    .filter(([, values]) => Array.isArray(values) && values.length > 0)
+    .map(([field, values]) => [
+      field,
+      [...new Set((values as unknown[]).map((value) => JSON.stringify(value)))].sort(),
+    ])
+    .sort(([a], [b]) => String(a).localeCompare(String(b)));
+  return JSON.stringify(entries);
 }
 
 export class StreamHub {
   readonly clients = new Set<StreamClient>();
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly groups = new Map<string, Group>();
+  private readonly groupOf = new Map<StreamClient, string>();
+  /** Events published since the last flush, for every group to take its share. */
+  private pending: EmulatorEvent[] = [];
+  private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
+  /** Clients the current flush has yet to visit (a flush that yielded continues with these). */
+  private flushing: StreamClient[] = [];
 
   constructor(private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS) {}
 
   add(socket: WebSocket, filter: StreamFilter): StreamClient {
     const client = new StreamClient(socket, filter, this.limits);
     this.clients.add(client);
-    socket.on('close', () => this.clients.delete(client));
-    socket.on('drain', () => client.flush());
+    this.join(client, filter);
+    socket.on('close', () => {
+      this.leave(client);
+      this.clients.delete(client);
+    });
     return client;
+  }
+
+  /** A new filter applies to events already queued as well as to those to come. */
+  setFilter(client: StreamClient, filter: StreamFilter): void {
+    this.leave(client);
+    client.filter = filter;
+    client.refilter(this.join(client, filter).matcher);
   }
 
   publish(event: EmulatorEvent): void {
     if (this.clients.size === 0) return;
-    for (const client of this.clients) client.offer(event);
+    this.pending.push(event);
     this.timer ??= setTimeout(() => this.flush(), this.limits.flushMs);
   }
 
   flush(): void {
     this.timer = null;
-    let waiting = false;
-    for (const client of this.clients) {
-      client.flush();
-      if (client.queued > 0) waiting = true;
+    if (this.flushing.length === 0) {
+      this.distribute();
+      this.flushing = [...this.clients];
+    }
+    const until = performance.now() + FLUSH_SLICE_MS;
+    while (this.flushing.length > 0) {
+      this.flushing.pop()!.flush();
+      if (this.flushing.length > 0 && performance.now() > until) {
+        this.timer = setImmediate(() => this.flush());
+        return;
+      }
     }
     // Clients with events still queued are retried: their sockets may drain in between.
-    if (waiting) this.timer = setTimeout(() => this.flush(), this.limits.flushMs);
+    for (const client of this.clients)
+      if (client.queued > 0 || this.pending.length > 0) {
+        this.timer = setTimeout(() => this.flush(), this.limits.flushMs);
+        break;
+      }
   }
 
   broadcast(message: ServerMessage): void {
-    for (const client of this.clients) client.send(message);
+    const text = JSON.stringify(message);
+    for (const client of this.clients) client.channel.write(text);
   }
 
   close(reason: string): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancel();
     for (const client of this.clients) {
       client.send({ type: 'closing', reason });
       client.socket.close(1001, reason);
     }
     this.clients.clear();
+    this.groups.clear();
+    this.groupOf.clear();
+    this.pending = [];
+    this.flushing = [];
+  }
+
+  /** Each group takes the pending events its filter selects, cut into batches once for all its clients. */
+  private distribute(): void {
+    const events = this.pending;
+    this.pending = [];
+    if (events.length === 0) return;
+    for (const group of this.groups.values()) {
+      let room = 0;
+      for (const client of group.clients) room = Math.max(room, client.room);
+      let total = 0;
+      const batches: Batch[] = [];
+      let current: EmulatorEvent[] = [];
+      for (const event of events) {
+        if (!group.matcher(event)) continue;
+        total++;
+        // Past the roomiest client's room every client drops the event: it is counted, never cut.
+        if (total > room) continue;
+        current.push(event);
+        if (current.length === this.limits.batchEvents) {
+          batches.push(new Batch(current));
+          current = [];
+        }
+      }
+      if (current.length > 0) batches.push(new Batch(current));
+      if (total > 0) for (const client of group.clients) client.offer(batches, total);
+    }
+  }
+
+  private join(client: StreamClient, filter: StreamFilter): Group {
+    const key = filterKey(filter);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { matcher: compileFilter(filter), clients: new Set() };
+      this.groups.set(key, group);
+    }
+    group.clients.add(client);
+    this.groupOf.set(client, key);
+    return group;
+  }
+
+  private leave(client: StreamClient): void {
+    const key = this.groupOf.get(client);
+    if (key === undefined) return;
+    this.groupOf.delete(client);
+    const group = this.groups.get(key)!;
+    group.clients.delete(client);
+    if (group.clients.size === 0) this.groups.delete(key);
+  }
+
+  private cancel(): void {
+    if (this.timer === null) return;
+    clearTimeout(this.timer as ReturnType<typeof setTimeout>);
+    clearImmediate(this.timer as ReturnType<typeof setImmediate>);
+    this.timer = null;
   }
 }

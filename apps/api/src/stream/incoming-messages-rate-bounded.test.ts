@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Running, StreamClient, call, startServer, wsUrl } from '../testing/harness';
+import { DEFAULT_STREAM_LIMITS } from './stream-hub';
+
+const messagesPerSecond = 50;
+
+describe('messages from a client are taken at most messagesPerSecond; past it the server reads no further for a while', () => {
+  let server: Running;
+  beforeAll(async () => {
+    server = await startServer({
+      labLimits: { historyEvents: 1000, stream: { ...DEFAULT_STREAM_LIMITS, messagesPerSecond } },
+    });
+  });
+  afterAll(() => server.close());
+
+  it('a burst past the limit is answered in full, but only the first limit’s worth at once', async () => {
+    const lab = (await call(server.url, 'POST', '/api/v1/labs', {})).body.id as string;
+    const client = await StreamClient.open(wsUrl(server.url, `/api/v1/labs/${lab}/stream`));
+    await client.until((messages) => messages.length > 0);
+    const pongs = () => client.messages.filter((message) => message.type === 'pong').length;
+    for (let index = 0; index < 3 * messagesPerSecond; index++) client.send({ type: 'ping' });
+
+    await client.until(() => pongs() >= messagesPerSecond);
+    // The bucket held messagesPerSecond; the next answer waits for it to refill (1/50 s at least).
+    expect(pongs()).toBe(messagesPerSecond);
+    const serverSide = [...server.app.labs.get(lab).hub.clients][0]!;
+    expect(serverSide.channel.throttled).toBeGreaterThan(0);
+
+    // Nothing is lost: the rest are answered as the bucket refills, in order.
+    await client.until(() => pongs() === 3 * messagesPerSecond, 20_000);
+    client.send({ type: 'subscribe', filter: { kinds: ['dma.completed'] } });
+    client.send({ type: 'ping' });
+    await client.until(() => pongs() === 3 * messagesPerSecond + 1, 20_000);
+    expect(serverSide.filter).toEqual({ kinds: ['dma.completed'] });
+    client.close();
+  }, 60_000);
+});
