@@ -1,18 +1,17 @@
 /**
  * A lab's live clock: while running, simulated time advances with wall time at a chosen speed (simulated
  * ns per wall ns), or as fast as the host can go ("max"), so a person watching the stream sees it move.
- * Each tick runs a bounded number of events and yields, so one busy lab never stalls the server; a lab
- * that cannot keep up drops its debt instead of running ever further behind.
+ * Each tick runs events for a bounded wall time and yields, at any speed, so one busy lab never stalls
+ * the server (the stream's fan-out and every request get the loop between ticks); a lab that cannot keep
+ * up drops its debt instead of running ever further behind.
  */
 import type { System } from '@iommu-lab/emulator';
 
 export type Speed = number | 'max';
 
-/** Events one tick may run before yielding to the event loop. */
-const EVENTS_PER_TICK = 50_000;
-/** Wall time one "max" tick may take, so the stream and requests get the loop between ticks. */
+/** Wall time one tick may take, so the stream and requests get the loop between ticks. */
 const MAX_TICK_MS = 8;
-/** Events between looks at the wall clock within a "max" tick. */
+/** Events between looks at the wall clock within a tick. */
 const MAX_SLICE = 1024;
 const TICK_MS = 16;
 
@@ -65,22 +64,26 @@ export class LiveClock {
   private tick(): void {
     this.timer = null;
     const system = this.system();
+    const until = performance.now() + MAX_TICK_MS;
     if (this.speed === 'max') {
-      const until = performance.now() + MAX_TICK_MS;
       while (system.runUntilIdle(MAX_SLICE) === MAX_SLICE && performance.now() < until);
     } else {
       // Whole ns, as every simulated time is (events carry integer times).
       const target = Math.floor(this.simStartNs + (performance.now() - this.wallStartMs) * 1e6 * this.speed);
+      let behind = false;
       let ran = 0;
       for (
         let next = system.nextEventTime();
-        next !== undefined && next <= target && ran < EVENTS_PER_TICK;
+        next !== undefined && next <= target;
         next = system.nextEventTime()
       ) {
         system.step();
-        ran++;
+        if (++ran % MAX_SLICE === 0 && performance.now() >= until) {
+          behind = true;
+          break;
+        }
       }
-      if (ran < EVENTS_PER_TICK) system.runUntil(Math.max(system.nowNs, target));
+      if (!behind) system.runUntil(Math.max(system.nowNs, target));
       else this.rebase(); // behind: forget the debt rather than fall further back
     }
     this.afterTick();

@@ -2,9 +2,11 @@
  * A lab's live event stream to websocket clients. Each client has its own filter and its own bounded
  * queue; events go out in batches, and only while the client's socket is draining (its bufferedAmount
  * below the high-water mark). A client that does not keep up loses events, not memory: past its queue
- * limit new events are dropped and counted, and the count is told to that client (in the next batch, or
- * in a "dropped" notice). Every byte written to a client counts against its socket's bound
- * (client-socket.ts). Other clients and the lab never wait for a slow one.
+ * limit its oldest queued events are dropped (it keeps the most recent) and counted, and the count is
+ * told to that client in a "dropped" notice before its next batch. Every byte written to a client counts
+ * against its socket's bound (client-socket.ts). Other clients and the lab never wait for a slow one.
+ * Dropping the oldest also keeps memory flat with many slow clients: they all hold the same recent
+ * batches rather than each its own window of the past.
  *
  * Fan-out costs one serialisation per batch, not one per client: clients with the same filter share a
  * group, each flush cuts the group's new events into batches once, and a batch is serialised the first
@@ -40,17 +42,17 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
 /** Wall time a flush may take before it lets the event loop run. */
 const FLUSH_SLICE_MS = 4;
 
-/** Events cut once for a group, serialised once for all of its clients (with `dropped: 0`). */
+/**
+ * Events cut once for a group, serialised once for all of its clients. Its `dropped` is always 0: a
+ * client's own losses go in a `dropped` notice just before, so the bytes stay the same for every client.
+ */
 class Batch {
   private bytes: Buffer | null = null;
 
   constructor(readonly events: EmulatorEvent[]) {}
 
-  message(dropped: number): Buffer {
-    this.bytes ??= Buffer.from(JSON.stringify({ type: 'events', events: this.events, dropped: 0 }));
-    if (dropped === 0) return this.bytes;
-    // The serialised message ends in `0}`: only the count differs.
-    return Buffer.concat([this.bytes.subarray(0, -2), Buffer.from(`${dropped}}`)]);
+  get message(): Buffer {
+    return (this.bytes ??= Buffer.from(JSON.stringify({ type: 'events', events: this.events, dropped: 0 })));
   }
 }
 
@@ -75,11 +77,6 @@ export class StreamClient {
     return this.queuedEvents;
   }
 
-  /** Room left in the queue, in events. */
-  get room(): number {
-    return this.limits.maxQueuedEvents - this.queuedEvents;
-  }
-
   /** Re-filters the events already queued (they no longer share batches with the old group). */
   refilter(matcher: EventMatcher): void {
     const kept = this.queue.flatMap((batch) => batch.events.filter(matcher));
@@ -89,18 +86,23 @@ export class StreamClient {
       this.push(new Batch(kept.slice(start, start + this.limits.batchEvents)));
   }
 
-  /** The group's new events, in batches (`total` of them): as many as there is room for, the rest dropped. */
+  /**
+   * The group's new events (`total` of them, the newest cut into `batches`); past the queue limit the
+   * oldest batches go. Batches are dropped whole, so each stays one serialisation shared with the group.
+   */
   offer(batches: readonly Batch[], total: number): void {
-    let taken = 0;
+    let lost = total;
     for (const batch of batches) {
-      const room = this.room;
-      if (room <= 0) break;
-      const fits = batch.events.length <= room;
-      this.push(fits ? batch : new Batch(batch.events.slice(0, room)));
-      taken += fits ? batch.events.length : room;
+      this.push(batch);
+      lost -= batch.events.length;
     }
-    this.dropped += total - taken;
-    this.droppedTotal += total - taken;
+    while (this.queuedEvents > this.limits.maxQueuedEvents) {
+      const oldest = this.queue.shift()!;
+      this.queuedEvents -= oldest.events.length;
+      lost += oldest.events.length;
+    }
+    this.dropped += lost;
+    this.droppedTotal += lost;
   }
 
   private push(batch: Batch): void {
@@ -112,20 +114,20 @@ export class StreamClient {
   flush(): void {
     if (!this.channel.open) return;
     while (this.queue.length > 0 && this.channel.bufferedAmount < this.limits.highWaterBytes) {
+      this.tellDropped();
       const batch = this.queue.shift()!;
       this.queuedEvents -= batch.events.length;
-      if (!this.channel.write(batch.message(this.dropped))) return;
+      if (!this.channel.write(batch.message)) return;
       this.sent += batch.events.length;
-      this.dropped = 0;
     }
-    if (
-      this.dropped > 0 &&
-      this.queue.length === 0 &&
-      this.channel.bufferedAmount < this.limits.highWaterBytes
-    ) {
-      this.send({ type: 'dropped', count: this.dropped, total: this.droppedTotal });
-      this.dropped = 0;
-    }
+    if (this.queue.length === 0 && this.channel.bufferedAmount < this.limits.highWaterBytes)
+      this.tellDropped();
+  }
+
+  private tellDropped(): void {
+    if (this.dropped === 0) return;
+    this.send({ type: 'dropped', count: this.dropped, total: this.droppedTotal });
+    this.dropped = 0;
   }
 
   send(message: ServerMessage): void {
@@ -232,25 +234,16 @@ export class StreamHub {
     const events = this.pending;
     this.pending = [];
     if (events.length === 0) return;
+    const { batchEvents, maxQueuedEvents } = this.limits;
     for (const group of this.groups.values()) {
-      let room = 0;
-      for (const client of group.clients) room = Math.max(room, client.room);
-      let total = 0;
+      const matched = events.filter(group.matcher);
+      if (matched.length === 0) continue;
+      // Only the newest maxQueuedEvents could stay queued anywhere: older ones are counted, never cut.
+      const newest = matched.length > maxQueuedEvents ? matched.slice(-maxQueuedEvents) : matched;
       const batches: Batch[] = [];
-      let current: EmulatorEvent[] = [];
-      for (const event of events) {
-        if (!group.matcher(event)) continue;
-        total++;
-        // Past the roomiest client's room every client drops the event: it is counted, never cut.
-        if (total > room) continue;
-        current.push(event);
-        if (current.length === this.limits.batchEvents) {
-          batches.push(new Batch(current));
-          current = [];
-        }
-      }
-      if (current.length > 0) batches.push(new Batch(current));
-      if (total > 0) for (const client of group.clients) client.offer(batches, total);
+      for (let start = 0; start < newest.length; start += batchEvents)
+        batches.push(new Batch(newest.slice(start, start + batchEvents)));
+      for (const client of group.clients) client.offer(batches, matched.length);
     }
   }
 
