@@ -51,7 +51,10 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** The figure of a set of runs; throws on fewer than MIN_RUNS of either, unequal counts or a non-finite run. */
+/**
+ * The figure of a set of runs; throws on fewer than MIN_RUNS of either, unequal counts, a non-finite run or a
+ * zero baseline.
+ */
 export function figureOf(measured: Measured): Figure {
   const { name, unit, runs, baselineRuns } = measured;
   if (runs.length < MIN_RUNS || baselineRuns.length < MIN_RUNS)
@@ -65,6 +68,8 @@ export function figureOf(measured: Measured): Figure {
     throw new Error(`${name}: a run measured ${[...runs, ...baselineRuns].find((n) => !Number.isFinite(n))}`);
   const value = median(runs);
   const baseline = median(baselineRuns);
+  // A ratio to nothing says nothing: a zero baseline means the unit is too coarse for it.
+  if (baseline === 0) throw new Error(`${name}: the baseline's median is 0 ${unit}`);
   return {
     name,
     value,
@@ -117,22 +122,4 @@ export async function interleave(
     baselineRuns.push(await baseline());
   }
   return { runs, baselineRuns };
-}
-
-/**
- * A single value beside a single baseline, written as {name, value, unit, baseline, ratio}. Only
- * apps/api/bench/fanout.bench.ts still calls it; it goes when that bench reports through `reportRuns`.
- */
-export function report(
-  figure: { name: string; value: number; unit: string; baseline: number },
-  note = '',
-  dir = RESULTS_DIR,
-): { name: string; value: number; unit: string; baseline: number; ratio: number } {
-  const full = { ...figure, ratio: figure.value / figure.baseline };
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${figure.name}.json`), `${JSON.stringify(full, null, 2)}\n`);
-  console.log(
-    `${figure.name.padEnd(30)} ${format(figure.value)} ${figure.unit}   baseline ${format(figure.baseline)} ${figure.unit}   ratio ${full.ratio.toFixed(3)}   ${note}`,
-  );
-  return full;
 }

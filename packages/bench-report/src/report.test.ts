@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { RESULTS_DIR, describeFigure, interleave, median, report, reportRuns } from './index';
+import { RESULTS_DIR, describeFigure, interleave, median, reportRuns } from './index';
 
 const quietly = <T>(work: () => T): T => {
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
@@ -83,13 +83,16 @@ describe('a benchmark figure', () => {
     expect(existsSync(join(dir, 'few.json'))).toBe(false);
   });
 
-  it('is refused when the baseline has a different number of runs or a run is not a number', () => {
+  it('is refused when the baseline has a different number of runs, a run is not a number or the baseline is 0', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-'));
     const base = { name: 'bad', unit: 'ms', better: 'lower' } as const;
     expect(() => reportRuns({ ...base, runs: [1, 2, 3, 4], baselineRuns: [1, 2, 3] }, dir)).toThrow(
       /3 baseline/,
     );
     expect(() => reportRuns({ ...base, runs: [1, NaN, 3], baselineRuns: [1, 2, 3] }, dir)).toThrow(/NaN/);
+    expect(() => reportRuns({ ...base, runs: [1, 2, 3], baselineRuns: [0, 0, 1] }, dir)).toThrow(
+      /median is 0/,
+    );
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
   });
 
@@ -131,19 +134,5 @@ describe('interleaved runs', () => {
     );
     expect(order).toEqual(['value', 'baseline', 'value', 'baseline', 'value', 'baseline']);
     expect(measured).toEqual({ runs: [1, 3, 5], baselineRuns: [20, 40, 60] });
-  });
-});
-
-describe('single-value figures (until fanout.bench.ts reports runs)', () => {
-  it('are written as {name, value, unit, baseline, ratio}', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-    quietly(() => report({ name: 'one', value: 250_000, unit: 'events/s', baseline: 1_000_000 }, '', dir));
-    expect(JSON.parse(readFileSync(join(dir, 'one.json'), 'utf8'))).toEqual({
-      name: 'one',
-      value: 250_000,
-      unit: 'events/s',
-      baseline: 1_000_000,
-      ratio: 0.25,
-    });
   });
 });
