@@ -166,12 +166,15 @@ export class StreamHub {
   constructor(private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS) {}
 
   add(socket: WebSocket, filter: StreamFilter): StreamClient {
+    // Events published before the client came (and its hello said where history ends) are not its own.
+    this.distribute();
     const client = new StreamClient(socket, filter, this.limits);
     this.clients.add(client);
     this.join(client, filter);
     socket.on('close', () => {
       this.leave(client);
       this.clients.delete(client);
+      if (this.clients.size === 0) this.pending = [];
     });
     return client;
   }
@@ -212,8 +215,8 @@ export class StreamHub {
   }
 
   broadcast(message: ServerMessage): void {
-    const text = JSON.stringify(message);
-    for (const client of this.clients) client.channel.write(text);
+    const bytes = Buffer.from(JSON.stringify(message));
+    for (const client of this.clients) client.channel.write(bytes);
   }
 
   close(reason: string): void {
