@@ -25,6 +25,8 @@ import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
 import { compareRuns } from '../runs/compare';
 import { expandSweep } from '../runs/sweep';
+import { ClientSocket } from '../stream/client-socket';
+import { DEFAULT_STREAM_LIMITS } from '../stream/stream-hub';
 
 import { findExperiment, findRun, runView } from './experiment-views';
 
@@ -201,7 +203,9 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (socket, request) => {
       const id = (request.params as { run: string }).run;
-      const send = (message: object) => socket.send(JSON.stringify(message));
+      // Bounded like a lab's stream: a client that never reads is closed (4008), not buffered for.
+      const channel = new ClientSocket(socket, DEFAULT_STREAM_LIMITS);
+      const send = (message: object) => channel.write(JSON.stringify(message));
       // The run first, then its progress: updates that arrive while it is read wait their turn.
       const early: object[] = [];
       let ready = false;
