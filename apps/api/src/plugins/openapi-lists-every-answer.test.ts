@@ -42,15 +42,22 @@ describe('the OpenAPI document lists what each route really answers', () => {
     expect(Object.keys(document.paths['/api/v1/labs']!.post!.responses)).toContain('415');
   });
 
-  it('starting a run or a sweep may answer 503 (the job queue); nothing else does', () => {
+  it('routes that need the job queue or write the database may answer 503; nothing else does', () => {
     const with503 = operations(document)
       .filter(({ operation }) => '503' in operation.responses)
       .map(({ path, method }) => `${method} ${path}`)
       .sort();
     expect(with503).toEqual([
+      'delete /api/v1/experiments/{experiment}',
+      'patch /api/v1/experiments/{experiment}',
+      'post /api/v1/experiments',
+      'post /api/v1/experiments/import',
       'post /api/v1/experiments/{experiment}/runs',
       'post /api/v1/experiments/{experiment}/sweeps',
+      'post /api/v1/labs/{lab}/experiment',
     ]);
+    const sweeps = document.paths['/api/v1/experiments/{experiment}/sweeps']!.post!.responses['503']!;
+    expect(JSON.stringify(sweeps)).toContain('EQUEUE');
   });
 
   it('with a token configured every route lists 401 and the bearer scheme; without one, none does', () => {
