@@ -95,8 +95,12 @@ async function bareStream(batch: string): Promise<Received> {
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   server.on('connection', (socket) => {
     const raw = (socket as unknown as { _socket: NodeJS.EventEmitter })._socket;
+    // A bounded number of sends a turn: while the reader keeps up, sends complete at once and never raise
+    // bufferedAmount, and the reader's close is an event that an unbounded loop would never let in.
     const pump = () => {
-      while (socket.readyState === socket.OPEN && socket.bufferedAmount < MiB) socket.send(batch);
+      const room = () => socket.readyState === socket.OPEN && socket.bufferedAmount < MiB;
+      for (let sent = 0; sent < 64 && room(); sent++) socket.send(batch);
+      if (room()) setImmediate(pump);
     };
     raw.on('drain', pump);
     pump();
