@@ -6,6 +6,7 @@
  */
 import { DatabaseOpenError, databaseFileFromEnv } from '@iommu-lab/db';
 import { isLoopback } from './plugins/auth';
+import { isOrigin, originsFromEnv } from './plugins/origin';
 import { buildServer } from './server';
 
 const host = process.env.HOST ?? '127.0.0.1';
@@ -29,12 +30,22 @@ if (maxMb !== undefined && !(Number(maxMb) > 0)) {
   process.exit(2);
 }
 
+const origins = originsFromEnv(process.env.IOMMU_LAB_ORIGINS);
+const notOrigin = origins.find((origin) => !isOrigin(origin));
+if (notOrigin !== undefined) {
+  console.error(
+    `IOMMU_LAB_ORIGINS: "${notOrigin}" is not an origin (scheme://host[:port], comma-separated).`,
+  );
+  process.exit(2);
+}
+
 // A database the server cannot use is the operator's to fix: one sentence naming the file and the cause.
 const app = await buildServer({
   databaseFile: databaseFileFromEnv(),
   ...(maxMb === undefined ? {} : { databaseMaxBytes: Number(maxMb) * 1024 * 1024 }),
   ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
   queueWorker: process.env.IOMMU_LAB_QUEUE_WORKER !== 'off',
+  allowedOrigins: origins,
   ...(token ? { token } : {}),
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 }).catch((error: unknown) => {
@@ -61,7 +72,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const address = await app.listen({ host, port });
+// A port in use (another server, a second `npm start`) or not allowed: one sentence, not a stack trace.
+const address = await app.listen({ host, port }).catch(async (error: NodeJS.ErrnoException) => {
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'another program is listening there (a second npm start?); set PORT to use another port'
+      : error.code === 'EACCES'
+        ? 'this user may not listen on that port; set PORT above 1023'
+        : error.message;
+  console.error(`Cannot listen on ${host}:${port}: ${why}.`);
+  await app.close();
+  process.exit(2);
+});
 console.log(
   `iommu-lab is listening on ${address} (API ${address}/api/v1, docs ${address}/api/v1/docs; data in ${app.db.file})`,
 );

@@ -262,7 +262,7 @@ describe.skipIf(!browserPackage.present)('the dashboard, end to end in Chromium'
             readings.push(Number(await bar.getAttribute('value')));
             return readings.at(-1);
           },
-          { timeout: 45_000, intervals: [200] },
+          { timeout: 45_000, interval: 200 },
         )
         .toBe(200);
       await expect.poll(() => page.getByTestId('workload-result').textContent()).toContain('finished');

@@ -18,6 +18,8 @@ function normalOrigin(text: string): string | null {
   }
 }
 
+export const isOrigin = (text: string): boolean => normalOrigin(text) !== null;
+
 /** IOMMU_LAB_ORIGINS: comma-separated origins, e.g. `http://127.0.0.1:5173,https://lab.example`. */
 export function originsFromEnv(value: string | undefined): string[] {
   return (value ?? '')

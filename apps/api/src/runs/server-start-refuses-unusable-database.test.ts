@@ -2,34 +2,16 @@
  * `npm start` on a database it cannot use prints one sentence naming the file and the cause, and exits
  * with code 2 (the operator's to fix), instead of a stack trace or "External error id#0".
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { openDatabase } from '@iommu-lab/db';
 import { describe, expect, it } from 'vitest';
 import { call, startServer } from '../testing/harness';
+import { runMain as runServerMain } from '../testing/run-main';
 
-const apiDir = fileURLToPath(new URL('../..', import.meta.url));
-
-function runMain(databaseFile: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: apiDir,
-    env: { ...process.env, PORT: '0', IOMMU_LAB_DB: databaseFile, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk;
-    // Started after all: do not leave it running.
-    if (stdout.includes('listening on')) child.kill('SIGKILL');
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr, stdout })));
-}
+const runMain = (databaseFile: string) => runServerMain({ IOMMU_LAB_DB: databaseFile });
 
 describe('the server started on a database it cannot use', () => {
   it('a file another server is using: exit code 2 at once, and the first server goes on', async () => {
