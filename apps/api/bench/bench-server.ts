@@ -12,3 +12,18 @@ export function benchServer(options: Partial<ServerOptions> = {}): Promise<Bench
     ...options,
   });
 }
+
+/** A lab on `app` built from a preset (the benches measure passthrough-pinned); its id. */
+export async function presetLab(app: BenchServer, preset = 'passthrough-pinned'): Promise<string> {
+  const created = await app.inject({ method: 'POST', url: '/api/v1/labs', payload: { preset } });
+  return (created.json() as { id: string }).id;
+}
+
+/** Starts a workload on a lab and answers at once (the lab's clock decides when it runs). */
+export async function startWorkload(app: BenchServer, lab: string, workload: unknown): Promise<void> {
+  await app.inject({
+    method: 'POST',
+    url: `/api/v1/labs/${lab}/workloads`,
+    payload: { workload, wait: false },
+  });
+}

@@ -4,7 +4,7 @@
  * a figure is the median of ROUNDS. autocannon reports whole milliseconds.
  */
 import { reportRuns } from '@iommu-lab/bench-report';
-import { benchServer } from './bench-server';
+import { benchServer, presetLab } from './bench-server';
 import { type LoadResult, runLoad } from './autocannon';
 
 const RATE = 1000;
@@ -16,12 +16,7 @@ export async function controlPlaneBench(): Promise<void> {
   const app = await benchServer();
   app.get('/bare', async () => ({ ok: true }));
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  const created = await app.inject({
-    method: 'POST',
-    url: '/api/v1/labs',
-    payload: { preset: 'passthrough-pinned' },
-  });
-  const lab = (created.json() as { id: string }).id;
+  const lab = await presetLab(app);
 
   const routes = [
     { name: 'device', url: `${base}/api/v1/labs/${lab}/devices/vf0` },

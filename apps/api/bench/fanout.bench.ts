@@ -8,7 +8,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { interleave, reportRuns } from '@iommu-lab/bench-report';
 import type { WorkloadSpec } from '@iommu-lab/emulator';
-import { type BenchServer, benchServer } from './bench-server';
+import { type BenchServer, benchServer, presetLab, startWorkload } from './bench-server';
 
 const READERS = 200;
 const PROBES = 300;
@@ -85,17 +85,8 @@ async function busyProbe(app: BenchServer, base: string, lab: string, stream: st
 export async function fanoutBench(): Promise<void> {
   const app = await benchServer();
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  const created = await app.inject({
-    method: 'POST',
-    url: '/api/v1/labs',
-    payload: { preset: 'passthrough-pinned' },
-  });
-  const lab = (created.json() as { id: string }).id;
-  await app.inject({
-    method: 'POST',
-    url: `/api/v1/labs/${lab}/workloads`,
-    payload: { workload: flood, wait: false },
-  });
+  const lab = await presetLab(app);
+  await startWorkload(app, lab, flood);
   const stream = `${base.replace('http', 'ws')}/api/v1/labs/${lab}/stream`;
 
   const idle: Probe[] = [];

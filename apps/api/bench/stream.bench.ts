@@ -9,7 +9,7 @@ import { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { reportRuns } from '@iommu-lab/bench-report';
 import { type EmulatorEvent, PRESETS, type WorkloadSpec, buildSystem } from '@iommu-lab/emulator';
-import { benchServer } from './bench-server';
+import { benchServer, presetLab, startWorkload } from './bench-server';
 
 // Shortened from 1.5 s + 4 s (one run of each) so that 6 runs take about 30 s.
 const WARMUP_MS = 1000;
@@ -57,17 +57,8 @@ async function reader(url: string): Promise<{ done: Promise<Received> }> {
 async function labStream(): Promise<Received> {
   const app = await benchServer();
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  const created = await app.inject({
-    method: 'POST',
-    url: '/api/v1/labs',
-    payload: { preset: 'passthrough-pinned' },
-  });
-  const lab = (created.json() as { id: string }).id;
-  await app.inject({
-    method: 'POST',
-    url: `/api/v1/labs/${lab}/workloads`,
-    payload: { workload: flood, wait: false },
-  });
+  const lab = await presetLab(app);
+  await startWorkload(app, lab, flood);
   const { done } = await reader(`${base.replace('http', 'ws')}/api/v1/labs/${lab}/stream`);
   await app.inject({
     method: 'POST',
