@@ -106,7 +106,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   registerErrorHandling(app, { dashboard });
   registerOriginCheck(app, options.allowedOrigins ?? originsFromEnv(process.env.IOMMU_LAB_ORIGINS));
   registerAuth(app, options.token);
-  registerOpenApiResponses(app, { token: options.token !== undefined, prefix: API_PREFIX });
+  registerOpenApiResponses(app, { token: options.token !== undefined });
 
   await app.register(swagger, {
     openapi: {

@@ -3,7 +3,7 @@
  * Every way in builds the experiment's system and checks its workload against it first, so an experiment
  * that could not run is refused when saved (422 with the path of the bad field), not when run.
  */
-import { type System, buildSystem, checkWorkload, exportConfig, isEmulatorError } from '@iommu-lab/emulator';
+import { type System, checkWorkload, exportConfig, isEmulatorError } from '@iommu-lab/emulator';
 import {
   Document,
   EXPERIMENT_CONFIG_VERSION,
@@ -23,6 +23,7 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
+import { experimentSystem } from '../runs/experiment-system';
 import { schemaCheck } from '../plugins/schema-check';
 
 import { WITH_RUN_COUNT, experimentView, findExperiment } from './experiment-views';
@@ -37,11 +38,14 @@ function refusedAt(at: string, error: unknown): never {
   throw new HttpError(422, error.code, error.message, error.reason, `${at}${error.path ?? ''}`);
 }
 
-/** Builds the config's system and checks its workload on it; `at` is where the config sits in the request. */
+/**
+ * Builds the system a run of the config would build (experiment-system.ts) and checks its workload on it; `at`
+ * is where the config sits in the request.
+ */
 function checkRunnable(config: ExperimentConfig, at: string): void {
   let system: System;
   try {
-    system = buildSystem(config.system);
+    system = experimentSystem(config, config.seed);
   } catch (error) {
     refusedAt(`${at}/system`, error);
   }
@@ -72,6 +76,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/experiments',
     {
+      config: { needs: ['database'] },
       schema: {
         tags: ['experiments'],
         summary: 'Save an experiment: system config + workload + handler policy + seed',
@@ -124,6 +129,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/experiments/:experiment',
     {
+      config: { needs: ['database'] },
       schema: {
         tags: ['experiments'],
         summary: 'Change an experiment (its runs keep the config they ran)',
@@ -147,6 +153,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/experiments/:experiment',
     {
+      config: { needs: ['database'] },
       schema: {
         tags: ['experiments'],
         summary: 'Delete an experiment with its runs and fault logs',
@@ -202,6 +209,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/experiments/import',
     {
+      config: { needs: ['database'] },
       schema: {
         tags: ['experiments'],
         summary: 'Import an exported experiment file (format and version checked first)',
@@ -245,6 +253,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/labs/:lab/experiment',
     {
+      config: { needs: ['database'] },
       schema: {
         tags: ['experiments'],
         summary:

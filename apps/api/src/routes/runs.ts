@@ -51,6 +51,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/experiments/:experiment/runs',
     {
+      config: { needs: ['queue', 'database'] },
       schema: {
         tags: ['runs'],
         summary: 'Start a run (in the background): follow it on GET /runs/:run or its websocket',
@@ -265,6 +266,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/experiments/:experiment/sweeps',
     {
+      config: { needs: ['queue', 'database'] },
       schema: {
         tags: ['runs'],
         summary:
