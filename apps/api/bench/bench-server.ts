@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkloadSpec } from '@iommu-lab/emulator';
 import { type ServerOptions, buildServer } from '../src/server';
 
 export type BenchServer = Awaited<ReturnType<typeof buildServer>>;
@@ -27,3 +28,17 @@ export async function startWorkload(app: BenchServer, lab: string, workload: unk
     payload: { workload, wait: false },
   });
 }
+
+/** DMA as fast as passthrough-pinned's vf0 goes, for longer than any bench lasts: a lab streaming flat out. */
+export const flood: WorkloadSpec = {
+  streams: [
+    {
+      device: 'vf0',
+      pattern: 'sequential',
+      base: '0x0',
+      workingSet: 64 * 1024 * 1024,
+      count: 50_000_000,
+      concurrency: 16,
+    },
+  ],
+};

@@ -7,29 +7,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { interleave, reportRuns } from '@iommu-lab/bench-report';
-import type { WorkloadSpec } from '@iommu-lab/emulator';
-import { type BenchServer, benchServer, presetLab, startWorkload } from './bench-server';
+import { type BenchServer, benchServer, flood, presetLab, startWorkload } from './bench-server';
 
 const READERS = 200;
 const PROBES = 300;
 const ROUNDS = 3;
-const MiB = 1024 * 1024;
 /** The server's peak resident memory while streaming, for the note. */
 let peakRss = 0;
 const clients = fileURLToPath(new URL('./fanout-clients.mjs', import.meta.url));
-
-const flood: WorkloadSpec = {
-  streams: [
-    {
-      device: 'vf0',
-      pattern: 'sequential',
-      base: '0x0',
-      workingSet: 64 * MiB,
-      count: 50_000_000,
-      concurrency: 16,
-    },
-  ],
-};
 
 interface Probe {
   healthzP99: number;

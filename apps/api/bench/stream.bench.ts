@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { reportRuns } from '@iommu-lab/bench-report';
-import { type EmulatorEvent, PRESETS, type WorkloadSpec, buildSystem } from '@iommu-lab/emulator';
-import { benchServer, presetLab, startWorkload } from './bench-server';
+import { type EmulatorEvent, PRESETS, buildSystem } from '@iommu-lab/emulator';
+import { benchServer, flood, presetLab, startWorkload } from './bench-server';
 
 // Shortened from 1.5 s + 4 s (one run of each) so that 6 runs take about 30 s.
 const WARMUP_MS = 1000;
@@ -17,19 +17,6 @@ const MEASURE_MS = 3000;
 const ROUNDS = 3;
 const MiB = 1024 * 1024;
 const client = fileURLToPath(new URL('./stream-client.mjs', import.meta.url));
-
-const flood: WorkloadSpec = {
-  streams: [
-    {
-      device: 'vf0',
-      pattern: 'sequential',
-      base: '0x0',
-      workingSet: 64 * MiB,
-      count: 50_000_000,
-      concurrency: 16,
-    },
-  ],
-};
 
 interface Received {
   events: number;

@@ -40,6 +40,20 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /** A live lab with its websocket open: it must outlive the run's failure. */
+/** Waits for `run` to end; it must have failed as on a full disk. Its view, and the count its reason gives. */
+async function fullDiskFailure(server: Running, run: string) {
+  const failed = await until('the run to fail', async () => {
+    const view = (await call(server.url, 'GET', `${API}/runs/${run}`)).body;
+    return view.status === 'running' || view.status === 'queued' ? undefined : view;
+  });
+  expect(failed.status).toBe('failed');
+  const [, onDisk] =
+    /^ENOSPC: .*database or disk is full.*; (\d+) fault records of this run are on disk\.$/.exec(
+      failed.error,
+    )!;
+  return { failed, onDisk: onDisk! };
+}
+
 async function liveLab(server: Running) {
   const lab = (await call(server.url, 'POST', `${API}/labs`, { preset: 'sva-pri-vtd' })).body.id as string;
   const stream = await StreamClient.open(wsUrl(server.url, `${API}/labs/${lab}/stream`));
@@ -88,16 +102,7 @@ describe('a run on a database that cannot be written', () => {
     const { lab, stream } = await liveLab(server);
     const experiment = await longExperiment(server);
     const run = (await call(server.url, 'POST', `${API}/experiments/${experiment}/runs`, {})).body.id;
-
-    const failed = await until('the run to fail', async () => {
-      const view = (await call(server!.url, 'GET', `${API}/runs/${run}`)).body;
-      return view.status === 'running' || view.status === 'queued' ? undefined : view;
-    });
-    expect(failed.status).toBe('failed');
-    const [, onDisk] =
-      /^ENOSPC: .*database or disk is full.*; (\d+) fault records of this run are on disk\.$/.exec(
-        failed.error,
-      )!;
+    const { failed, onDisk } = await fullDiskFailure(server, run);
     // Every acknowledged record is there, and nothing else.
     expect(Number(onDisk)).toBeGreaterThan(0);
     expect(server.app.db.faults.count(run)).toBe(Number(onDisk));
@@ -174,15 +179,7 @@ describe('a run on a database that cannot be written', () => {
     const { lab, stream } = await liveLab(server);
     const experiment = await longExperiment(server);
     const run = (await call(server.url, 'POST', `${API}/experiments/${experiment}/runs`, {})).body.id;
-    const failed = await until('the run to fail', async () => {
-      const view = (await call(server!.url, 'GET', `${API}/runs/${run}`)).body;
-      return view.status === 'running' || view.status === 'queued' ? undefined : view;
-    });
-    expect(failed.status).toBe('failed');
-    const [, onDisk] =
-      /^ENOSPC: .*database or disk is full.*; (\d+) fault records of this run are on disk\.$/.exec(
-        failed.error,
-      )!;
+    const { onDisk } = await fullDiskFailure(server, run);
     expect(server.app.db.faults.count(run)).toBe(Number(onDisk));
     await expectLabStillWorks(server, lab, stream);
     stream.close();
