@@ -334,6 +334,7 @@ export class System {
     validate(ProcessSpecSchema, spec, 'process');
     const id = this.claimName(spec.id, 'proc', (name) => this.processes.has(name));
     const process = new Process(id, this.nextPid++, this.env.memory, this.env.bus, spec.fiveLevel ? 5 : 4);
+    process.onPagesGone = (space, start, end, because) => this.faults.pagesGone(space, start, end, because);
     this.processes.set(id, process);
     this.env.bus.emit({ kind: 'process.created', process: id, pid: process.pid });
     return process;
@@ -411,6 +412,7 @@ export class System {
   exitProcess(processId: string): void {
     const process = this.process(processId);
     process.exit();
+    this.faults.flows.spaceGone(process);
     dropProcessPasid(process, this.sva);
   }
 

@@ -7,6 +7,7 @@
  * transactions, Invalid fails them, Response Failure stops page requests until reset (RF).
  */
 import type { Transaction } from '../dma/transaction';
+import type { FaultFlow } from '../flow/fault-flow';
 
 /** PRG index is 9 bits (§5). */
 export const PRG_INDEXES = 512;
@@ -19,6 +20,8 @@ export interface OutstandingGroup {
   requests: number;
   transactions: Transaction[];
   sentNs: number;
+  /** The flows of its requests: the response at the device closes them. */
+  flows: FaultFlow[];
 }
 
 /** Faulting pages waiting to be sent as one group. */
@@ -30,8 +33,12 @@ export interface Burst {
   stages: (1 | 2)[];
   stage2Pages: (number | undefined)[];
   kinds: number[];
-  /** When the burst started waiting for credit (for the credit-wait metric). */
+  /** When the translations failed (the flows' start; the credit wait is measured from it). */
   waitingSinceNs: number;
+  /** It found no credit or PRG index and waited (a creditWait hop). */
+  waited: boolean;
+  /** Flows the transaction refaulted after: the causes of this burst's flows. */
+  causes: readonly number[];
 }
 
 export class PriRequester {

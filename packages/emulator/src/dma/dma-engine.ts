@@ -10,6 +10,7 @@ import { type CacheHit, newCacheHit } from '../cache/translation-cache';
 import type { Device } from '../device/device';
 import { NO_PASID } from '../domain/domain';
 import type { FaultPath, TransactionControl, TransactionError } from '../fault/fault-path';
+import { type FaultFlow, HOP_RETRANSLATE, NO_HOP } from '../flow/fault-flow';
 import type { FaultRecord } from '../iommu/fault-record';
 import {
   SOURCE_ATC,
@@ -75,10 +76,11 @@ export class DmaEngine implements TransactionControl {
 
   // ——— TransactionControl, used by the fault path ———
 
-  retry(transaction: Transaction, delayNs: number): void {
+  retry(transaction: Transaction, delayNs: number, resuming: readonly FaultFlow[]): void {
     if (!this.active.has(transaction.id)) return;
     transaction.state = 'running';
     transaction.recoveries++;
+    transaction.resuming = resuming;
     this.env.scheduler.after(delayNs, this.stepAction, transaction.id);
   }
 
@@ -125,8 +127,10 @@ export class DmaEngine implements TransactionControl {
       this.hit,
     );
     this.count(transaction, t, chunk, ok);
+    if (transaction.resuming !== null) this.endResumed(transaction, ok ? t.costNs : 0, ok);
     if (!ok) {
       if (!this.faults.takeFault(transaction, page, t)) this.failUnrecoverable(transaction, t);
+      transaction.refaultedAfter = NO_FLOWS;
       return;
     }
     this.moveData(transaction, t.pfn, inPage, chunk);
@@ -146,6 +150,32 @@ export class DmaEngine implements TransactionControl {
     transaction.bytesDone += chunk;
     const transferNs = Math.ceil(chunk / this.env.latency.transferBytesPerNs);
     this.env.scheduler.schedule(this.env.scheduler.nowNs + t.costNs + transferNs, this.stepAction, id);
+  }
+
+  /**
+   * The translation after a retry ends the flows it answered: resumed when it succeeds (the retranslate
+   * hop is its cost), refaulted when it fails again, and then they are the causes of the new fault's flows.
+   */
+  private endResumed(transaction: Transaction, costNs: number, ok: boolean): void {
+    const resuming = transaction.resuming!;
+    transaction.resuming = null;
+    const now = this.env.scheduler.nowNs;
+    const ids: number[] | null = ok ? null : [];
+    for (const flow of resuming) {
+      if (flow.ended) continue;
+      flow.hop(HOP_RETRANSLATE, now + costNs, NO_HOP);
+      this.faults.endFlow(flow, ok ? 'resumed' : 'refaulted', NO_HOP);
+      ids?.push(flow.id);
+    }
+    if (ids !== null) transaction.refaultedAfter = ids;
+    if (this.env.bus.wants('dma.retried')) {
+      this.env.bus.emit({
+        kind: 'dma.retried',
+        transaction: transaction.id,
+        device: transaction.device.id,
+        flows: resuming.map((flow) => flow.id),
+      });
+    }
   }
 
   private moveData(transaction: Transaction, pfn: number, inPage: number, chunk: number): void {
@@ -188,6 +218,11 @@ export class DmaEngine implements TransactionControl {
   private end(transaction: Transaction, state: 'completed' | 'faulted' | 'aborted'): void {
     transaction.state = state;
     transaction.finishedNs = this.env.scheduler.nowNs;
+    // Flows answered and waiting for the retry that will not come now.
+    if (transaction.resuming !== null) {
+      for (const flow of transaction.resuming) this.faults.endFlowIf(flow, 'aborted');
+      transaction.resuming = null;
+    }
     this.active.delete(transaction.id);
     for (const scope of [this.env.metrics.system, transaction.deviceMetrics, transaction.iommuMetrics]) {
       if (state === 'completed') scope.completed++;
@@ -211,6 +246,7 @@ export class DmaEngine implements TransactionControl {
       privileged: request.privileged,
       latencyNs: transaction.latencyNs,
       recoveries: transaction.recoveries,
+      flows: transaction.flows ?? [],
     };
     if (transaction.state === 'completed') {
       if (this.env.bus.wants('dma.completed')) {
@@ -230,3 +266,5 @@ export class DmaEngine implements TransactionControl {
     });
   }
 }
+
+const NO_FLOWS: readonly number[] = [];

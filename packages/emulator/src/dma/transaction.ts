@@ -6,6 +6,7 @@
 import { PAGE_SIZE } from '../address';
 import type { Device } from '../device/device';
 import type { TransactionError } from '../fault/fault-path';
+import type { FaultFlow } from '../flow/fault-flow';
 import type { FaultRecord } from '../iommu/fault-record';
 import type { ScopeMetrics } from '../metrics/metrics';
 import type { Access } from '../pagetable/permissions';
@@ -43,6 +44,12 @@ export class Transaction {
   error: TransactionError | null = null;
   /** Translation failures resolved through the fault path (page requests, stalls, own handling). */
   recoveries = 0;
+  /** Ids of the fault flows it went through, in order (null until its first fault). */
+  flows: number[] | null = null;
+  /** Flows answered so that it retries: its next translation ends them (resumed or refaulted). */
+  resuming: readonly FaultFlow[] | null = null;
+  /** Flows its last retry refaulted after: the causes of the flows its next fault starts. */
+  refaultedAfter: readonly number[] = NO_FLOWS;
   readonly readBack: Uint8Array | null;
 
   constructor(
@@ -58,6 +65,11 @@ export class Transaction {
     this.readBack = request.returnData && request.access !== 'write' ? new Uint8Array(request.length) : null;
   }
 
+  /** Notes a flow it takes part in. */
+  joined(flow: FaultFlow): void {
+    (this.flows ??= []).push(flow.id);
+  }
+
   get device(): Device {
     return this.request.device;
   }
@@ -66,3 +78,5 @@ export class Transaction {
     return this.finishedNs - this.submittedNs;
   }
 }
+
+const NO_FLOWS: readonly number[] = [];

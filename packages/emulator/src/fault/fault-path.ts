@@ -12,6 +12,9 @@
  *
  * Stall (stall.ts) and device-managed faults (self-fault.ts) join the same core at `report` and
  * `respond`. Timeouts, detach and reset answer whatever is still pending, so every group is answered.
+ *
+ * Each fault is a flow (flow/fault-flow.ts): every step above ends one of its hops at the simulated time
+ * the step takes effect, with the latency model's cost, and the flow ends when the DMA resumes or fails.
  */
 import { type CacheHit, newCacheHit } from '../cache/translation-cache';
 import type { Device } from '../device/device';
@@ -46,6 +49,26 @@ import {
 import { StallUnit } from './stall';
 import { resolveOwnFault } from './self-fault';
 import { FaultMetrics } from './fault-metrics';
+import {
+  type FaultFlow,
+  type FlowOutcome,
+  HOP_CLIENT_WAIT,
+  HOP_CREDIT_WAIT,
+  HOP_DISPATCH,
+  HOP_GROUP_WAIT,
+  HOP_HANDLER,
+  HOP_OVERFLOW_RESPONSE,
+  HOP_QUEUE_WAIT,
+  HOP_RESPONSE_WRITE,
+  HOP_RETRANSLATE,
+  HOP_TIMEOUT,
+  HOP_TO_DEVICE,
+  HOP_TO_IOMMU,
+  NO_HOP,
+  type PageGone,
+} from '../flow/fault-flow';
+import { FlowRecorder } from '../flow/flow-recorder';
+import { flowIds } from './page-request';
 
 /** How a transaction that went down the fault path ended, when it did not complete. */
 export type TransactionError =
@@ -59,8 +82,8 @@ export type TransactionError =
 
 /** What the fault path needs from the DMA engine. */
 export interface TransactionControl {
-  /** Translate the transaction's current page again after `delayNs`. */
-  retry(transaction: Transaction, delayNs: number): void;
+  /** Translate the transaction's current page again after `delayNs`; that translation ends `resuming`. */
+  retry(transaction: Transaction, delayNs: number, resuming: readonly FaultFlow[]): void;
   /** End it with an error completion. */
   fail(transaction: Transaction, error: TransactionError, fault: FaultRecord | null): void;
   /** Record an unrecoverable fault for the transaction's current page and end it. */
@@ -72,6 +95,7 @@ const MAX_BURST_PAGES = 32;
 
 export class FaultPath implements HandlerContext {
   readonly metrics: FaultMetrics;
+  readonly flows: FlowRecorder;
   readonly stall: StallUnit;
   /** Groups waiting for an outside client, by cookie. */
   readonly awaitingClient = new Map<number, IopfGroup>();
@@ -85,6 +109,7 @@ export class FaultPath implements HandlerContext {
 
   constructor(readonly env: SimEnvironment) {
     this.metrics = new FaultMetrics(env.metrics);
+    this.flows = new FlowRecorder(env.bus, env.metrics);
     this.stall = new StallUnit(env, this);
   }
 
@@ -131,6 +156,8 @@ export class FaultPath implements HandlerContext {
       stage2Pages: [failed.stage2InputPage],
       kinds: [failed.fault],
       waitingSinceNs: this.env.scheduler.nowNs,
+      waited: false,
+      causes: transaction.refaultedAfter,
     };
     const end = Math.min(request.page + transaction.pages, page + MAX_BURST_PAGES);
     const t = this.lookahead;
@@ -169,10 +196,12 @@ export class FaultPath implements HandlerContext {
     if (prgIndex < 0) {
       if (!requester.waiting.includes(burst)) {
         requester.waiting.push(burst);
+        burst.waited = true;
         this.metrics.creditWait(device);
         this.env.bus.emit({
           kind: 'pri.credit-wait',
           device: device.id,
+          transaction: burst.transaction.id,
           waiting: requester.waiting.length,
           outstanding: requester.outstanding,
         });
@@ -189,13 +218,33 @@ export class FaultPath implements HandlerContext {
       requests: count,
       transactions: [burst.transaction],
       sentNs: this.env.scheduler.nowNs,
+      flows: [],
     };
     requester.groups.set(prgIndex, group);
     requester.outstanding += count;
     burst.transaction.state = 'waiting';
     const perm = this.requestPerm(burst.transaction);
     const requests: PageRequest[] = [];
+    const now = this.env.scheduler.nowNs;
     for (let i = 0; i < count; i++) {
+      const kind = faultKindName(burst.kinds[i]!);
+      const flow = this.flows.start(
+        'pri',
+        burst.transaction.id,
+        device.iommu.id,
+        device.id,
+        burst.pasid,
+        burst.pages[i]!,
+        perm,
+        burst.stages[i]!,
+        kind,
+        burst.waitingSinceNs,
+        device.metricScopes,
+      );
+      flow.causes = burst.causes;
+      if (burst.waited) flow.hop(HOP_CREDIT_WAIT, now, HOP_TO_IOMMU);
+      burst.transaction.joined(flow);
+      group.flows.push(flow);
       const request: PageRequest = {
         seq: this.nextRequestSeq++,
         device,
@@ -210,11 +259,12 @@ export class FaultPath implements HandlerContext {
             ? PAGE_REQUEST_RESPONSE_NEEDS_PASID
             : 0),
         transport: 'pri',
-        kind: faultKindName(burst.kinds[i]!),
+        kind,
         stage: burst.stages[i]!,
         stage2Page: burst.stage2Pages[i],
         stopMarker: false,
-        sentNs: this.env.scheduler.nowNs,
+        sentNs: now,
+        flow,
       };
       this.metrics.pageRequest(request);
       this.emitRequest('pri.page-request', request);
@@ -244,6 +294,7 @@ export class FaultPath implements HandlerContext {
       stage2Page: undefined,
       stopMarker: true,
       sentNs: this.env.scheduler.nowNs,
+      flow: null,
     };
     this.metrics.stopMarker(device);
     this.emitRequest('pri.stop-marker', request);
@@ -261,7 +312,10 @@ export class FaultPath implements HandlerContext {
    */
   receivePageRequest(iommu: Iommu, request: PageRequest): void {
     const queue = iommu.pageRequestQueue;
-    if (!queue.push(request, this.env.scheduler.nowNs)) {
+    const now = this.env.scheduler.nowNs;
+    const { flow } = request;
+    flow?.hop(HOP_TO_IOMMU, now, HOP_QUEUE_WAIT);
+    if (!queue.push(request, now)) {
       this.metrics.queueOverflow(iommu, 'page-request');
       this.env.bus.emit({
         kind: 'iommu.queue-overflow',
@@ -270,11 +324,12 @@ export class FaultPath implements HandlerContext {
         device: request.device.id,
         lastRequest: isLast(request),
         request: request.seq,
+        flow: flow?.id ?? null,
       });
       if (isLast(request) && !request.stopMarker) {
         this.metrics.answered(request.device, 'SUCCESS', 'queue-overflow');
         this.sendResponse(request, 'SUCCESS', 'queue-overflow', 0);
-      }
+      } else if (flow !== null) this.endFlow(flow, 'dropped', NO_HOP);
       return;
     }
     this.kickDriver(iommu);
@@ -299,12 +354,13 @@ export class FaultPath implements HandlerContext {
     let offsetNs = 0;
     for (let left = iommu.pageRequestQueue.length; left > 0; left--, offsetNs += service) {
       const request = iommu.pageRequestQueue.shift(now + offsetNs)!;
+      request.flow?.hop(HOP_QUEUE_WAIT, now + offsetNs, HOP_GROUP_WAIT);
       const verdict = checkPageRequest(iommu, request);
       if (verdict === 'report') this.report(request, offsetNs);
       else if (verdict !== 'drop' && isLast(request)) {
         this.metrics.answered(request.device, 'INVALID', verdict);
         this.sendResponse(request, 'INVALID', verdict, offsetNs + this.env.latency.responseNs);
-      }
+      } else if (request.flow !== null) this.endFlow(request.flow, 'dropped', NO_HOP);
       if (request.stopMarker)
         this.env.bus.emit({
           kind: 'pri.stop-marker-dropped',
@@ -326,14 +382,20 @@ export class FaultPath implements HandlerContext {
     iommu.driverBusy = false;
     // Once drained after an overflow: iopf_queue_discard_partial, then clear the overflow flag (§7).
     if (iommu.pageRequestQueue.overflow) {
-      const discarded: number[] = [];
+      const discarded: PageRequest[] = [];
       for (const device of iommu.devices.values()) {
         const state = this.faultState(device);
-        for (const partial of state.partial) discarded.push(partial.seq);
+        for (const partial of state.partial) discarded.push(partial);
         state.partial.length = 0;
       }
       iommu.pageRequestQueue.clearOverflow();
-      this.env.bus.emit({ kind: 'iommu.partials-discarded', iommu: iommu.id, requests: discarded });
+      this.discardPartials(discarded);
+      this.env.bus.emit({
+        kind: 'iommu.partials-discarded',
+        iommu: iommu.id,
+        requests: discarded.map((request) => request.seq),
+        flows: flowIds(discarded),
+      });
     }
     iommu.faultQueue.clearOverflow();
   }
@@ -366,15 +428,19 @@ export class FaultPath implements HandlerContext {
       return false;
     });
     faults.push(request);
-    const group = new IopfGroup(
-      this.nextGroupId++,
-      device,
-      faults,
-      found.domain,
-      found.category,
-      this.env.scheduler.nowNs + offsetNs,
-    );
+    const builtNs = this.env.scheduler.nowNs + offsetNs;
+    const group = new IopfGroup(this.nextGroupId++, device, faults, found.domain, found.category, builtNs);
     group.handler = found.handler;
+    for (const fault of faults) {
+      const { flow } = fault;
+      if (flow === null) continue;
+      // The last request completes the group; the partials waited for it.
+      if (fault === request) flow.waitingFor = HOP_DISPATCH;
+      else flow.hop(HOP_GROUP_WAIT, builtNs, HOP_DISPATCH);
+      flow.group = group.id;
+      flow.category = group.category;
+      flow.handler = found.handler.type;
+    }
     state.pending.add(group);
     this.metrics.group(group);
     if (this.env.bus.wants('fault.group')) {
@@ -382,6 +448,7 @@ export class FaultPath implements HandlerContext {
         kind: 'fault.group',
         group: group.id,
         requests: faults.map((fault) => fault.seq),
+        flows: flowIds(faults),
         iommu: device.iommu.id,
         device: device.id,
         pasid: group.pasid === NO_PASID ? null : group.pasid,
@@ -397,8 +464,12 @@ export class FaultPath implements HandlerContext {
     }
     // The handler runs from a workqueue: it starts after the dispatch latency.
     this.env.scheduler.after(offsetNs + this.env.latency.iopfDispatchNs, () => {
+      if (!group.pending) return;
+      const handling = group.handler!.type === 'external' ? HOP_CLIENT_WAIT : HOP_HANDLER;
+      const now = this.env.scheduler.nowNs;
+      for (const fault of group.faults) fault.flow?.hop(HOP_DISPATCH, now, handling);
       // The group's own handler: `found` is a scratch record reused by the next report.
-      if (group.pending && !group.handler!.handle(group, this))
+      if (!group.handler!.handle(group, this))
         this.respond(group, 'FAILURE', 'handler-refused', this.env.latency.responseNs);
     });
   }
@@ -419,6 +490,7 @@ export class FaultPath implements HandlerContext {
       kind: 'fault.awaiting-client',
       cookie: group.cookie,
       group: group.id,
+      flows: flowIds(group.faults),
       device: group.device.id,
       pasid: group.pasid === NO_PASID ? null : group.pasid,
       category: group.category,
@@ -461,7 +533,28 @@ export class FaultPath implements HandlerContext {
     if (group.cookie !== null) this.awaitingClient.delete(group.cookie);
     if (group.timeout !== null) this.env.scheduler.cancel(group.timeout);
     this.metrics.groupAnswered(group, code, cause, this.env.scheduler.nowNs);
+    const now = this.env.scheduler.nowNs;
+    for (const fault of group.faults) {
+      const { flow } = fault;
+      if (flow === null) continue;
+      flow.code = code;
+      flow.cause = cause;
+      flow.handlerCosts = group.costs;
+      // A timeout ends the client's wait as its own hop; a flush ends whatever the group was in.
+      const hop = cause === 'timeout' && flow.waitingFor === HOP_CLIENT_WAIT ? HOP_TIMEOUT : flow.waitingFor;
+      flow.hop(hop, now, HOP_RESPONSE_WRITE);
+    }
     this.answerRequest(group.last, code, cause, delayNs, group);
+  }
+
+  // ——— HandlerContext: pages resolved and taken away, for the flows that replace earlier ones ———
+
+  pageResolved(request: PageRequest, space: object, page: number): void {
+    if (request.flow !== null) this.flows.resolved(request.flow, space, page);
+  }
+
+  pagesGone(space: object, startPage: number, endPage: number, because: PageGone): void {
+    this.flows.pagesGone(space, startPage, endPage, because);
   }
 
   /** A response for one request, by the way it came: a PRG response, or CMD_RESUME for a stall. */
@@ -472,6 +565,12 @@ export class FaultPath implements HandlerContext {
     delayNs: number,
     group: IopfGroup | null = null,
   ): void {
+    if (group === null && request.flow !== null) {
+      // Answered on its own (no handler, a bad request): the driver answers as it reads it.
+      request.flow.code = code;
+      request.flow.cause = cause;
+      request.flow.waitingFor = HOP_RESPONSE_WRITE;
+    }
     if (request.transport === 'stall') this.stall.resume(request, code, cause, delayNs);
     else this.sendResponse(request, code, cause, delayNs, group);
   }
@@ -490,6 +589,22 @@ export class FaultPath implements HandlerContext {
     const device = request.device;
     const wire = encodeResponse(device.iommu, code);
     this.metrics.response(device, code);
+    const sentNs = this.env.scheduler.nowNs + delayNs;
+    const overflow = cause === 'queue-overflow';
+    if (group !== null) {
+      for (const fault of group.faults) fault.flow?.hop(HOP_RESPONSE_WRITE, sentNs, HOP_TO_DEVICE);
+    } else if (request.flow !== null) {
+      if (overflow) {
+        // The IOMMU answers a dropped last request itself: no driver, no response descriptor (§7).
+        request.flow.code = code;
+        request.flow.cause = cause;
+        request.flow.waitingFor = HOP_OVERFLOW_RESPONSE;
+      } else {
+        request.flow.code = code;
+        request.flow.cause = cause;
+        request.flow.hop(HOP_RESPONSE_WRITE, sentNs, HOP_TO_DEVICE);
+      }
+    }
     if (this.env.bus.wants('fault.response')) {
       this.env.bus.emit({
         kind: 'fault.response',
@@ -503,10 +618,15 @@ export class FaultPath implements HandlerContext {
         cause,
         request: request.seq,
         group: group?.id ?? null,
+        flows: group !== null ? flowIds(group.faults) : request.flow ? [request.flow.id] : [],
       });
     }
     // After a function reset the device has forgotten its requests; the answer is not sent to it.
-    if (cause === 'reset') return;
+    if (cause === 'reset') {
+      if (group !== null) for (const fault of group.faults) this.endFlowIf(fault.flow, 'aborted');
+      else this.endFlowIf(request.flow, 'aborted');
+      return;
+    }
     this.env.scheduler.after(delayNs + this.env.latency.priRoundTripNs / 2, () =>
       this.receiveResponse(device, request, wire),
     );
@@ -526,7 +646,14 @@ export class FaultPath implements HandlerContext {
     }
     requester.groups.delete(request.grpid);
     requester.outstanding -= group.requests;
-    this.metrics.faultLatency(device, this.env.scheduler.nowNs - group.sentNs);
+    const now = this.env.scheduler.nowNs;
+    for (const flow of group.flows) {
+      // A request whose answer this is; one still held in the kernel (a partial whose last request
+      // overflowed) is freed with its group's answer and never answered itself.
+      if (flow.waitingFor === HOP_TO_DEVICE || flow.waitingFor === HOP_OVERFLOW_RESPONSE)
+        flow.hop(flow.waitingFor, now, HOP_RETRANSLATE);
+      else this.endFlow(flow, 'discarded', flow.waitingFor, now);
+    }
     if (this.env.bus.wants('pri.response')) {
       this.env.bus.emit({
         kind: 'pri.response',
@@ -534,21 +661,44 @@ export class FaultPath implements HandlerContext {
         prgIndex: request.grpid,
         response: wire.device,
         requests: group.requests,
+        flows: group.flows.map((flow) => flow.id),
       });
     }
-    if (wire.device === 'Response Failure') {
-      // Catastrophic: RF set, no more page requests until the function is reset.
-      device.pri.responseFailure = true;
-      for (const transaction of group.transactions)
-        this.transactions.fail(transaction, 'response-failure', null);
-    } else if (wire.device === 'Success') {
+    if (wire.device === 'Success') {
       // Pages resident: the device re-issues ATS translation requests (it may fault again).
-      for (const transaction of group.transactions) this.transactions.retry(transaction, 0);
+      for (const transaction of group.transactions) this.transactions.retry(transaction, 0, group.flows);
     } else {
-      for (const transaction of group.transactions)
-        this.transactions.fail(transaction, 'page-request-invalid', null);
+      for (const flow of group.flows) this.endFlow(flow, 'failed', NO_HOP);
+      // Response Failure is catastrophic: RF set, no more page requests until the function is reset.
+      if (wire.device === 'Response Failure') device.pri.responseFailure = true;
+      const error = wire.device === 'Response Failure' ? 'response-failure' : 'page-request-invalid';
+      for (const transaction of group.transactions) this.transactions.fail(transaction, error, null);
     }
     this.sendWaitingBursts(device);
+  }
+
+  // ——— Flows ———
+
+  /** Ends a flow; `closing` names the hop it was in when something else ended it (NO_HOP: none). */
+  endFlow(flow: FaultFlow, outcome: FlowOutcome, closing: number, atNs = this.env.scheduler.nowNs): void {
+    if (flow.ended) return;
+    if (closing === NO_HOP) {
+      flow.waitingFor = NO_HOP;
+      this.flows.end(flow, outcome);
+    } else {
+      flow.waitingFor = closing;
+      this.flows.endAt(flow, atNs, outcome);
+    }
+  }
+
+  /** Ends a flow that is still open, closing the hop it is in at now. */
+  endFlowIf(flow: FaultFlow | null, outcome: FlowOutcome): void {
+    if (flow !== null && !flow.ended) this.endFlow(flow, outcome, flow.waitingFor);
+  }
+
+  /** Partials freed without an answer: their flows end, discarded, while waiting for their group. */
+  private discardPartials(requests: readonly PageRequest[]): void {
+    for (const request of requests) this.endFlowIf(request.flow, 'discarded');
   }
 
   /** Credits came back: bursts that were waiting go out in order, as far as credit allows. */
@@ -575,6 +725,22 @@ export class FaultPath implements HandlerContext {
     const { request } = transaction;
     const { iommu } = request.device;
     const lost = iommu.faultQueue.length >= iommu.faultQueue.depth;
+    const now = this.env.scheduler.nowNs;
+    const flow = this.flows.start(
+      'unrecoverable',
+      transaction.id,
+      iommu.id,
+      request.device.id,
+      request.pasid,
+      page,
+      this.requestPerm(transaction),
+      failed.fault >= FAULT_ADDRESS_SIZE ? failed.faultStage : null,
+      faultKindName(failed.fault),
+      now,
+      request.device.metricScopes,
+    );
+    flow.causes = transaction.refaultedAfter;
+    transaction.joined(flow);
     const record = iommu.recordFault(
       request.device,
       request.pasid,
@@ -584,10 +750,13 @@ export class FaultPath implements HandlerContext {
       request.privileged,
       failed,
       transaction.id,
+      flow.id,
       lost,
     );
+    flow.code = record.codeName;
+    flow.cause = record.fault;
     if (lost) {
-      iommu.faultQueue.push({ type: 'record', record, device: request.device }, this.env.scheduler.nowNs); // refused: sets the overflow flag
+      iommu.faultQueue.push({ type: 'record', record, device: request.device, flow }, now); // refused: sets the overflow flag
       this.metrics.queueOverflow(iommu, 'fault');
       this.env.bus.emit({
         kind: 'iommu.queue-overflow',
@@ -596,11 +765,14 @@ export class FaultPath implements HandlerContext {
         device: request.device.id,
         lastRequest: false,
         request: null,
+        flow: flow.id,
       });
-    } else if (record.recorded) {
-      iommu.faultQueue.push({ type: 'record', record, device: request.device }, this.env.scheduler.nowNs);
-      this.kickDriver(iommu);
     }
+    if (record.recorded) {
+      iommu.faultQueue.push({ type: 'record', record, device: request.device, flow }, now);
+      flow.waitingFor = HOP_QUEUE_WAIT;
+      this.kickDriver(iommu);
+    } else this.endFlow(flow, 'lost', NO_HOP);
     return record;
   }
 
@@ -610,7 +782,9 @@ export class FaultPath implements HandlerContext {
    * handler sees it, the kernel's SVA handler ignores it. Everywhere it is also logged (dmar_fault,
    * the SMMUv3 event dump).
    */
-  reportUnrecoverable(record: FaultRecord, device: Device): void {
+  reportUnrecoverable(record: FaultRecord, device: Device, flow: FaultFlow, readNs: number): void {
+    flow.hop(HOP_QUEUE_WAIT, readNs, NO_HOP);
+    this.endFlow(flow, 'recorded', NO_HOP);
     const { profile } = device.iommu;
     let handler: FaultHandler | undefined;
     if (profile.unrecoverableReports) {
@@ -620,6 +794,7 @@ export class FaultPath implements HandlerContext {
     }
     this.env.bus.emit({
       kind: 'fault.reported',
+      flow: flow.id,
       device: device.id,
       transaction: record.transaction,
       fault: record.fault,
@@ -648,11 +823,13 @@ export class FaultPath implements HandlerContext {
     if (dropped.length > 0) {
       // Partials are freed without a response; their group is answered through its last request.
       state.partial = state.partial.filter((request) => !dropped.includes(request));
+      this.discardPartials(dropped);
       this.env.bus.emit({
         kind: 'fault.partials-dropped',
         device: device.id,
         pasid,
         requests: dropped.map((request) => request.seq),
+        flows: flowIds(dropped),
         cause,
       });
     }
@@ -684,6 +861,7 @@ export class FaultPath implements HandlerContext {
     this.env.bus.emit({
       kind,
       request: request.seq,
+      flow: request.flow?.id ?? null,
       device: request.device.id,
       pasid: request.pasid === NO_PASID ? null : request.pasid,
       address: formatAddress(request.page),

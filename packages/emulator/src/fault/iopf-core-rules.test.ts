@@ -42,6 +42,7 @@ describe('the iopf core (io-pgfault.c, reference §2)', () => {
       stage2Page: undefined,
       stopMarker: false,
       sentNs: 0,
+      flow: null,
     };
     s.faults.report({ ...base, seq: 901, pasid: 1, page: USER_BASE / 4096, flags: 1 });
     s.faults.report({ ...base, seq: 902, pasid: other, page: USER_BASE / 4096 + 1, flags: 1 }); // another PASID, same PRG index

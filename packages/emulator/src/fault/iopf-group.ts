@@ -5,6 +5,7 @@
  */
 import type { Device } from '../device/device';
 import type { Domain } from '../domain/domain';
+import type { HandlerCosts } from '../flow/fault-flow';
 import type { FaultCategory } from '../profile/kernel-profile';
 import type { EventHandle } from '../sim/scheduler';
 import type { FaultHandler } from './handlers/fault-handler';
@@ -30,6 +31,8 @@ export class IopfGroup {
   cookie: number | null = null;
   timeout: EventHandle | null = null;
   response: ResponseCode | null = null;
+  /** What the handler spent its time on, set by the handler (the flows' handler hop breakdown). */
+  costs: HandlerCosts | null = null;
 
   constructor(
     readonly id: number,

@@ -5,6 +5,7 @@
  * (grpid = STAG, always LAST_PAGE, §6). The permission bits equal the emulator's PERM_* bits.
  */
 import type { Device } from '../device/device';
+import type { FaultFlow } from '../flow/fault-flow';
 import type { FaultKind } from '../iommu/fault-kind';
 
 /** iommu_fault_page_request.flags */
@@ -43,6 +44,15 @@ export interface PageRequest {
   stopMarker: boolean;
   /** When the device sent it, in simulated ns. */
   sentNs: number;
+  /** The fault flow it belongs to; null for a Stop Marker, which is no fault. */
+  flow: FaultFlow | null;
+}
+
+/** Flow ids of requests, for events. */
+export function flowIds(requests: readonly PageRequest[]): number[] {
+  const ids: number[] = [];
+  for (const request of requests) if (request.flow !== null) ids.push(request.flow.id);
+  return ids;
 }
 
 export function isLast(request: PageRequest): boolean {

@@ -116,6 +116,7 @@ describe('page responses and what they do to the device (reference §5, §10.1)'
       stage2Page: undefined,
       stopMarker: false,
       sentNs: 0,
+      flow: null,
     };
     s.faults.sendResponse(request, 'SUCCESS', 'handler', 0);
     s.runUntilIdle();

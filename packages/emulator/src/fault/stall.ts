@@ -18,6 +18,14 @@ import type { Iommu } from '../iommu/iommu';
 import type { Translation } from '../iommu/translation';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
 import type { SimEnvironment } from '../sim/environment';
+import {
+  type FaultFlow,
+  HOP_QUEUE_WAIT,
+  HOP_RESUME,
+  HOP_RESPONSE_WRITE,
+  HOP_RETRANSLATE,
+  NO_HOP,
+} from '../flow/fault-flow';
 import type { FaultPath } from './fault-path';
 import { isStallableKind } from './fault-path';
 import type { ResponseCause } from './iopf-group';
@@ -40,11 +48,14 @@ export interface StalledTransaction {
   kind: number;
   /** The driver turned its event into a page request. */
   reported: boolean;
+  /** Its fault flow, alone in a list: the retry after CMD_RESUME ends it. */
+  flows: readonly [FaultFlow];
 }
 
 /** An entry of the SMMUv3 event queue / VT-d fault recording: a stall event or an unrecoverable record. */
 export type FaultQueueEntry =
-  { type: 'stall'; stalled: StalledTransaction } | { type: 'record'; record: FaultRecord; device: Device };
+  | { type: 'stall'; stalled: StalledTransaction }
+  | { type: 'record'; record: FaultRecord; device: Device; flow: FaultFlow };
 
 export class StallUnit {
   constructor(
@@ -66,6 +77,23 @@ export class StallUnit {
   stallTransaction(transaction: Transaction, page: number, failed: Translation): void {
     const { iommu } = transaction.device;
     const stag = this.allocateTag(iommu);
+    const { request } = transaction;
+    const flow = this.path.flows.start(
+      'stall',
+      transaction.id,
+      iommu.id,
+      transaction.device.id,
+      request.pasid,
+      page,
+      stallPerm(transaction),
+      failed.faultStage,
+      faultKindName(failed.fault),
+      this.env.scheduler.nowNs,
+      transaction.device.metricScopes,
+    );
+    flow.causes = transaction.refaultedAfter;
+    flow.waitingFor = HOP_QUEUE_WAIT;
+    transaction.joined(flow);
     const stalled: StalledTransaction = {
       stag,
       transaction,
@@ -74,6 +102,7 @@ export class StallUnit {
       stage2Page: failed.stage2InputPage,
       kind: failed.fault,
       reported: false,
+      flows: [flow],
     };
     transaction.state = 'waiting';
     if (!iommu.faultQueue.push({ type: 'stall', stalled }, this.env.scheduler.nowNs)) {
@@ -85,7 +114,10 @@ export class StallUnit {
         device: transaction.device.id,
         lastRequest: true,
         request: null,
+        flow: flow.id,
       });
+      // The stall cannot be reported: terminated at once, a flow without hops.
+      this.path.endFlow(flow, 'dropped', NO_HOP);
       this.path.transactions.fail(transaction, 'stall-terminated', null);
       return;
     }
@@ -93,6 +125,7 @@ export class StallUnit {
     this.path.metrics.stalled(transaction.device);
     this.env.bus.emit({
       kind: 'stall.stalled',
+      flow: flow.id,
       iommu: iommu.id,
       device: transaction.device.id,
       pasid: transaction.request.pasid === NO_PASID ? null : transaction.request.pasid,
@@ -109,27 +142,25 @@ export class StallUnit {
 
   /** The driver reads one fault-queue entry: a stall becomes a page request; a record goes to the handler. */
   drainOne(iommu: Iommu, offsetNs: number): void {
-    const entry = iommu.faultQueue.shift(this.env.scheduler.nowNs + offsetNs);
+    const readNs = this.env.scheduler.nowNs + offsetNs;
+    const entry = iommu.faultQueue.shift(readNs);
     if (entry === undefined) return;
     if (entry.type === 'record') {
-      this.path.reportUnrecoverable(entry.record, entry.device);
+      this.path.reportUnrecoverable(entry.record, entry.device, entry.flow, readNs);
       return;
     }
     const { stalled } = entry;
     if (iommu.stalled.get(stalled.stag) !== stalled) return; // terminated while queued
     stalled.reported = true;
+    const [flow] = stalled.flows;
+    flow.hop(HOP_QUEUE_WAIT, readNs, NO_HOP);
     const { request } = stalled.transaction;
-    // arm_smmu_handle_event: READ if RnW else WRITE, EXEC if InD, PRIV if PnU.
-    const perm =
-      (request.access === 'write' ? PERM_WRITE : PERM_READ) |
-      (request.access === 'exec' ? PERM_EXEC : 0) |
-      (request.privileged ? PERM_PRIV : 0);
     const pageRequest: PageRequest = {
       seq: 0,
       device: stalled.transaction.device,
       pasid: request.pasid,
       page: stalled.page,
-      perm,
+      perm: flow.perm,
       grpid: stalled.stag,
       flags: PAGE_REQUEST_LAST_PAGE | (request.pasid !== NO_PASID ? PAGE_REQUEST_PASID_VALID : 0),
       transport: 'stall',
@@ -137,7 +168,8 @@ export class StallUnit {
       stage: stalled.stage,
       stage2Page: stalled.stage2Page,
       stopMarker: false,
-      sentNs: this.env.scheduler.nowNs + offsetNs,
+      sentNs: readNs,
+      flow,
     };
     this.path.report(pageRequest, offsetNs);
   }
@@ -148,14 +180,32 @@ export class StallUnit {
     const { iommu } = device;
     const stag = request.grpid;
     const action = code === 'SUCCESS' ? 'RETRY' : 'ABORT';
-    this.env.bus.emit({ kind: 'stall.resume', iommu: iommu.id, device: device.id, stag, action, cause });
+    const { flow } = request;
+    if (flow !== null) {
+      flow.code = action;
+      flow.hop(HOP_RESPONSE_WRITE, this.env.scheduler.nowNs + delayNs, HOP_RESUME);
+    }
+    this.env.bus.emit({
+      kind: 'stall.resume',
+      flow: flow?.id ?? null,
+      iommu: iommu.id,
+      device: device.id,
+      stag,
+      action,
+      cause,
+    });
     this.path.metrics.resumed(device, action);
     this.env.scheduler.after(delayNs + this.env.latency.stallResumeNs, () => {
       const stalled = iommu.stalled.get(stag);
       if (stalled === undefined) return;
       iommu.stalled.delete(stag);
-      if (action === 'RETRY') this.path.transactions.retry(stalled.transaction, 0);
-      else this.path.transactions.fail(stalled.transaction, 'stall-terminated', null);
+      const [stallFlow] = stalled.flows;
+      stallFlow.hop(HOP_RESUME, this.env.scheduler.nowNs, HOP_RETRANSLATE);
+      if (action === 'RETRY') this.path.transactions.retry(stalled.transaction, 0, stalled.flows);
+      else {
+        this.path.endFlow(stallFlow, 'failed', NO_HOP);
+        this.path.transactions.fail(stalled.transaction, 'stall-terminated', null);
+      }
     });
   }
 
@@ -169,6 +219,8 @@ export class StallUnit {
         continue;
       if (stalled.reported) continue; // its group was answered by the flush of pending groups
       device.iommu.stalled.delete(stag);
+      // CMD_STALL_TERM while the event still waits in the queue: the flow ends in its queue wait.
+      this.path.endFlow(stalled.flows[0], 'failed', HOP_QUEUE_WAIT);
       this.path.transactions.fail(stalled.transaction, 'stall-terminated', null);
     }
   }
@@ -179,4 +231,14 @@ export class StallUnit {
     iommu.nextStallTag = (stag + 1) % STAG_SPACE;
     return stag;
   }
+}
+
+/** arm_smmu_handle_event: READ if RnW else WRITE, EXEC if InD, PRIV if PnU. */
+function stallPerm(transaction: Transaction): number {
+  const { access, privileged } = transaction.request;
+  return (
+    (access === 'write' ? PERM_WRITE : PERM_READ) |
+    (access === 'exec' ? PERM_EXEC : 0) |
+    (privileged ? PERM_PRIV : 0)
+  );
 }

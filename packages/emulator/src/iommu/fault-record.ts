@@ -33,4 +33,6 @@ export interface FaultRecord {
   linuxReason: LinuxFaultReason | null;
   /** The DMA transaction that faulted, when a transaction did. */
   transaction: number | null;
+  /** The fault flow of this fault (flow/fault-flow.ts), when a transaction faulted. */
+  flow: number | null;
 }

@@ -176,6 +176,7 @@ export class Iommu {
     privileged: boolean,
     failed: Translation,
     transaction: number | null,
+    flow: number | null,
     lost: boolean,
   ): FaultRecord {
     const kind = faultKindName(failed.fault);
@@ -200,6 +201,7 @@ export class Iommu {
       lost,
       linuxReason: this.profile.unrecoverableReports ? LINUX_FAULT_REASONS[kind] : null,
       transaction,
+      flow,
     };
     this.faultsTotal++;
     this.recentFaults.push(record);

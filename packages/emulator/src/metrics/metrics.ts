@@ -2,6 +2,8 @@
  * Counters and histograms, kept for the whole system, per device and per IOMMU. The DMA path updates
  * them as it goes (plain number fields: no allocation); `snapshot` turns them into plain JSON.
  */
+import { FlowCounters } from '../flow/flow-counters';
+import { HOPS, type HopName } from '../flow/fault-flow';
 import { FAULT_KIND_NAMES, type FaultKind } from '../iommu/fault-kind';
 import { Histogram, type HistogramSummary } from './histogram';
 
@@ -25,7 +27,9 @@ export class FaultCounters {
   readonly resumes = { RETRY: 0, ABORT: 0 };
   readonly deviceHandled = new Map<string, number>();
   readonly queueOverflows = new Map<string, number>();
-  /** Page request sent to PRG response received, at the device. */
+  /** Fault flows ended, by mechanism and outcome. */
+  readonly flows = new FlowCounters();
+  /** A recoverable fault's flow end to end: translation failed → DMA resumed or failed (flow/fault-flow.ts). */
   readonly latency = new Histogram();
   /** Group built to group answered, in the kernel. */
   readonly handlingLatency = new Histogram();
@@ -47,6 +51,7 @@ export class FaultCounters {
       resumes: { ...this.resumes },
       deviceHandled: Object.fromEntries(this.deviceHandled),
       queueOverflows: Object.fromEntries(this.queueOverflows),
+      flows: this.flows.snapshot(),
       latencyNs: this.latency.summary(),
       handlingLatencyNs: this.handlingLatency.summary(),
       creditWaitNs: this.creditWaitLatency.summary(),
@@ -69,6 +74,9 @@ export interface FaultSnapshot {
   resumes: { RETRY: number; ABORT: number };
   deviceHandled: Record<string, number>;
   queueOverflows: Record<string, number>;
+  /** Flows ended by "mechanism:outcome". */
+  flows: Record<string, number>;
+  /** Fault flows end to end (recoverable mechanisms). */
   latencyNs: HistogramSummary;
   handlingLatencyNs: HistogramSummary;
   creditWaitNs: HistogramSummary;
@@ -137,6 +145,8 @@ export interface MetricsSnapshot {
   system: ScopeSnapshot;
   /** Cost of translating one page, in ns, over the whole system (kept once: it is recorded for every page). */
   translationLatencyNs: HistogramSummary;
+  /** Each hop of the fault flows that had it, over the whole system (flow/fault-flow.ts HOPS). */
+  hopLatencyNs: Partial<Record<HopName, HistogramSummary>>;
   devices: Record<string, ScopeSnapshot>;
   iommus: Record<string, ScopeSnapshot>;
 }
@@ -144,6 +154,8 @@ export interface MetricsSnapshot {
 export class Metrics {
   readonly system = new ScopeMetrics();
   readonly translationLatency = new Histogram();
+  /** One histogram per hop, indexed as HOPS. */
+  readonly hopLatency: readonly Histogram[] = HOPS.map(() => new Histogram());
   private readonly devices = new Map<string, ScopeMetrics>();
   private readonly iommus = new Map<string, ScopeMetrics>();
 
@@ -165,6 +177,11 @@ export class Metrics {
     return {
       system: this.system.snapshot(),
       translationLatencyNs: this.translationLatency.summary(),
+      hopLatencyNs: Object.fromEntries(
+        HOPS.flatMap((hop, i) =>
+          this.hopLatency[i]!.count > 0 ? [[hop, this.hopLatency[i]!.summary()]] : [],
+        ),
+      ),
       devices: each(this.devices),
       iommus: each(this.iommus),
     };

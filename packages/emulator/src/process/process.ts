@@ -54,6 +54,10 @@ export class Process {
   /** SVA bonds (device, process) that keep the mm and its PASID alive (mmgrab by the SVA domain). */
   svaBonds = 0;
   readonly faults = { minor: 0, major: 0, errors: 0 };
+  /** Told when resident pages go away, so a later fault's flow can name the flow it replaces. */
+  onPagesGone:
+    | ((process: Process, startPage: number, endPage: number, because: 'unmapped' | 'reclaimed') => void)
+    | null = null;
 
   constructor(
     readonly id: string,
@@ -132,6 +136,7 @@ export class Process {
       if (vma.startPage >= startPage && vma.endPage <= end) this.vmas.splice(i, 1);
     }
     this.dropPages(startPage, end);
+    this.onPagesGone?.(this, startPage, end, 'unmapped');
     this.bus.emit({
       kind: 'process.munmap',
       process: this.id,
@@ -171,7 +176,7 @@ export class Process {
    * Resolves a fault on one page the way handle_mm_fault does for a remote (device) access: the access
    * must be inside a VMA that allows it; a missing page is allocated (minor) or read back from swap (major).
    */
-  handleMmFault(page: number, accessBits: number): MmFaultOutcome {
+  handleMmFault(page: number, accessBits: number, flow: number | null = null): MmFaultOutcome {
     const outcome = this.resolve(page, accessBits);
     if (outcome === 'minor') this.faults.minor++;
     else if (outcome === 'major') this.faults.major++;
@@ -184,6 +189,7 @@ export class Process {
           address: formatAddress(page),
           access: formatProt(accessBits),
           outcome,
+          flow,
         });
       }
     }
@@ -213,6 +219,7 @@ export class Process {
       reclaimed++;
     }
     if (reclaimed > 0) {
+      this.onPagesGone?.(this, startPage, end, 'reclaimed');
       this.bus.emit({
         kind: 'process.reclaim',
         process: this.id,

@@ -17,6 +17,7 @@ import type { DeviceResponse } from '../fault/driver-intake';
 import type { HandlerType } from '../fault/handlers/fault-handler';
 import type { ResponseCause } from '../fault/iopf-group';
 import type { FaultTransport, ResponseCode } from '../fault/page-request';
+import type { FlowRecord } from '../flow/fault-flow';
 
 interface DmaEnd {
   transaction: number;
@@ -30,11 +31,15 @@ interface DmaEnd {
   latencyNs: number;
   /** Translation failures resolved on the way (page requests answered Success, stalls resumed, …). */
   recoveries: number;
+  /** Every fault flow the transaction went through, in order. */
+  flows: number[];
 }
 
 interface PageRequestEvent {
   /** The request's sequence number. */
   request: number;
+  /** Its fault flow (null for a Stop Marker). */
+  flow: number | null;
   device: string;
   pasid: number | null;
   address: string;
@@ -53,7 +58,14 @@ export interface EventPayloads {
   'process.munmap': { process: string; address: string; size: number };
   'process.mprotect': { process: string; address: string; size: number; prot: string };
   /** handle_mm_fault resolved (or failed to resolve) a page. */
-  'process.page-fault': { process: string; address: string; access: string; outcome: MmFaultOutcome };
+  'process.page-fault': {
+    process: string;
+    address: string;
+    access: string;
+    outcome: MmFaultOutcome;
+    /** The fault flow a handler resolved it for; null for a CPU access. */
+    flow: number | null;
+  };
   'process.reclaim': { process: string; address: string; size: number; pages: number };
   'process.exit': { process: string };
   'domain.created': { domain: string; iommu: string; type: DomainType };
@@ -108,9 +120,14 @@ export interface EventPayloads {
     faultAddress: string;
   };
   'dma.aborted': { transaction: number; device: string; cause: string };
+  /** A waiting transaction translates its page again: after a PRG response Success, CMD_RESUME RETRY, or its own driver. */
+  'dma.retried': { transaction: number; device: string; flows: number[] };
+  /** A fault flow ended: its anatomy record, every hop with its latency (flow/fault-flow.ts). */
+  'flow.ended': FlowRecord;
   'fault.unrecoverable': FaultRecord;
   /** The driver read an unrecoverable record and (profiles with reports) handed it to the device's handler. */
   'fault.reported': {
+    flow: number | null;
     device: string;
     transaction: number | null;
     fault: FaultKind;
@@ -122,10 +139,17 @@ export interface EventPayloads {
   'pri.page-request': PageRequestEvent;
   'pri.stop-marker': PageRequestEvent;
   /** A burst found no credit or no free PRG index and waits. */
-  'pri.credit-wait': { device: string; waiting: number; outstanding: number };
+  'pri.credit-wait': { device: string; transaction: number; waiting: number; outstanding: number };
   'pri.stop-marker-dropped': { iommu: string; device: string; pasid: number };
   /** The device received a PRG response. */
-  'pri.response': { device: string; prgIndex: number; response: DeviceResponse; requests: number };
+  'pri.response': {
+    device: string;
+    prgIndex: number;
+    response: DeviceResponse;
+    requests: number;
+    /** The flows of the group's requests this response answers. */
+    flows: number[];
+  };
   /** A PRG response for an index not outstanding: Status UPRGI set, response ignored. */
   'pri.unexpected-response': { device: string; prgIndex: number };
   /** A full hardware queue refused an entry; `request` is the page request's sequence number, if it was one. */
@@ -135,14 +159,17 @@ export interface EventPayloads {
     device: string;
     lastRequest: boolean;
     request: number | null;
+    /** The fault flow the refused entry belonged to. */
+    flow: number | null;
   };
   /** After an overflow the driver drained its queue and dropped all partial requests (iopf_queue_discard_partial). */
-  'iommu.partials-discarded': { iommu: string; requests: number[] };
+  'iommu.partials-discarded': { iommu: string; requests: number[]; flows: number[] };
   /** Partial requests of a device freed by a detach or reset, without a response (iopf_queue_remove_device). */
   'fault.partials-dropped': {
     device: string;
     pasid: number | null;
     requests: number[];
+    flows: number[];
     cause: 'detach' | 'reset';
   };
   /** A group built from a last request and its partials, handed to its handler. */
@@ -150,6 +177,8 @@ export interface EventPayloads {
     group: number;
     /** Sequence numbers of its page requests (stall groups: the stall's, 0). */
     requests: number[];
+    /** The fault flows of its requests, in the same order. */
+    flows: number[];
     iommu: string;
     device: string;
     pasid: number | null;
@@ -166,6 +195,7 @@ export interface EventPayloads {
   'fault.awaiting-client': {
     cookie: number;
     group: number;
+    flows: number[];
     device: string;
     pasid: number | null;
     category: FaultCategory | null;
@@ -186,10 +216,19 @@ export interface EventPayloads {
     /** The request answered (the last of its group), and the group when a group was answered. */
     request: number;
     group: number | null;
+    /** The fault flows it answers (the group's, or the one request's). */
+    flows: number[];
   };
   /** A device that manages its own faults resolved one through its driver. */
-  'fault.device-handled': { device: string; pasid: number | null; address: string; outcome: MmFaultOutcome };
+  'fault.device-handled': {
+    flow: number;
+    device: string;
+    pasid: number | null;
+    address: string;
+    outcome: MmFaultOutcome;
+  };
   'stall.stalled': {
+    flow: number;
     iommu: string;
     device: string;
     pasid: number | null;
@@ -199,6 +238,7 @@ export interface EventPayloads {
     stage: 1 | 2;
   };
   'stall.resume': {
+    flow: number | null;
     iommu: string;
     device: string;
     stag: number;
@@ -206,9 +246,9 @@ export interface EventPayloads {
     cause: ResponseCause;
   };
   /** A MAP or guest handler mapped a page on demand. */
-  'handler.mapped': { domain: string; iova: string; phys: string; pinned: number };
-  /** A MAP handler unmapped a page to stay within its pin budget. */
-  'handler.evicted': { domain: string; iova: string; pinned: number };
+  'handler.mapped': { flow: number | null; domain: string; iova: string; phys: string; pinned: number };
+  /** A MAP handler unmapped a page to stay within its pin budget: `flow` had mapped it, `by` needed the room. */
+  'handler.evicted': { flow: number | null; by: number | null; domain: string; iova: string; pinned: number };
   'handler.registered': {
     device: string | null;
     domain: string | null;
@@ -251,6 +291,8 @@ const KINDS: Record<EventKind, true> = {
   'dma.completed': true,
   'dma.faulted': true,
   'dma.aborted': true,
+  'dma.retried': true,
+  'flow.ended': true,
   'fault.unrecoverable': true,
   'fault.reported': true,
   'pri.page-request': true,

@@ -5,8 +5,9 @@
  */
 import type { Domain } from '../../domain/domain';
 import type { FaultCategory } from '../../profile/kernel-profile';
+import type { PageGone } from '../../flow/fault-flow';
 import type { IopfGroup } from '../iopf-group';
-import type { ResponseCode } from '../page-request';
+import type { PageRequest, ResponseCode } from '../page-request';
 
 export type HandlerType = 'sva' | 'map' | 'external' | 'guest';
 
@@ -16,6 +17,10 @@ export interface HandlerContext {
   respondAfter(group: IopfGroup, code: ResponseCode, costNs: number): void;
   /** Queues the group for an outside client, with a cookie; the client or the timeout answers it. */
   awaitClient(group: IopfGroup, timeoutNs: number, timeoutResponse: ResponseCode): void;
+  /** The handler made `page` of `space` (a process, a domain) resident for this request's flow. */
+  pageResolved(request: PageRequest, space: object, page: number): void;
+  /** Pages of `space` the handler took away again (a MAP handler's eviction). */
+  pagesGone(space: object, startPage: number, endPage: number, because: PageGone): void;
 }
 
 export interface FaultHandler {

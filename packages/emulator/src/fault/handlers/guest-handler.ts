@@ -10,6 +10,7 @@ import type { EventBus } from '../../sim/event-bus';
 import type { IopfGroup } from '../iopf-group';
 import type { ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
+import { newHandlerCosts } from '../../flow/flow-recorder';
 import type { MapRegion } from './map-handler';
 
 export class GuestFaultHandler implements FaultHandler {
@@ -30,6 +31,8 @@ export class GuestFaultHandler implements FaultHandler {
     const domain = group.domain;
     if (!(domain instanceof NestedDomain) || group.stage !== 1) return false;
     let costNs = this.latency.guestRoundTripNs + this.latency.handlerNs;
+    const costs = (group.costs = newHandlerCosts(this.latency.handlerNs));
+    costs.guestNs = this.latency.guestRoundTripNs;
     let code: ResponseCode = 'SUCCESS';
     for (const fault of group.faults) {
       const offset = fault.page - this.region.startPage;
@@ -41,11 +44,14 @@ export class GuestFaultHandler implements FaultHandler {
       const guestPage = this.region.physPage + offset;
       domain.map(fault.page, guestPage, 1, this.region.perms, '4K');
       this.onDemand.add(fault.page);
+      context.pageResolved(fault, domain, fault.page);
       this.mapped++;
       costNs += this.latency.mapFaultNs;
+      costs.mapNs += this.latency.mapFaultNs;
       if (this.bus.wants('handler.mapped')) {
         this.bus.emit({
           kind: 'handler.mapped',
+          flow: fault.flow?.id ?? null,
           domain: domain.id,
           iova: formatAddress(fault.page),
           phys: formatAddress(guestPage),

@@ -16,6 +16,8 @@ import type { EventBus } from '../../sim/event-bus';
 import type { IopfGroup } from '../iopf-group';
 import type { PageRequest, ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
+import { newHandlerCosts } from '../../flow/flow-recorder';
+import type { HandlerCosts } from '../../flow/fault-flow';
 
 export interface MapRegion {
   startPage: number;
@@ -28,6 +30,8 @@ export interface MapRegion {
 interface Mapped {
   domain: DmaDomain;
   page: number;
+  /** The fault flow that mapped it. */
+  flow: number | null;
 }
 
 export class MapFaultHandler implements FaultHandler {
@@ -56,9 +60,10 @@ export class MapFaultHandler implements FaultHandler {
     const target = group.domain instanceof NestedDomain ? group.domain.parent : group.domain;
     if (!(target instanceof DmaDomain)) return false;
     let costNs = this.latency.handlerNs;
+    const costs = (group.costs = newHandlerCosts(costNs));
     let code: ResponseCode = 'SUCCESS';
     for (const fault of group.faults) {
-      const result = this.mapOne(target, fault);
+      const result = this.mapOne(target, fault, context, costs);
       costNs += result.cost;
       if (result.status !== 'SUCCESS') {
         code = result.status;
@@ -71,7 +76,7 @@ export class MapFaultHandler implements FaultHandler {
 
   /** Unmaps everything this handler mapped and returns the backing frames (handler unregistered). */
   release(): void {
-    for (const entry of [...this.lru.values()]) this.evict(entry);
+    for (const entry of [...this.lru.values()]) this.evict(entry, null, null);
     for (const pfn of this.backing.values()) this.memory.put(pfn);
     this.backing.clear();
   }
@@ -96,7 +101,12 @@ export class MapFaultHandler implements FaultHandler {
     };
   }
 
-  private mapOne(domain: DmaDomain, fault: PageRequest): { status: ResponseCode; cost: number } {
+  private mapOne(
+    domain: DmaDomain,
+    fault: PageRequest,
+    context: HandlerContext,
+    costs: HandlerCosts,
+  ): { status: ResponseCode; cost: number } {
     // The page to map is the stage-2 input: the IOVA itself, or for a nested stage-2 fault the guest physical page.
     const page = fault.stage2Page ?? fault.page;
     const offset = page - this.region.startPage;
@@ -112,19 +122,24 @@ export class MapFaultHandler implements FaultHandler {
       return { status: 'SUCCESS', cost: 0 };
     }
     let cost = this.latency.mapFaultNs;
+    costs.mapNs += this.latency.mapFaultNs;
     while (this.lru.size >= this.pinBudgetPages) {
-      this.evict(this.lru.values().next().value!);
+      this.evict(this.lru.values().next().value!, fault, context);
       cost += this.latency.evictionNs;
+      costs.evictionNs += this.latency.evictionNs;
     }
     const pfn = this.backingFrame(page, offset);
     // Allocation failure: the kernel answers FAILURE (reference §2, §11).
     if (pfn === undefined) return { status: 'FAILURE', cost };
     domain.map(page, pfn, 1, this.region.perms, '4K');
-    this.lru.set(key, { domain, page });
+    const flow = fault.flow?.id ?? null;
+    this.lru.set(key, { domain, page, flow });
+    context.pageResolved(fault, domain, page);
     this.mapped++;
     if (this.bus.wants('handler.mapped')) {
       this.bus.emit({
         kind: 'handler.mapped',
+        flow,
         domain: domain.id,
         iova: formatAddress(page),
         phys: formatAddress(pfn),
@@ -144,12 +159,16 @@ export class MapFaultHandler implements FaultHandler {
     return pfn;
   }
 
-  private evict(entry: Mapped): void {
+  /** Unmaps the least recently mapped page; `by` is the fault that needed the room (null on release). */
+  private evict(entry: Mapped, by: PageRequest | null, context: HandlerContext | null): void {
     this.lru.delete(`${entry.domain.tag}:${entry.page}`);
     entry.domain.unmap(entry.page, 1);
+    context?.pagesGone(entry.domain, entry.page, entry.page + 1, 'evicted');
     this.evictions++;
     this.bus.emit({
       kind: 'handler.evicted',
+      flow: entry.flow,
+      by: by?.flow?.id ?? null,
       domain: entry.domain.id,
       iova: formatAddress(entry.page),
       pinned: this.lru.size,

@@ -10,6 +10,7 @@ import type { FaultCategory } from '../../profile/kernel-profile';
 import type { IopfGroup } from '../iopf-group';
 import { PAGE_REQUEST_PASID_VALID, type PageRequest, type ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
+import { newHandlerCosts } from '../../flow/flow-recorder';
 
 export class SvaFaultHandler implements FaultHandler {
   readonly type = 'sva';
@@ -21,10 +22,12 @@ export class SvaFaultHandler implements FaultHandler {
 
   handle(group: IopfGroup, context: HandlerContext): boolean {
     let costNs = this.latency.handlerNs;
+    const costs = (group.costs = newHandlerCosts(costNs));
     let code: ResponseCode = 'SUCCESS';
     for (const fault of group.faults) {
-      const { status, cost } = this.handleMm(group, fault);
+      const { status, cost } = this.handleMm(group, fault, context);
       costNs += cost;
+      costs.mmFaultNs += cost;
       // The status is sticky: the first fault that fails decides the group's response.
       if (status !== 'SUCCESS') {
         code = status;
@@ -39,14 +42,19 @@ export class SvaFaultHandler implements FaultHandler {
     return { type: this.type, categories: this.categories ? [...this.categories] : null };
   }
 
-  private handleMm(group: IopfGroup, fault: PageRequest): { status: ResponseCode; cost: number } {
+  private handleMm(
+    group: IopfGroup,
+    fault: PageRequest,
+    context: HandlerContext,
+  ): { status: ResponseCode; cost: number } {
     const domain = group.domain;
     if ((fault.flags & PAGE_REQUEST_PASID_VALID) === 0 || !(domain instanceof SvaDomain))
       return { status: 'INVALID', cost: 0 };
     const process = domain.process;
     // mmget_not_zero fails on an exiting mm.
     if (process.exiting) return { status: 'INVALID', cost: 0 };
-    const outcome = process.handleMmFault(fault.page, fault.perm & PERM_RWX);
+    const outcome = process.handleMmFault(fault.page, fault.perm & PERM_RWX, fault.flow?.id ?? null);
+    if (outcome === 'minor' || outcome === 'major') context.pageResolved(fault, process, fault.page);
     switch (outcome) {
       case 'present':
         return { status: 'SUCCESS', cost: 0 };
