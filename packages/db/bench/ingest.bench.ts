@@ -8,26 +8,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { interleave, reportRuns } from '@iommu-lab/bench-report';
-import { type FaultRow, openDatabase } from '../src/index';
+import { FAULT_COLUMNS, type FaultRow, faultRowOf, openDatabase } from '../src/index';
 
 // 250,000 rows a run (was 1 M in one run): the 6 runs take about 15 s here.
 const ROWS = 250_000;
 const ROUNDS = 3;
 const BATCH = 10_000;
 
-const rows: FaultRow[] = Array.from({ length: ROWS }, (_, i) => [
-  i,
-  i * 250,
-  i % 7 === 0 ? 'gpu0' : 'nic0',
-  i % 3 === 0 ? null : 1,
-  `0x${(0x7f0000000000 + i * 4096).toString(16)}`,
-  i % 3 === 0 ? 'w' : 'r',
-  'BIND',
-  1,
-  'page-request',
-  'SUCCESS',
-  5800 + (i % 100),
-]);
+// Rows shaped like a PRI flow's: the hops a page request has, the rest null.
+const rows: FaultRow[] = Array.from({ length: ROWS }, (_, i) =>
+  faultRowOf({
+    seq: i,
+    timeNs: i * 250,
+    device: i % 7 === 0 ? 'gpu0' : 'nic0',
+    pasid: i % 3 === 0 ? null : 1,
+    address: `0x${(0x7f0000000000 + i * 4096).toString(16)}`,
+    access: i % 3 === 0 ? 'w' : 'r',
+    category: 'BIND',
+    stage: 1,
+    kind: 'page-request',
+    code: 'SUCCESS',
+    latencyNs: 5800 + (i % 100),
+    flow: i + 1,
+    transaction: (i >> 5) + 1,
+    group: (i >> 5) + 1,
+    handler: 'sva',
+    cause: 'handler',
+    outcome: 'resumed',
+    endNs: i * 250 + 5800 + (i % 100),
+    causes: '',
+    toIommuNs: 750,
+    queueWaitNs: 200 + (i % 100),
+    dispatchNs: 2000,
+    handlerNs: 2000,
+    responseWriteNs: 300,
+    toDeviceNs: 750,
+    retranslateNs: 0,
+    handlerMmFaultNs: 1500,
+  }),
+);
 
 async function faultLog(): Promise<number> {
   const db = await openDatabase(join(mkdtempSync(join(tmpdir(), 'iommu-lab-ingest-')), 'lab.db'));
@@ -59,9 +78,14 @@ async function rawInserts(): Promise<number> {
   await db.close();
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
+  // The same columns, from the SELECT the fault log reads (name → column): one plain INSERT per row.
+  const columns = raw
+    .prepare('SELECT name FROM pragma_table_info(?) WHERE name NOT IN (?, ?)')
+    .pluck()
+    .all('fault_records', 'id', 'run_id') as string[];
+  if (columns.length !== FAULT_COLUMNS.length) throw new Error('fault_records and FAULT_COLUMNS disagree');
   const insert = raw.prepare(
-    `INSERT INTO fault_records (run_id, seq, time_ns, device, pasid, address, access, category, stage, kind, code, latency_ns)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO fault_records (run_id, ${columns.join(', ')}) VALUES (${new Array(columns.length + 1).fill('?').join(', ')})`,
   );
   const started = performance.now();
   raw.transaction(() => {

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { type FaultRow, MIGRATIONS_DIR, openDatabase, pendingSchemaChange } from './index';
+import {
+  type FaultRecordView,
+  type FaultRow,
+  MIGRATIONS_DIR,
+  faultRowOf,
+  openDatabase,
+  pendingSchemaChange,
+} from './index';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'iommu-lab-db-')), 'data', 'lab.db');
 
@@ -16,11 +23,27 @@ async function withRun(file: string) {
   return { db, run: run.id };
 }
 
-const row = (seq: number, overrides: Partial<Record<number, unknown>> = {}): FaultRow => {
-  const base: FaultRow = [seq, seq * 10, 'nic0', 1, '0x1000', 'r', 'BIND', 1, 'page-request', 'SUCCESS', 500];
-  for (const [i, v] of Object.entries(overrides)) (base as unknown[])[Number(i)] = v;
-  return base;
-};
+const row = (seq: number, overrides: Partial<FaultRecordView> = {}): FaultRow =>
+  faultRowOf({
+    seq,
+    timeNs: seq * 10,
+    device: 'nic0',
+    pasid: 1,
+    address: '0x1000',
+    access: 'r',
+    category: 'BIND',
+    stage: 1,
+    kind: 'page-request',
+    code: 'SUCCESS',
+    latencyNs: 500,
+    flow: seq + 1,
+    outcome: 'resumed',
+    endNs: seq * 10 + 500,
+    causes: '',
+    queueWaitNs: 200,
+    handlerNs: 300,
+    ...overrides,
+  });
 
 describe('the database', () => {
   it('is created with its folder and migrated on first open, and migrating again applies nothing', async () => {
@@ -46,7 +69,7 @@ describe('the database', () => {
       .filter((n) => /^\d/.test(n))
       .sort();
     const last = join(dir, folders.at(-1)!, 'migration.sql');
-    const index = /CREATE INDEX "runs_status_idx"[^;]*;/;
+    const index = /CREATE INDEX "fault_records_run_id_flow_idx"[^;]*;/;
     expect(readFileSync(last, 'utf8')).toMatch(index);
     writeFileSync(last, readFileSync(last, 'utf8').replace(index, ''));
     expect(await pendingSchemaChange(dir)).toMatch(index);
@@ -76,10 +99,7 @@ describe('the fault log', () => {
     expect(stored).toMatchObject({ faultRecords: 1000, transactions: 10, progress: 0.25, simulatedNs: 5e6 });
     expect(db.faults.count(run)).toBe(1000);
     // A batch that fails part-way leaves nothing behind, and the count unchanged.
-    const broken = [
-      row(1000),
-      [1001, 0, null, 1, '0x1', 'r', null, 1, 'stall', 'RETRY', 1] as unknown as FaultRow,
-    ];
+    const broken = [row(1000), row(1001, { device: null as unknown as string })];
     expect(() => db.faults.append(run, broken)).toThrow(/NOT NULL/);
     expect(db.faults.count(run)).toBe(1000);
     expect((await db.prisma.run.findUniqueOrThrow({ where: { id: run } })).faultRecords).toBe(1000);
@@ -90,13 +110,13 @@ describe('the fault log', () => {
     const { db, run } = await withRun(tempFile());
     db.faults.append(run, [
       row(0),
-      row(1, { 2: 'gpu0', 6: 'MAP', 7: 2 }),
-      row(2, { 8: 'unrecoverable', 9: 'TRANSLATION', 10: null, 6: null }),
+      row(1, { device: 'gpu0', category: 'MAP', stage: 2 }),
+      row(2, { kind: 'unrecoverable', code: 'TRANSLATION', latencyNs: null, category: null }),
       row(3),
     ]);
     expect(db.faults.page(run, -1, 2).map((r) => r.seq)).toEqual([0, 1]);
     expect(db.faults.page(run, 1, 10).map((r) => r.seq)).toEqual([2, 3]);
-    expect(db.faults.page(run, -1, 10, { device: 'gpu0' })).toEqual([
+    expect(db.faults.page(run, -1, 10, { device: 'gpu0' })).toMatchObject([
       {
         seq: 1,
         timeNs: 10,
@@ -109,8 +129,15 @@ describe('the fault log', () => {
         kind: 'page-request',
         code: 'SUCCESS',
         latencyNs: 500,
+        flow: 2,
+        outcome: 'resumed',
+        queueWaitNs: 200,
+        handlerNs: 300,
+        // A hop that did not apply reads back as null, not 0.
+        toIommuNs: null,
       },
     ]);
+    expect(db.faults.page(run, -1, 10, { flow: 4 }).map((r) => r.seq)).toEqual([3]);
     expect(db.faults.count(run, { kind: 'unrecoverable' })).toBe(1);
     expect(db.faults.page(run, -1, 10, { kind: 'unrecoverable' })[0]).toMatchObject({
       latencyNs: null,

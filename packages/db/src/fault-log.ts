@@ -5,48 +5,90 @@
  */
 import type { Database as Sqlite, Statement } from 'better-sqlite3';
 
-/** One fault, as a tuple (cheap to pass between threads): see FAULT_COLUMNS for the order. */
-export type FaultRow = [
-  seq: number,
-  timeNs: number,
-  device: string,
-  pasid: number | null,
-  address: string,
-  access: string,
-  category: string | null,
-  stage: number | null,
-  kind: string,
-  code: string,
-  latencyNs: number | null,
-];
-
-export const FAULT_COLUMNS = [
-  'seq',
-  'timeNs',
-  'device',
-  'pasid',
-  'address',
-  'access',
-  'category',
-  'stage',
-  'kind',
-  'code',
-  'latencyNs',
+/**
+ * The columns of a fault record, in tuple order: the JSON name, the SQL column, and what it holds. One
+ * record per fault flow (the emulator's anatomy record, packages/emulator/src/flow/fault-flow.ts): who
+ * faulted where, how it was answered, and the latency of every hop; a hop that did not apply is null.
+ */
+const COLUMNS = [
+  ['seq', 'seq'],
+  /** When the fault happened (the flow's start), simulated ns. */
+  ['timeNs', 'time_ns'],
+  ['device', 'device'],
+  ['pasid', 'pasid'],
+  ['address', 'address'],
+  ['access', 'access'],
+  ['category', 'category'],
+  ['stage', 'stage'],
+  /** page-request (PRI) | stall | device-handled (self-faulting) | unrecoverable */
+  ['kind', 'kind'],
+  ['code', 'code'],
+  /** The flow end to end, ns (translation failed → DMA resumed or failed). */
+  ['latencyNs', 'latency_ns'],
+  ['flow', 'flow'],
+  ['transaction', 'transaction_id'],
+  ['group', 'group_id'],
+  ['handler', 'handler'],
+  ['cause', 'cause'],
+  ['outcome', 'outcome'],
+  ['endNs', 'end_ns'],
+  /** Flow ids it followed from, comma-separated. */
+  ['causes', 'causes'],
+  ['replaces', 'replaces'],
+  ['replacedBecause', 'replaced_because'],
+  ['creditWaitNs', 'credit_wait_ns'],
+  ['toIommuNs', 'to_iommu_ns'],
+  ['queueWaitNs', 'queue_wait_ns'],
+  ['groupWaitNs', 'group_wait_ns'],
+  ['dispatchNs', 'dispatch_ns'],
+  ['handlerNs', 'handler_ns'],
+  ['clientWaitNs', 'client_wait_ns'],
+  ['timeoutNs', 'timeout_ns'],
+  ['responseWriteNs', 'response_write_ns'],
+  ['toDeviceNs', 'to_device_ns'],
+  ['overflowResponseNs', 'overflow_response_ns'],
+  ['resumeNs', 'resume_ns'],
+  ['deviceDriverNs', 'device_driver_ns'],
+  ['mmFaultNs', 'mm_fault_ns'],
+  ['retranslateNs', 'retranslate_ns'],
+  /** The handler hop's breakdown: handle_mm_fault, map, eviction and guest costs. */
+  ['handlerMmFaultNs', 'handler_mm_fault_ns'],
+  ['handlerMapNs', 'handler_map_ns'],
+  ['handlerEvictionNs', 'handler_eviction_ns'],
+  ['handlerGuestNs', 'handler_guest_ns'],
 ] as const;
 
+export const FAULT_COLUMNS = COLUMNS.map(([name]) => name);
+export type FaultColumn = (typeof COLUMNS)[number][0];
+/** Hop columns, in the order of the emulator's HOPS (each `<hop>Ns`). */
+export const HOP_COLUMNS = FAULT_COLUMNS.slice(
+  FAULT_COLUMNS.indexOf('creditWaitNs'),
+  FAULT_COLUMNS.indexOf('retranslateNs') + 1,
+);
+const WIDTH = COLUMNS.length;
+
+/** One fault, as a tuple (cheap to pass between threads) in FAULT_COLUMNS order. */
+export type FaultRow = RowOf<typeof COLUMNS>;
+type RowOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: string | number | null };
+
+type NotNullNumber = 'seq' | 'timeNs' | 'flow' | 'endNs';
+type NotNullString = 'device' | 'address' | 'access' | 'kind' | 'code' | 'outcome' | 'causes';
+type NullableString = 'category' | 'handler' | 'cause' | 'replacedBecause';
+
 /** A record as the API returns it. */
-export interface FaultRecordView {
-  seq: number;
-  timeNs: number;
-  device: string;
-  pasid: number | null;
-  address: string;
-  access: string;
-  category: string | null;
-  stage: number | null;
-  kind: string;
-  code: string;
-  latencyNs: number | null;
+export type FaultRecordView = {
+  [K in FaultColumn]: K extends NotNullNumber
+    ? number
+    : K extends NotNullString
+      ? string
+      : K extends NullableString
+        ? string | null
+        : number | null;
+};
+
+/** A row from its fields by name; columns not given are null (for tests and tools, not the hot path). */
+export function faultRowOf(fields: Partial<FaultRecordView>): FaultRow {
+  return COLUMNS.map(([name]) => fields[name] ?? null) as unknown as FaultRow;
 }
 
 export interface RunProgress {
@@ -62,19 +104,20 @@ export interface FaultFilter {
   category?: string;
   stage?: number;
   code?: string;
+  outcome?: string;
+  flow?: number;
 }
 
 /** Rows per multi-row INSERT: fewer statement executions, same transaction. */
 const CHUNK = 64;
-const SQL_COLUMNS =
-  'run_id, seq, time_ns, device, pasid, address, access, category, stage, kind, code, latency_ns';
-const ROW_PLACEHOLDERS = `(${new Array(12).fill('?').join(', ')})`;
+const SQL_COLUMNS = `run_id, ${COLUMNS.map(([, column]) => column).join(', ')}`;
+const ROW_PLACEHOLDERS = `(${new Array(WIDTH + 1).fill('?').join(', ')})`;
 
 export class FaultLog {
   private readonly insertChunk: Statement;
   private readonly insertOne: Statement;
   private readonly advance: Statement;
-  private readonly args = new Array<unknown>(12 * CHUNK);
+  private readonly args = new Array<unknown>((WIDTH + 1) * CHUNK);
 
   constructor(private readonly db: Sqlite) {
     this.insertChunk = db.prepare(
@@ -95,11 +138,11 @@ export class FaultLog {
     this.db.transaction(() => {
       let i = 0;
       for (; i + CHUNK <= rows.length; i += CHUNK) {
-        for (let r = 0; r < CHUNK; r++) fill(this.args, r * 12, runId, rows[i + r]!);
+        for (let r = 0; r < CHUNK; r++) fill(this.args, r * (WIDTH + 1), runId, rows[i + r]!);
         this.insertChunk.run(this.args);
       }
       for (; i < rows.length; i++) {
-        const one = new Array<unknown>(12);
+        const one = new Array<unknown>(WIDTH + 1);
         fill(one, 0, runId, rows[i]!);
         this.insertOne.run(one);
       }
@@ -149,12 +192,13 @@ export class FaultLog {
   }
 }
 
-const SELECT =
-  'seq, time_ns AS timeNs, device, pasid, address, access, category, stage, kind, code, latency_ns AS latencyNs';
+const SELECT = COLUMNS.map(([name, column]) => (name === column ? column : `${column} AS "${name}"`)).join(
+  ', ',
+);
 
 function fill(out: unknown[], at: number, runId: string, row: FaultRow): void {
   out[at] = runId;
-  for (let c = 0; c < 11; c++) out[at + 1 + c] = row[c];
+  for (let c = 0; c < WIDTH; c++) out[at + 1 + c] = row[c] ?? null;
 }
 
 function whereClause(runId: string, filter: FaultFilter): { where: string; params: unknown[] } {
@@ -167,6 +211,8 @@ function whereClause(runId: string, filter: FaultFilter): { where: string; param
     ['category', 'category'],
     ['stage', 'stage'],
     ['code', 'code'],
+    ['outcome', 'outcome'],
+    ['flow', 'flow'],
   ] as const) {
     if (filter[key] === undefined) continue;
     clauses.push(`${column} = ?`);

@@ -11,6 +11,8 @@ export { type NewRun, RunStateError, type RunStatus, RunStore } from './run-stor
 export { type StorageCode, type StorageFailure, storageFailure } from './storage-error';
 export {
   FAULT_COLUMNS,
+  HOP_COLUMNS,
+  faultRowOf,
   type FaultFilter,
   FaultLog,
   type FaultRecordView,

@@ -2,22 +2,27 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type FaultRow, RunStateError, openDatabase, storageFailure } from './index';
+import { type FaultRow, RunStateError, faultRowOf, openDatabase, storageFailure } from './index';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'iommu-lab-store-')), 'lab.db');
-const row = (seq: number): FaultRow => [
-  seq,
-  seq,
-  'nic0',
-  1,
-  '0x1000',
-  'r',
-  'BIND',
-  1,
-  'page-request',
-  'SUCCESS',
-  1,
-];
+const row = (seq: number): FaultRow =>
+  faultRowOf({
+    seq,
+    timeNs: seq,
+    device: 'nic0',
+    pasid: 1,
+    address: '0x1000',
+    access: 'r',
+    category: 'BIND',
+    stage: 1,
+    kind: 'page-request',
+    code: 'SUCCESS',
+    latencyNs: 1,
+    flow: seq + 1,
+    outcome: 'resumed',
+    endNs: seq + 1,
+    causes: '',
+  });
 
 async function withRun(options: { maxBytes?: number } = {}) {
   const db = await openDatabase(tempFile(), options);

@@ -88,7 +88,7 @@ export class RunStore {
     return this.move(run, 'running', { startedAt: new Date() });
   }
 
-  finish(run: string, results: { metrics: object; histograms: object }): Promise<void> {
+  finish(run: string, results: { metrics: object; histograms: object; series?: object }): Promise<void> {
     return this.move(run, 'done', { progress: 1, finishedAt: new Date(), ...results });
   }
 

@@ -34,6 +34,14 @@ export {
   type PageSizeName,
 } from './address';
 export type { EmulatorEvent, EventOf } from './sim/events';
+export {
+  HOPS,
+  type HopName,
+  type FlowRecord,
+  type FlowMechanism,
+  type FlowOutcome,
+  type HandlerCosts,
+} from './flow/fault-flow';
 export { kernelProfile, type KernelProfile } from './profile/kernel-profile';
 export { FAMILY_MODELS, type IommuFamilyModel } from './iommu/family';
 export type { IommuCapabilities, IommuFamily } from './iommu/capabilities';

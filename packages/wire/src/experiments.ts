@@ -125,6 +125,36 @@ export type RunStreamMessage =
     };
 
 export const FaultKindSchema = Type.Enum(['page-request', 'stall', 'unrecoverable', 'device-handled']);
+const FlowOutcomeSchema = Type.Enum([
+  'resumed',
+  'refaulted',
+  'failed',
+  'dropped',
+  'discarded',
+  'aborted',
+  'recorded',
+  'lost',
+]);
+
+const NullableNs = Type.Union([Type.Number(), Type.Null()]);
+/** One column per hop of the flow, in the emulator's HOPS order; null where the hop did not apply. */
+const HOP_FIELDS = {
+  creditWaitNs: NullableNs,
+  toIommuNs: NullableNs,
+  queueWaitNs: NullableNs,
+  groupWaitNs: NullableNs,
+  dispatchNs: NullableNs,
+  handlerNs: NullableNs,
+  clientWaitNs: NullableNs,
+  timeoutNs: NullableNs,
+  responseWriteNs: NullableNs,
+  toDeviceNs: NullableNs,
+  overflowResponseNs: NullableNs,
+  resumeNs: NullableNs,
+  deviceDriverNs: NullableNs,
+  mmFaultNs: NullableNs,
+  retranslateNs: NullableNs,
+};
 
 export const FaultQuery = Type.Object(
   {
@@ -136,6 +166,9 @@ export const FaultQuery = Type.Object(
     category: Type.Optional(CategorySchema),
     stage: Type.Optional(Type.Enum([1, 2])),
     code: Type.Optional(Type.String({ maxLength: 64 })),
+    outcome: Type.Optional(FlowOutcomeSchema),
+    /** One fault flow's record (the emulator's flow id). */
+    flow: Type.Optional(Type.Integer({ minimum: 1 })),
     /** json (a page, default), or a download of every matching record: csv or jsonl. */
     format: Type.Optional(Type.Enum(['json', 'csv', 'jsonl'])),
   },
@@ -153,7 +186,24 @@ export const FaultRecordSchema = Type.Object({
   stage: Type.Union([Type.Integer(), Type.Null()]),
   kind: Type.String(),
   code: Type.String(),
+  /** The fault's flow end to end: translation failed → DMA resumed or failed. */
   latencyNs: Type.Union([Type.Number(), Type.Null()]),
+  flow: Type.Integer(),
+  transaction: Type.Union([Type.Integer(), Type.Null()]),
+  group: Type.Union([Type.Integer(), Type.Null()]),
+  handler: Type.Union([Type.String(), Type.Null()]),
+  cause: Type.Union([Type.String(), Type.Null()]),
+  outcome: Type.String(),
+  endNs: Type.Number(),
+  /** Flow ids it followed from, comma-separated. */
+  causes: Type.String(),
+  replaces: Type.Union([Type.Integer(), Type.Null()]),
+  replacedBecause: Type.Union([Type.String(), Type.Null()]),
+  ...HOP_FIELDS,
+  handlerMmFaultNs: NullableNs,
+  handlerMapNs: NullableNs,
+  handlerEvictionNs: NullableNs,
+  handlerGuestNs: NullableNs,
 });
 
 export const FaultPage = Type.Object({

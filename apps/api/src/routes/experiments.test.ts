@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { FAULT_COLUMNS, HOP_COLUMNS } from '@iommu-lab/db';
 import { type Running, StreamClient, call, startServer, wsUrl } from '../testing/harness';
 
 interface Preset {
@@ -145,7 +146,17 @@ describe('experiments and runs', () => {
       category: 'BIND',
       stage: 1,
       code: 'SUCCESS',
+      outcome: 'resumed',
+      handler: 'sva',
     });
+    // Each record is one fault flow: its hops (null where they did not apply) sum to its latency.
+    const hopColumns = HOP_COLUMNS as readonly string[];
+    for (const record of page.records as Record<string, number | null>[]) {
+      const hops = hopColumns.reduce((sum, column) => sum + (record[column] ?? 0), 0);
+      expect(hops).toBe(record.latencyNs);
+      expect(record.endNs! - record.timeNs!).toBe(record.latencyNs);
+      expect(record.creditWaitNs).toBeNull();
+    }
     const next = (await api('GET', `/runs/${run.id}/faults?limit=5&after=${page.next}`)).body;
     expect(next.records[0].seq).toBe(5);
     const writes = (await api('GET', `/runs/${run.id}/faults?code=SUCCESS&device=nic0&limit=1`)).body;
@@ -154,7 +165,11 @@ describe('experiments and runs', () => {
 
     const csv = await (await fetch(`${server.url}/api/v1/runs/${run.id}/faults?format=csv`)).text();
     const lines = csv.trim().split('\n');
-    expect(lines[0]).toBe('seq,timeNs,device,pasid,address,access,category,stage,kind,code,latencyNs');
+    expect(lines[0]).toBe(FAULT_COLUMNS.join(','));
+    expect(lines[0]).toMatch(
+      /^seq,timeNs,device,pasid,address,access,category,stage,kind,code,latencyNs,flow,/,
+    );
+    expect(lines[0]).toContain(',queueWaitNs,groupWaitNs,dispatchNs,handlerNs,');
     expect(lines).toHaveLength(requests + 1);
     const jsonl = await fetch(`${server.url}/api/v1/runs/${run.id}/faults?format=jsonl&limit=1`);
     expect(jsonl.headers.get('content-type')).toContain('ndjson');

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { faultRowOf } from '@iommu-lab/db';
 import { type Running, StreamClient, call, startServer, wsUrl } from '../testing/harness';
 
 const API = '/api/v1';
@@ -117,19 +118,21 @@ describe('a run on a database that cannot be written', () => {
       try {
         server.app.db.faults.append(
           run,
-          Array.from({ length: size }, (_, i) => [
-            seq + i,
-            0,
-            'x',
-            null,
-            '0x0',
-            'r',
-            null,
-            null,
-            'k',
-            'c',
-            null,
-          ]),
+          Array.from({ length: size }, (_, i) =>
+            faultRowOf({
+              seq: seq + i,
+              timeNs: 0,
+              device: 'x',
+              address: '0x0',
+              access: 'r',
+              kind: 'k',
+              code: 'c',
+              flow: seq + i,
+              outcome: 'resumed',
+              endNs: 0,
+              causes: '',
+            }),
+          ),
         );
         seq += size;
       } catch {
