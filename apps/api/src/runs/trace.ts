@@ -1,151 +1,140 @@
 /**
- * A run's event trace as Chrome trace-event JSON, which Perfetto (ui.perfetto.dev) and chrome://tracing
- * open: one process per device (tracks: DMA, faults) and one per IOMMU (tracks: fault queue, handler,
- * unrecoverable), DMA transactions and faults as slices, the rest as instants. Times are simulated µs.
- * Runs are deterministic, so the trace is made by running the experiment again with the run's seed.
+ * A run's trace as Chrome trace-event JSON that Perfetto (ui.perfetto.dev) draws as it is: concurrent
+ * work as async slices that nest, causes as flow arrows, queues and credits as counters, in simulated µs
+ * (trace/trace-builder.ts says what goes where). Runs are deterministic, so the trace is made by running
+ * the experiment again with the run's seed, as far as the run went: its workload, then until idle.
+ *
+ * JSON only: Perfetto's native protobuf would need its .proto files compiled into the API (no maintained
+ * npm package ships TrackEvent encoders), and the JSON importer reads everything drawn here.
  */
-import type { EmulatorEvent } from '@iommu-lab/emulator';
+import type { EmulatorEvent, EventOf, System } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import { experimentSystem } from './experiment-system';
-import { type AnsweredFault, onAnsweredFaults } from './fault-answers';
+import { type TraceInput, buildTrace, hitRateBinNs } from './trace/trace-builder';
+import type { TraceEvent } from './trace/trace-events';
 
-interface TraceEvent {
-  name: string;
-  ph: 'X' | 'i' | 'M';
-  ts?: number;
-  dur?: number;
-  pid: number;
-  tid: number;
-  s?: 't' | 'p';
-  cat?: string;
-  args?: Record<string, unknown>;
-}
-
-const TRACKS = { dma: 1, faults: 2, queue: 1, handler: 2, unrecoverable: 3 } as const;
+export type { TraceEvent } from './trace/trace-events';
 
 export interface Trace {
   traceEvents: TraceEvent[];
   displayTimeUnit: 'ns';
-  metadata: { run: string; seed: number; events: number; truncated: boolean };
+  metadata: {
+    run: string;
+    seed: number;
+    events: number;
+    truncated: boolean;
+    /** The simulated time the trace covers (its last timestamp, in ns). */
+    spanNs: number;
+    /** Width of the hit-rate counters' bins. */
+    hitRateBinNs: number;
+  };
 }
 
-class TraceBuilder {
-  readonly events: TraceEvent[] = [];
-  private readonly pids = new Map<string, number>();
-
-  pid(kind: 'device' | 'iommu', id: string): number {
-    const key = `${kind}:${id}`;
-    const known = this.pids.get(key);
-    if (known !== undefined) return known;
-    const pid = this.pids.size + 1;
-    this.pids.set(key, pid);
-    this.events.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `${kind} ${id}` } });
-    const tracks = kind === 'device' ? ['DMA', 'faults'] : ['fault queue', 'handler', 'unrecoverable'];
-    tracks.forEach((name, i) =>
-      this.events.push({ name: 'thread_name', ph: 'M', pid, tid: i + 1, args: { name } }),
-    );
-    return pid;
-  }
-
-  instant(pid: number, tid: number, timeNs: number, name: string, args: Record<string, unknown>): void {
-    this.events.push({ name, ph: 'i', s: 't', ts: timeNs / 1000, pid, tid, args });
-  }
-
-  slice(
-    pid: number,
-    tid: number,
-    startNs: number,
-    endNs: number,
-    name: string,
-    args: Record<string, unknown>,
-  ) {
-    this.events.push({
-      name,
-      ph: 'X',
-      ts: startNs / 1000,
-      dur: Math.max(0, endNs - startNs) / 1000,
-      pid,
-      tid,
-      args,
-    });
-  }
-
-  /** A fault and its answer: a slice on the device's faults track. */
-  answered({ fault, kind, code, answeredNs }: AnsweredFault): void {
-    const name = `${kind === 'stall' ? 'stall' : 'page request'} → ${code}`;
-    this.slice(this.pid('device', fault.device), TRACKS.faults, fault.timeNs, answeredNs, name, {
-      address: fault.address,
-      pasid: fault.pasid,
-    });
-  }
-
-  handle(e: EmulatorEvent): void {
-    switch (e.kind) {
-      case 'dma.completed':
-      case 'dma.faulted': {
-        const pid = this.pid('device', e.device);
-        const name = `${e.access} ${e.length} B${e.kind === 'dma.faulted' ? ' (faulted)' : ''}`;
-        this.slice(pid, TRACKS.dma, e.timeNs - e.latencyNs, e.timeNs, name, {
-          transaction: e.transaction,
-          address: e.address,
-          pasid: e.pasid,
-          recoveries: e.recoveries,
-        });
-        break;
-      }
-      case 'fault.group': {
-        const pid = this.pid('iommu', e.iommu);
-        this.instant(pid, TRACKS.queue, e.timeNs, `group ${e.category ?? 'no category'} stage ${e.stage}`, {
-          device: e.device,
-          pasid: e.pasid,
-          addresses: e.addresses,
-          handler: e.handler,
-        });
-        break;
-      }
-      case 'fault.unrecoverable':
-        this.instant(this.pid('iommu', e.iommu), TRACKS.unrecoverable, e.timeNs, e.codeName, {
-          device: e.device,
-          address: e.address,
-          stage: e.stage,
-          fault: e.fault,
-        });
-        break;
-      case 'handler.mapped':
-      case 'handler.evicted':
-        this.instant(this.pid('iommu', 'handlers'), TRACKS.handler, e.timeNs, e.kind, { ...e });
-        break;
-      case 'iommu.queue-overflow':
-        this.instant(this.pid('iommu', e.iommu), TRACKS.queue, e.timeNs, `${e.queue} overflow`, {
-          device: e.device,
-        });
-        break;
-      default:
-    }
-  }
-}
-
-const KINDS = [
-  'dma.completed',
-  'dma.faulted',
-  'fault.group',
-  'fault.unrecoverable',
-  'handler.mapped',
-  'handler.evicted',
+const INSTANT_KINDS = [
   'iommu.queue-overflow',
+  'iommu.partials-discarded',
+  'pri.stop-marker-dropped',
+  'fault.unrecoverable',
+  'pri.credit-wait',
+  'pri.unexpected-response',
+  'fault.partials-dropped',
+  'device.reset',
+  'dma.aborted',
 ] as const;
 
-/** Runs the experiment with `seed` until its workload ends or `maxEvents` trace events were made. */
+/** Collects what the trace is drawn from, and about how many trace events that will make. */
+class TraceRecorder {
+  readonly flows: EventOf<'flow.ended'>[] = [];
+  readonly dmaEnds: (EventOf<'dma.completed'> | EventOf<'dma.faulted'>)[] = [];
+  readonly retries: EventOf<'dma.retried'>[] = [];
+  readonly credits = new Map<string, [number, number | null][]>();
+  readonly pages = new Map<string, [number, string][]>();
+  readonly instants: EmulatorEvent[] = [];
+  estimate = 0;
+
+  constructor(private readonly system: System) {
+    system.on('flow.ended', (e) => {
+      this.flows.push(e);
+      this.estimate += 4 + 2 * e.hops.length;
+    });
+    const dmaEnd = (e: EventOf<'dma.completed'> | EventOf<'dma.faulted'>) => {
+      this.dmaEnds.push(e);
+      this.estimate += 4;
+    };
+    system.on('dma.completed', dmaEnd);
+    system.on('dma.faulted', dmaEnd);
+    system.on('dma.retried', (e) => {
+      this.retries.push(e);
+      this.estimate += 3;
+    });
+    // PRI credits in use at the device: requests sent, less those a PRG response answered.
+    system.on('pri.page-request', (e) => this.credit(e.device, e.timeNs, 1));
+    system.on('pri.response', (e) => this.credit(e.device, e.timeNs, -e.requests));
+    system.on('device.reset', (e) => this.credit(e.device, e.timeNs, null));
+    system.on('dma.page', (e) => {
+      const pages = this.pages.get(e.device);
+      if (pages) pages.push([e.timeNs, e.source]);
+      else this.pages.set(e.device, [[e.timeNs, e.source]]);
+    });
+    for (const kind of INSTANT_KINDS)
+      system.on(kind, (e) => {
+        this.instants.push(e as EmulatorEvent);
+        this.estimate++;
+      });
+  }
+
+  private credit(device: string, timeNs: number, change: number | null): void {
+    if (!this.system.devices.get(device)?.caps.pri) return;
+    const changes = this.credits.get(device);
+    if (changes) changes.push([timeNs, change]);
+    else this.credits.set(device, [[timeNs, change]]);
+    this.estimate++;
+  }
+
+  input(): TraceInput {
+    const { system } = this;
+    return {
+      iommus: [...system.iommus.values()].map((iommu) => ({
+        id: iommu.id,
+        queues: [iommu.pageRequestQueue, iommu.faultQueue].map((queue) => ({
+          name: queue.name,
+          points: queue.occupancy.points(),
+          length: queue.length,
+        })),
+      })),
+      devices: [...system.devices.values()].map((device) => ({ id: device.id, iommu: device.iommu.id })),
+      flows: this.flows,
+      dmaEnds: this.dmaEnds,
+      retries: this.retries,
+      credits: this.credits,
+      pages: this.pages,
+      instants: this.instants,
+      nowNs: system.nowNs,
+    };
+  }
+}
+
+/**
+ * Runs the experiment with `seed` as its run did (the workload, then until idle), or until about
+ * `maxEvents` trace events were made; only what ended by then is drawn.
+ */
 export function traceRun(run: string, config: ExperimentConfig, seed: number, maxEvents = 500_000): Trace {
   const system = experimentSystem(config, seed);
-  const builder = new TraceBuilder();
-  for (const kind of KINDS) system.on(kind, (event) => builder.handle(event as EmulatorEvent));
-  onAnsweredFaults(system, (answer) => builder.answered(answer));
+  const recorder = new TraceRecorder(system);
   const workload = system.runWorkload(config.workload);
-  while (!workload.finished && builder.events.length < maxEvents && system.runUntilIdle(10_000) > 0);
+  while (!workload.finished && recorder.estimate < maxEvents && system.runUntilIdle(10_000) > 0);
+  if (workload.finished) system.runUntilIdle();
+  const traceEvents = buildTrace(recorder.input());
   return {
-    traceEvents: builder.events,
+    traceEvents,
     displayTimeUnit: 'ns',
-    metadata: { run, seed, events: builder.events.length, truncated: !workload.finished },
+    metadata: {
+      run,
+      seed,
+      events: traceEvents.length,
+      truncated: !workload.finished,
+      spanNs: system.nowNs,
+      hitRateBinNs: hitRateBinNs(system.nowNs),
+    },
   };
 }
