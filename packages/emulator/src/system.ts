@@ -65,6 +65,7 @@ import { PasidAllocator } from './sva/pasid-allocator';
 import { type SvaContext, dropProcessPasid, svaBind, svaUnbind } from './sva/sva-bind';
 import { type SystemSnapshot, describeQueues, describeSystem } from './describe';
 import { FaultPath } from './fault/fault-path';
+import { HOPS } from './flow/fault-flow';
 import {
   type HandlerSpec as RegistrySpec,
   registerDeviceHandler,
@@ -228,6 +229,13 @@ export class System {
       faultLatencyNs: metrics.system.faults.latency.bins(),
       faultHandlingNs: metrics.system.faults.handlingLatency.bins(),
       translationLatencyNs: metrics.translationLatency.bins(),
+      // Each hop of the fault flows, so runs compare hop by hop (flow/fault-flow.ts HOPS).
+      ...Object.fromEntries(
+        HOPS.flatMap((hop, i) => {
+          const histogram = metrics.hopLatency[i]!;
+          return histogram.count > 0 ? [[`hop.${hop}Ns`, histogram.bins()]] : [];
+        }),
+      ),
     };
   }
 

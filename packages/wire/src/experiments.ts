@@ -234,6 +234,18 @@ export const CompareResult = Type.Object({
     Type.String(),
     Type.Object({ bins: Type.Array(Type.Number()), counts: Type.Array(Type.Array(Type.Number())) }),
   ),
+  /** Where the fault time went: each hop of the fault flows, per run (null where a run had no such hop). */
+  hops: Type.Array(
+    Type.Object({
+      hop: Type.String(),
+      count: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+      meanNs: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+      p50Ns: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+      p99Ns: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+      /** The hop's share of all the time the run's fault flows spent, 0…1. */
+      share: Type.Array(Type.Union([Type.Number(), Type.Null()])),
+    }),
+  ),
   /** Config paths whose values differ between runs. */
   configDiff: Type.Array(Type.Object({ path: Type.String(), values: Type.Array(Type.Unknown()) })),
 });

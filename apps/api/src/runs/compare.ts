@@ -1,8 +1,10 @@
 /**
  * Comparing runs: every numeric metric side by side with its delta and ratio to the first run, each
  * latency histogram on the union of the runs' bins (the emulator's bins are fixed, so bins of different
- * runs are the same bins), and the config paths whose values differ.
+ * runs are the same bins), where the fault time went hop by hop, and the config paths whose values differ.
  */
+import { HOPS, type HistogramSummary } from '@iommu-lab/emulator';
+
 type Json = unknown;
 
 export interface ComparedRun {
@@ -64,6 +66,33 @@ export function compareRuns(runs: readonly ComparedRun[]) {
     runs: runs.map(({ id, label, experiment }) => ({ id, label, experiment })),
     metrics,
     histograms,
+    hops: compareHops(runs),
     configDiff,
   };
+}
+
+/**
+ * Where the fault time went, per run: for each hop of the fault flows, how many flows had it, its mean,
+ * median and p99, and its share of all the time the run's flows spent (Σ hop time / Σ flow time), so two
+ * runs whose faults take equally long for different reasons differ visibly. Hops no run had are left out.
+ */
+export function compareHops(runs: readonly ComparedRun[]) {
+  const perRun = runs.map((run) => {
+    const hops = ((run.metrics as { hopLatencyNs?: Record<string, HistogramSummary> } | null)?.hopLatencyNs ??
+      {}) as Record<string, HistogramSummary>;
+    const total = Object.values(hops).reduce((sum, hop) => sum + hop.mean * hop.count, 0);
+    return { hops, total };
+  });
+  return HOPS.filter((hop) => perRun.some(({ hops }) => hops[hop] !== undefined)).map((hop) => {
+    const stat = (pick: (summary: HistogramSummary, total: number) => number) =>
+      perRun.map(({ hops, total }) => (hops[hop] === undefined ? null : pick(hops[hop], total)));
+    return {
+      hop,
+      count: stat((s) => s.count),
+      meanNs: stat((s) => s.mean),
+      p50Ns: stat((s) => s.p50),
+      p99Ns: stat((s) => s.p99),
+      share: stat((s, total) => (total > 0 ? (s.mean * s.count) / total : 0)),
+    };
+  });
 }
