@@ -103,7 +103,7 @@ describe('sweeps and traces', () => {
       expect(event).toHaveProperty('ph');
       expect(event).toHaveProperty('pid');
     }
-    expect(trace.traceEvents.some((event) => event.ph === 'X')).toBe(true);
+    expect(trace.traceEvents.some((event) => event.ph === 'b')).toBe(true);
     await expect(client.runs.trace('no-such-run')).rejects.toMatchObject({ status: 404, code: 'ENOENT' });
   });
 

@@ -94,7 +94,7 @@ describe('parameter sweeps on the local worker pool', () => {
     );
   });
 
-  it('a run’s trace is Chrome trace-event JSON: device and IOMMU tracks, DMA and faults as slices', async () => {
+  it('a run’s trace is Chrome trace-event JSON: device and IOMMU processes, DMA and faults as async slices', async () => {
     const experiment = await experimentFrom(server, 'sva-pri-vtd', 50);
     const run = (await call(server.url, 'POST', `/api/v1/experiments/${experiment}/runs`, {})).body;
     const response = await fetch(`${server.url}/api/v1/runs/${run.id}/trace`);
@@ -113,14 +113,11 @@ describe('parameter sweeps on the local worker pool', () => {
     };
     expect(trace.metadata.truncated).toBe(false);
     const names = trace.traceEvents.filter((e) => e.ph === 'M').map((e) => e.args?.name);
-    expect(names).toEqual(
-      expect.arrayContaining(['device nic0', 'DMA', 'faults', 'iommu vtd0', 'fault queue']),
-    );
-    const dma = trace.traceEvents.filter((e) => e.ph === 'X' && e.tid === 1 && /^(read|write)/.test(e.name));
-    expect(dma).toHaveLength(50);
-    const faults = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'page request → SUCCESS');
-    expect(faults.length).toBeGreaterThan(0);
-    for (const slice of [...dma, ...faults]) expect(slice.dur).toBeGreaterThan(0);
+    expect(names).toEqual(expect.arrayContaining(['device nic0', 'iommu vtd0']));
+    const begun = (name: string) => trace.traceEvents.filter((e) => e.ph === 'b' && e.name === name);
+    expect(begun('DMA · PASID 1')).toHaveLength(50);
+    expect(begun('page requests · PASID 1').length).toBeGreaterThan(0);
+    expect(begun('response SUCCESS').length).toBeGreaterThan(0);
     // Deterministic: the same run traced twice is the same trace.
     const again = await (await fetch(`${server.url}/api/v1/runs/${run.id}/trace`)).json();
     expect(again).toEqual(trace);
