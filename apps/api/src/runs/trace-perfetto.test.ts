@@ -44,7 +44,12 @@ function runOf(config: ExperimentConfig) {
   const workload = system.runWorkload(config.workload);
   while (!workload.finished && system.runUntilIdle(10_000) > 0);
   system.runUntilIdle();
-  return { events, nowNs: system.nowNs };
+  const queueMax = new Map(
+    [...system.iommus.values()].flatMap((iommu) =>
+      [iommu.pageRequestQueue, iommu.faultQueue].map((queue) => [queue.name, queue.occupancy.max]),
+    ),
+  );
+  return { events, nowNs: system.nowNs, queueMax };
 }
 
 /** Timed events in the order Perfetto's importer handles them. */
@@ -151,7 +156,7 @@ describe('a run’s trace, as Perfetto reads it', () => {
         metadata: { truncated: boolean };
       };
       const events = trace.traceEvents;
-      const { events: emitted, nowNs } = runOf(config);
+      const { events: emitted, nowNs, queueMax } = runOf(config);
       expect(trace.metadata.truncated).toBe(false);
 
       expect(nestingProblems(events)).toEqual([]);
@@ -204,6 +209,13 @@ describe('a run’s trace, as Perfetto reads it', () => {
           ? ['PRIQ entries', 'EVTQ entries']
           : ['PRQ entries', 'fault-recording entries'];
       expect([...counters]).toEqual(expect.arrayContaining([...queues, 'IOTLB hit rate %']));
+      // The queue counters climb as high as the queues did.
+      for (const [queue, max] of queueMax) {
+        const samples = events
+          .filter((e) => e.ph === 'C' && e.name === queue)
+          .map((e) => e.args!.entries as number);
+        expect(Math.max(...samples), `${queue} entries`).toBe(max);
+      }
       if (requests.length > 0 && emitted.some((e) => e.kind === 'pri.page-request'))
         expect(counters).toContain('PRI credits in use');
 

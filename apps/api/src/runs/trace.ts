@@ -96,11 +96,8 @@ class TraceRecorder {
     return {
       iommus: [...system.iommus.values()].map((iommu) => ({
         id: iommu.id,
-        queues: [iommu.pageRequestQueue, iommu.faultQueue].map((queue) => ({
-          name: queue.name,
-          points: queue.occupancy.points(),
-          length: queue.length,
-        })),
+        pageRequestQueue: iommu.pageRequestQueue.name,
+        faultQueue: iommu.faultQueue.name,
       })),
       devices: [...system.devices.values()].map((device) => ({ id: device.id, iommu: device.iommu.id })),
       flows: this.flows,

@@ -22,7 +22,8 @@ type DmaEnd = EventOf<'dma.completed'> | EventOf<'dma.faulted'>;
 
 /** Everything the trace is drawn from, as the recorder collected it. */
 export interface TraceInput {
-  iommus: { id: string; queues: { name: string; points: [number, number][]; length: number }[] }[];
+  /** Each IOMMU with the names of its page request queue and its fault (event) queue. */
+  iommus: { id: string; pageRequestQueue: string; faultQueue: string }[];
   devices: { id: string; iommu: string }[];
   flows: FlowRecord[];
   dmaEnds: DmaEnd[];
@@ -268,12 +269,29 @@ function counters(
     }
   };
   const { nowNs } = input;
+  // A request is in its hardware queue for its queueWait hop: from the IOMMU writing it to the driver
+  // reading it. Page requests go to the page request queue, stalls and unrecoverable records to the other.
+  const queued = new Map<string, [number, number][]>();
+  for (const record of input.flows) {
+    const wait = record.hops.find((hop) => hop.hop === 'queueWait');
+    if (!wait || record.mechanism === 'self-faulting') continue;
+    const key = `${record.iommu}|${record.mechanism === 'pri' ? 'pri' : 'fault'}`;
+    const changes = queued.get(key) ?? [];
+    queued.set(key, changes);
+    changes.push([wait.startNs, 1], [wait.startNs + wait.ns, -1]);
+  }
   for (const iommu of input.iommus) {
     const pid = pidOf('iommu', iommu.id);
-    for (const queue of iommu.queues) {
-      const points =
-        queue.points[0]?.[0] === 0 ? [...queue.points] : [[0, 0] as [number, number], ...queue.points];
-      series(pid, queue.name, 'entries', [...points, [nowNs, queue.length]]);
+    for (const [kind, name] of [
+      ['pri', iommu.pageRequestQueue],
+      ['fault', iommu.faultQueue],
+    ] as const) {
+      // Leaving before entering at the same time: a read frees its entry before the next write takes one.
+      const changes = (queued.get(`${iommu.id}|${kind}`) ?? []).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let entries = 0;
+      const points: [number, number][] = [[0, 0]];
+      for (const [timeNs, change] of changes) points.push([timeNs, (entries += change)]);
+      series(pid, name, 'entries', [...points, [nowNs, entries]]);
     }
   }
   for (const [device, changes] of input.credits) {
