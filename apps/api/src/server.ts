@@ -21,6 +21,7 @@ import { redactedLogger } from './plugins/log-redaction';
 import { registerOpenApiResponses } from './plugins/openapi-responses';
 import { originsFromEnv, registerOriginCheck } from './plugins/origin';
 import { activityRoutes } from './routes/activity';
+import { flowRoutes } from './routes/flows';
 import { labRoutes } from './routes/labs';
 import { streamRoutes } from './routes/stream';
 import { topologyRoutes } from './routes/topology';
@@ -127,6 +128,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         'domains',
         'faults',
         'dma',
+        'flows',
         'history',
         'stream',
         'experiments',
@@ -151,6 +153,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(labRoutes);
       await api.register(topologyRoutes);
       await api.register(activityRoutes);
+      await api.register(flowRoutes);
       await api.register(streamRoutes);
       await api.register(experimentRoutes);
       await api.register(runRoutes);

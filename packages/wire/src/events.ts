@@ -12,7 +12,9 @@ export type WireEvent = Static<typeof EventSchema> & Record<string, unknown>;
 
 /**
  * Which events a client wants: every given list must match (an event without the field does not match a
- * list for it). `null` in `pasids` means requests without a PASID.
+ * list for it). `null` in `pasids` means requests without a PASID. Ended fault flows are `flow.ended`
+ * events in the same batches: `flows: true` keeps only them (one per flow), `flows: false` leaves them out;
+ * `flowIds` keeps the events that name one of those flows (in `flow`, `flows`, or `by`), its record included.
  */
 export const StreamFilterSchema = Type.Object(
   {
@@ -23,6 +25,8 @@ export const StreamFilterSchema = Type.Object(
     kinds: Type.Optional(Type.Array(Type.Enum([...EVENT_KINDS]), { maxItems: 256 })),
     categories: Type.Optional(Type.Array(CategorySchema, { maxItems: 2 })),
     stages: Type.Optional(Type.Array(Type.Enum([1, 2]), { maxItems: 2 })),
+    flows: Type.Optional(Type.Boolean()),
+    flowIds: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 256 })),
   },
   { additionalProperties: false },
 );

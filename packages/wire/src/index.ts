@@ -3,5 +3,6 @@ export * from './common';
 export * from './labs';
 export * from './resources';
 export * from './events';
+export * from './flows';
 export const API_PREFIX = '/api/v1';
 export * from './experiments';

@@ -107,6 +107,8 @@ export const DmaResult = Type.Object({
   bytesDone: Type.Integer(),
   fault: Type.Union([Document, Type.Null()]),
   data: Type.Optional(Type.String({ contentEncoding: 'base64' })),
+  /** The fault flows it went through, in order (GET /labs/:lab/flows/:flow tells each one's story). */
+  flows: Type.Array(Type.Integer({ minimum: 1 })),
   /** The events the transaction caused (those naming its device or itself), in order. */
   events: Type.Array(Document),
 });

@@ -15,6 +15,7 @@ import type { LabSummaryView } from '@iommu-lab/wire';
 import { ServiceError } from '../plugins/errors';
 import { StreamHub, type StreamLimits } from '../stream/stream-hub';
 import { EventLog } from './event-log';
+import { FlowLog } from './flow-log';
 import { LiveClock } from './live-clock';
 
 export type LabSource =
@@ -37,12 +38,15 @@ const KEPT_WORKLOADS = 64;
 
 export interface LabLimits {
   historyEvents: number;
+  /** Ended fault flows kept (default historyEvents / 8: a PRI fault's life is about 8 events, so both forget a flow at about the same time). */
+  flows?: number;
   stream: StreamLimits;
 }
 
 export class Lab {
   system: System;
   readonly history: EventLog;
+  readonly flows: FlowLog;
   readonly hub: StreamHub;
   readonly clock: LiveClock;
   readonly createdAt = new Date();
@@ -59,6 +63,7 @@ export class Lab {
     limits: LabLimits,
   ) {
     this.history = new EventLog(limits.historyEvents);
+    this.flows = new FlowLog(id, limits.flows ?? Math.max(1, Math.ceil(limits.historyEvents / 8)));
     this.hub = new StreamHub(limits.stream);
     this.clock = new LiveClock(() => this.system);
     this.system = this.build();
@@ -121,6 +126,7 @@ export class Lab {
     this.clock.pause();
     this.forgetWorkloads();
     this.history.clear();
+    this.flows.clear();
     this.system = this.build();
     this.hub.broadcast({ type: 'reset', lab: this.id });
   }
@@ -173,6 +179,7 @@ export class Lab {
           : new System(source.options ?? {});
     this.unsubscribe = system.onAny((event) => {
       this.history.push(event);
+      if (event.kind === 'flow.ended') this.flows.push(event);
       this.hub.publish(event);
     });
     return system;

@@ -77,6 +77,7 @@ function dmaResult(transaction: Transaction, events: EmulatorEvent[]) {
     ...(transaction.readBack && transaction.finishedNs >= 0
       ? { data: Buffer.from(transaction.readBack).toString('base64') }
       : {}),
+    flows: transaction.flows ?? [],
     events: events as unknown as Record<string, unknown>[],
   };
 }

@@ -141,13 +141,15 @@ interface Group {
   clients: Set<StreamClient>;
 }
 
-/** One key per filter meaning: list order and repeats do not matter. */
+/** One key per filter meaning: list order and repeats do not matter; a flag (`flows`) counts when given. */
 function filterKey(filter: StreamFilter): string {
   const entries = Object.entries(filter)
-    .filter(([, values]) => Array.isArray(values) && values.length > 0)
+    .filter(([, values]) => (Array.isArray(values) ? values.length > 0 : values !== undefined))
     .map(([field, values]) => [
       field,
-      [...new Set((values as unknown[]).map((value) => JSON.stringify(value)))].sort(),
+      Array.isArray(values)
+        ? [...new Set((values as unknown[]).map((value) => JSON.stringify(value)))].sort()
+        : values,
     ])
     .sort(([a], [b]) => String(a).localeCompare(String(b)));
   return JSON.stringify(entries);
