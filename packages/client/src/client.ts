@@ -28,6 +28,9 @@ import type {
   FaultPage,
   FaultQuery,
   Feature,
+  FlowDetail,
+  FlowPage,
+  FlowQuery,
   HandlerSlot,
   HandlerSpec,
   Health,
@@ -341,6 +344,16 @@ export class IommuLabClient {
     faults: (lab: string, query: HistoryQuery = {}): Promise<EventPage> =>
       this.get(`/labs/${path(lab)}/faults`, query),
   };
+
+  /** The lab's ended fault flows, oldest first, paged (`next` is the `after` of the next page) and filtered; `slowest: N` for the N slowest. */
+  flows(lab: string, query: FlowQuery = {}): Promise<FlowPage> {
+    return this.get(`/labs/${path(lab)}/flows`, query);
+  }
+
+  /** One fault flow: its hops, its events in order, its causes and effects (404 ENOENT no-such-flow / flow-forgotten). */
+  flow(lab: string, flow: number): Promise<FlowDetail> {
+    return this.get(`/labs/${path(lab, 'flows', flow)}`);
+  }
 
   /** Counters, latency histograms, queue occupancy. */
   metrics(lab: string): Promise<Document> {

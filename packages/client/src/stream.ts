@@ -19,7 +19,16 @@ export function matchesFilter(event: WireEvent, filter: StreamFilter): boolean {
     has(filter.devices, 'device') &&
     has(filter.pasids, 'pasid') &&
     has(filter.categories, 'category') &&
-    has(filter.stages, 'stage')
+    has(filter.stages, 'stage') &&
+    (filter.flows === undefined || (event.kind === 'flow.ended') === filter.flows) &&
+    (!filter.flowIds?.length || filter.flowIds.some((flow) => namesFlow(event, flow)))
+  );
+}
+
+/** As the server reads it: the event's own flow, one of its `flows`, or the flow an eviction made room for (`by`). */
+function namesFlow(event: WireEvent, flow: number): boolean {
+  return (
+    event.flow === flow || event.by === flow || (Array.isArray(event.flows) && event.flows.includes(flow))
   );
 }
 

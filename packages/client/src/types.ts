@@ -58,6 +58,12 @@ export type EventKind = Static<typeof W.EventSchema>['kind'];
 export type Category = NonNullable<Static<typeof W.PendingFaultView>['category']>;
 /** History query: paging and the stream's filters; `kinds` as a list or comma-separated. */
 export type HistoryQuery = Omit<Static<typeof W.EventQuery>, 'kinds'> & { kinds?: EventKind[] | string };
+/** One ended fault flow: its anatomy record, every hop with its start and latency (summing to latencyNs). */
+export type FlowRecord = W.FlowView;
+export type FlowQuery = W.FlowQueryType;
+export type FlowPage = Static<typeof W.FlowPage>;
+/** One flow's story: its record, its events in order, its causes, its effects, the flow that replaced it. */
+export type FlowDetail = Omit<W.FlowDetailView, 'events'> & { events: WireEvent[] };
 
 // ——— the stream ———
 export type WireEvent = W.WireEvent;

@@ -1,5 +1,5 @@
 /** Plain-text output of the CLI: tables, numbers, the main metrics of a run, one line per event. */
-import type { CompareResult, RunView, WireEvent } from '../types';
+import type { CompareResult, FlowDetail, FlowRecord, RunView, WireEvent } from '../types';
 
 /** Aligned columns; numbers (and anything starting with a sign or a digit) right-aligned. */
 export function table(header: string[], rows: string[][]): string {
@@ -147,4 +147,101 @@ export function barChart(title: string, rows: { label: string; value: number | n
     return `${label.padEnd(labelWidth)}  ${bar.padEnd(width)}  ${number(value)}`;
   });
   return [title, ...lines].join('\n');
+}
+
+/** ns as µs with three decimals (the lab's simulated time is integer ns). */
+export const micros = (ns: number) => (ns / 1e3).toFixed(3);
+
+/** A bar of `fraction` (0..1) of `width` cells, in eighths of a cell. */
+function bar(fraction: number, width: number): string {
+  const eighths = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+  const cells = Math.max(0, Math.min(1, fraction)) * width;
+  return '█'.repeat(Math.floor(cells)) + eighths[Math.round((cells % 1) * 8) % 8];
+}
+
+const flowName = (flow: FlowRecord) =>
+  `flow ${flow.flow} (${flow.mechanism}, ${flow.code ?? 'no code'} → ${flow.outcome}, ${micros(flow.latencyNs)} µs)`;
+
+/**
+ * "Where did this fault's time go": who faulted where and how it ended, each hop's start, latency and share
+ * of the whole with a bar, what the handler's time went on, and the flows around it.
+ */
+export function flowReport(story: FlowDetail): string {
+  const { flow } = story;
+  const header = [
+    `flow ${flow.flow}`,
+    `device ${flow.device}`,
+    `pasid ${flow.pasid ?? '-'}`,
+    `${flow.address} ${flow.access}`,
+    flow.mechanism,
+    `handler ${flow.handler ?? '-'}`,
+    `${flow.code ?? '-'} → ${flow.outcome}`,
+    `${micros(flow.latencyNs)} µs end to end`,
+  ].join('  ');
+  const hops = table(
+    ['hop', 'start µs', 'latency µs', 'share', ''],
+    flow.hops.map((hop) => {
+      const share = flow.latencyNs === 0 ? 0 : hop.ns / flow.latencyNs;
+      return [
+        hop.hop,
+        micros(hop.startNs - flow.startNs),
+        micros(hop.ns),
+        `${(share * 100).toFixed(1)}%`,
+        bar(share, 30),
+      ];
+    }),
+  );
+  const costs = flow.handlerCosts;
+  const lines = [header, '', hops, ''];
+  if (costs)
+    lines.push(
+      `handler: fixed ${micros(costs.fixedNs)} µs, handle_mm_fault ${micros(costs.mmFaultNs)} µs, map ${micros(costs.mapNs)} µs, eviction ${micros(costs.evictionNs)} µs, guest ${micros(costs.guestNs)} µs`,
+    );
+  const list = (flows: FlowRecord[]) => (flows.length === 0 ? 'none' : flows.map(flowName).join('; '));
+  lines.push(
+    `causes: ${flow.causes.length === 0 ? 'none' : list(story.causes) + (story.causes.length < flow.causes.length ? ` (of ${flow.causes.join(', ')}; the others are forgotten)` : '')}`,
+    `effects: ${list(story.effects)}`,
+    `replaces: ${flow.replaces ? `flow ${flow.replaces.flow} (its page was ${flow.replaces.because})` : '-'}`,
+    `replaced by: ${story.replacedBy ? flowName(story.replacedBy) : '-'}`,
+    `events: ${story.events.length} (GET /labs/:lab/flows/${flow.flow}, or --json)`,
+  );
+  return lines.join('\n');
+}
+
+/** One row per flow: who, where, how it ended, how long, and its longest hop. */
+export function flowsTable(flows: FlowRecord[]): string {
+  return table(
+    [
+      'flow',
+      'device',
+      'pasid',
+      'address',
+      'access',
+      'mechanism',
+      'handler',
+      'code',
+      'outcome',
+      'latency µs',
+      'longest hop',
+    ],
+    flows.map((flow) => {
+      const longest = flow.hops.reduce<FlowRecord['hops'][number] | null>(
+        (best, hop) => (best === null || hop.ns > best.ns ? hop : best),
+        null,
+      );
+      return [
+        String(flow.flow),
+        flow.device,
+        flow.pasid === null ? '-' : String(flow.pasid),
+        flow.address,
+        flow.access,
+        flow.mechanism,
+        flow.handler ?? '-',
+        flow.code ?? '-',
+        flow.outcome,
+        micros(flow.latencyNs),
+        longest ? `${longest.hop} ${micros(longest.ns)}` : '-',
+      ];
+    }),
+  );
 }

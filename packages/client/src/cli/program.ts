@@ -27,6 +27,8 @@ import {
   compareTable,
   configDiffTable,
   eventLine,
+  flowReport,
+  flowsTable,
   metricsTable,
   number,
   pointer,
@@ -495,6 +497,40 @@ async function sweepCommand(
     );
 }
 
+/** One flow: where its time went (the raw record, events and all, with --json). */
+async function flowCommand(ctx: Context, lab: string, id: number): Promise<void> {
+  const story = await ctx.client.flow(lab, id);
+  ctx.io.out(ctx.json ? JSON.stringify(story, null, 2) : flowReport(story));
+}
+
+/** The lab's ended flows (all of them, page by page), or its slowest. */
+async function flowsCommand(
+  ctx: Context,
+  lab: string,
+  options: { device?: string; slowest?: number },
+): Promise<void> {
+  const filter = options.device ? { device: options.device } : {};
+  let flows;
+  if (options.slowest !== undefined)
+    flows = (await ctx.client.flows(lab, { ...filter, slowest: options.slowest })).flows;
+  else {
+    flows = [];
+    for (let after = -1; ;) {
+      const page = await ctx.client.flows(lab, { ...filter, after, limit: 1000 });
+      if (page.flows.length === 0) break;
+      flows.push(...page.flows);
+      after = page.next;
+    }
+  }
+  if (ctx.json) for (const flow of flows) ctx.io.out(JSON.stringify(flow));
+  else
+    ctx.io.out(
+      flows.length === 0
+        ? `lab ${lab} has no ended flows${options.device ? ` of ${options.device}` : ''}`
+        : flowsTable(flows),
+    );
+}
+
 // ——— the program ———
 
 export function buildProgram(run: (action: (ctx: Context) => Promise<void>) => Promise<void>) {
@@ -576,6 +612,25 @@ export function buildProgram(run: (action: (ctx: Context) => Promise<void>) => P
   ).action((lab: string, options: FilterOptions & { respond: ResponseCode }) =>
     run((ctx) => handleCommand(ctx, lab, options)),
   );
+
+  program
+    .command('flow')
+    .description(
+      "Where did this fault's time go: a lab's flow, its hops (start, latency, share), handler costs, causes and effects (--json: the raw record and its events)",
+    )
+    .argument('<lab>', 'the lab id')
+    .argument('<flow>', "the flow id (GET /labs/:lab/flows, a DMA result's flows)", integer('<flow>', 1))
+    .action((lab: string, id: number) => run((ctx) => flowCommand(ctx, lab, id)));
+
+  program
+    .command('flows')
+    .description("A lab's ended fault flows, one row each (JSON lines with --json)")
+    .argument('<lab>', 'the lab id')
+    .option('--device <id>', 'only this device')
+    .option('--slowest <n>', 'only the n slowest, slowest first', integer('--slowest', 1, 1000))
+    .action((lab: string, options: { device?: string; slowest?: number }) =>
+      run((ctx) => flowsCommand(ctx, lab, options)),
+    );
 
   program
     .command('faults')
