@@ -108,7 +108,7 @@ export interface QueueSnapshot {
   accepted: number;
   refused: number;
   overflow: boolean;
-  /** [timeNs, occupancy] points, downsampled to at most 1024. */
+  /** [timeNs, occupancy] points: the highest per bin of the system's series (at most 1024), then now. */
   occupancy: [number, number][];
 }
 

@@ -49,6 +49,7 @@ export type { FaultRecord } from './iommu/fault-record';
 export { LINUX_FAULT_REASONS } from './iommu/fault-kind';
 export { Histogram, binLowerBound, type HistogramSummary } from './metrics/histogram';
 export type { MetricsSnapshot, ScopeSnapshot, FaultSnapshot } from './metrics/metrics';
+export { MAX_SERIES_BINS, rebinSeries, type SeriesQuery, type SimSeriesAnswer } from './metrics/sim-series';
 export type { Transaction, TransactionState } from './dma/transaction';
 export type { TransactionError } from './fault/fault-path';
 export type { Device, DeviceFeature } from './device/device';

@@ -52,6 +52,7 @@ import { newTranslation } from './iommu/translation';
 import { resolveLatency } from './latency/latency-model';
 import { PhysicalMemory } from './memory/physical-memory';
 import { Metrics, type MetricsSnapshot } from './metrics/metrics';
+import type { SeriesQuery, SimSeriesAnswer } from './metrics/sim-series';
 import { type WalkStep, newWalkResult } from './pagetable/page-table';
 import { ACCESS_BIT, type Access, formatProt, parseProt } from './pagetable/permissions';
 import { type MmFaultOutcome, Process } from './process/process';
@@ -154,7 +155,7 @@ export class System {
       random: new Random(this.options.seed),
       memory: new PhysicalMemory(this.options.memoryFrames),
       latency: resolveLatency(options.latency),
-      metrics: new Metrics(),
+      metrics: new Metrics(scheduler),
     };
     this.faults = new FaultPath(this.env);
     this.dmaEngine = new DmaEngine(this.env, this.faults);
@@ -219,6 +220,11 @@ export class System {
 
   metrics(): SystemMetrics {
     return { ...this.env.metrics.snapshot(), queues: describeQueues(this) };
+  }
+
+  /** Metrics as series binned in simulated time (metrics/sim-series.ts); EINVAL for too many bins. */
+  series(query: SeriesQuery = {}): SimSeriesAnswer {
+    return this.env.metrics.series.answer(query);
   }
 
   /** The latency histograms' bins ([lower bound, count]), for storing a run and comparing runs bin by bin. */

@@ -194,6 +194,7 @@ export class DmaEngine implements TransactionControl {
 
   private count(transaction: Transaction, t: Translation, chunk: number, ok: boolean): void {
     this.env.metrics.translationLatency.record(t.costNs);
+    this.env.metrics.series.translation(t.source, t.atsRequest);
     this.countIn(this.env.metrics.system, t, chunk, ok);
     this.countIn(transaction.deviceMetrics, t, chunk, ok);
     this.countIn(transaction.iommuMetrics, t, chunk, ok);

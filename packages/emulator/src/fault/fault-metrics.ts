@@ -1,7 +1,8 @@
 /**
  * Fault-path metrics, counted for the whole system, the device and its IOMMU at once: page requests,
  * groups and responses by code; faults by category, stage and outcome; fault-handling latency (request
- * sent to response received); PRI credit waits; stalls and resumes; queue overflows.
+ * sent to response received); PRI credit waits; stalls and resumes; queue overflows. Page requests,
+ * responses, resumes and outstanding requests also go to the series in simulated time (sim-series.ts).
  */
 import type { Device } from '../device/device';
 import type { Iommu } from '../iommu/iommu';
@@ -25,6 +26,12 @@ export class FaultMetrics {
 
   pageRequest(request: PageRequest): void {
     for (const scope of this.scopes(request.device)) scope.faults.pageRequests++;
+    this.metrics.series.pageRequest();
+  }
+
+  /** The device's PRI requester now has `count` page requests outstanding. */
+  outstanding(device: Device, count: number): void {
+    this.metrics.series.outstandingRequests(device.id, count);
   }
 
   stopMarker(device: Device): void {
@@ -57,6 +64,7 @@ export class FaultMetrics {
 
   response(device: Device, code: ResponseCode): void {
     for (const scope of this.scopes(device)) scope.faults.responses[code]++;
+    this.metrics.series.response(code);
   }
 
   faultLatency(device: Device, latencyNs: number): void {
@@ -81,6 +89,7 @@ export class FaultMetrics {
 
   resumed(device: Device, action: 'RETRY' | 'ABORT'): void {
     for (const scope of this.scopes(device)) scope.faults.resumes[action]++;
+    this.metrics.series.response(action);
   }
 
   selfHandled(device: Device, outcome: MmFaultOutcome): void {

@@ -222,6 +222,7 @@ export class FaultPath implements HandlerContext {
     };
     requester.groups.set(prgIndex, group);
     requester.outstanding += count;
+    this.metrics.outstanding(device, requester.outstanding);
     burst.transaction.state = 'waiting';
     const perm = this.requestPerm(burst.transaction);
     const requests: PageRequest[] = [];
@@ -646,6 +647,7 @@ export class FaultPath implements HandlerContext {
     }
     requester.groups.delete(request.grpid);
     requester.outstanding -= group.requests;
+    this.metrics.outstanding(device, requester.outstanding);
     const now = this.env.scheduler.nowNs;
     for (const flow of group.flows) {
       // A request whose answer this is; one still held in the kernel (a partial whose last request
@@ -842,7 +844,9 @@ export class FaultPath implements HandlerContext {
   /** Function-level reset of the device side: outstanding PRGs forgotten, their transactions aborted. */
   resetDevice(device: Device): Transaction[] {
     this.flushDevice(device, null, 'reset');
-    return this.faultState(device).requester.reset();
+    const stranded = this.faultState(device).requester.reset();
+    this.metrics.outstanding(device, 0);
+    return stranded;
   }
 
   faultState(device: Device): DeviceFaultState {

@@ -2,10 +2,11 @@
  * A bounded hardware queue in memory shared with the driver: VT-d's page request queue and fault
  * recording registers, SMMUv3's PRI queue and event queue. Entries wait until the driver's thread reads
  * them; a full queue refuses new entries and raises its overflow flag (VT-d PRS.PRO / FSTS.PFO, SMMUv3
- * "events lost"), which the driver clears once it has drained the queue. Occupancy is kept as a time
- * series for the metrics.
+ * "events lost"), which the driver clears once it has drained the queue. Occupancy is kept in the
+ * system's series in simulated time, as "<iommu>/<queue name>" (metrics/sim-series.ts).
  */
-import { OccupancySeries } from '../metrics/occupancy-series';
+import type { OccupancySeries } from '../metrics/occupancy-series';
+import type { SimSeries } from '../metrics/sim-series';
 
 export class HardwareQueue<T> {
   private readonly entries: T[] = [];
@@ -14,12 +15,16 @@ export class HardwareQueue<T> {
   overflow = false;
   accepted = 0;
   refused = 0;
-  readonly occupancy = new OccupancySeries();
+  readonly occupancy: OccupancySeries;
 
   constructor(
     readonly name: string,
     readonly depth: number,
-  ) {}
+    series: SimSeries,
+    iommu: string,
+  ) {
+    this.occupancy = series.queue(`${iommu}/${name}`);
+  }
 
   get length(): number {
     return this.entries.length - this.head;

@@ -51,6 +51,7 @@ export class FlowRecorder {
     startNs: number,
     scopes: readonly ScopeMetrics[],
   ): FaultFlow {
+    this.metrics.series.flowStarted();
     return new FaultFlow(
       this.nextId++,
       mechanism,

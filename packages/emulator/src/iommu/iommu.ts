@@ -88,8 +88,9 @@ export class Iommu {
     this.iotlb = new TranslationCache(caps.iotlb, env.random);
     this.levels = levelsFor(caps.addressWidth);
     const vtd = model.family === 'vtd';
-    this.pageRequestQueue = new HardwareQueue(vtd ? 'PRQ' : 'PRIQ', caps.pageRequestQueueDepth);
-    this.faultQueue = new HardwareQueue(vtd ? 'fault-recording' : 'EVTQ', caps.faultQueueDepth);
+    const { series } = env.metrics;
+    this.pageRequestQueue = new HardwareQueue(vtd ? 'PRQ' : 'PRIQ', caps.pageRequestQueueDepth, series, id);
+    this.faultQueue = new HardwareQueue(vtd ? 'fault-recording' : 'EVTQ', caps.faultQueueDepth, series, id);
     this.svaHandler = new SvaFaultHandler(profile.categoryHandlers ? ['BIND'] : null, env.latency);
     const recoverable = caps.pri || caps.stall;
     this.faultCategories = faultCategories ?? [

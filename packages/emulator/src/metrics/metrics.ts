@@ -6,6 +6,7 @@ import { FlowCounters } from '../flow/flow-counters';
 import { HOPS, type HopName } from '../flow/fault-flow';
 import { FAULT_KIND_NAMES, type FaultKind } from '../iommu/fault-kind';
 import { Histogram, type HistogramSummary } from './histogram';
+import { SimSeries } from './sim-series';
 
 /** Counters of the I/O page fault path (recoverable faults). */
 export class FaultCounters {
@@ -158,6 +159,12 @@ export class Metrics {
   readonly hopLatency: readonly Histogram[] = HOPS.map(() => new Histogram());
   private readonly devices = new Map<string, ScopeMetrics>();
   private readonly iommus = new Map<string, ScopeMetrics>();
+  /** The same in simulated time: series binned from time 0 (sim-series.ts). */
+  readonly series: SimSeries;
+
+  constructor(clock: { readonly nowNs: number }) {
+    this.series = new SimSeries(clock);
+  }
 
   device(id: string): ScopeMetrics {
     let scope = this.devices.get(id);

@@ -1,44 +1,110 @@
 /**
- * Occupancy of a queue over simulated time, kept small: points are (time, highest occupancy since the
- * previous point). When the series reaches its limit, neighbouring points merge pairwise (keeping the
- * higher occupancy), so a long run still fits in a fixed number of points for a chart.
+ * A level over simulated time (a hardware queue's occupancy, a device's outstanding page requests), kept
+ * in the bins of the system's SimSeries (sim-series.ts): per bin the highest level and, when asked for,
+ * the time-weighted integral (level × ns). The level holds between changes, so a bin with no change still
+ * shows the level it had. Bins are preallocated typed arrays: recording allocates nothing.
  */
-const LIMIT = 1024;
+
+/** The bins a series records into (SimSeries): their width, and the bin of a time, coarsening first. */
+export interface SeriesBins {
+  /** Simulated time now. */
+  readonly nowNs: number;
+  readonly binNs: number;
+  readonly capacity: number;
+  /** Index of the bin holding `timeNs`, after coarsening if that time is past the last bin. */
+  binAt(timeNs: number): number;
+}
 
 export class OccupancySeries {
-  private readonly times: number[] = [];
-  private readonly values: number[] = [];
-  /** Highest occupancy ever seen. */
+  /** Highest level ever seen. */
   max = 0;
-  /** Points closer than this are merged; doubles each time the series is halved. */
-  private resolutionNs = 1;
+  /** The level now (since `changedNs`). */
+  level = 0;
+  /** Highest level per bin. */
+  readonly maxByBin: Float64Array;
+  /** Level × ns per bin, for a time-weighted mean; null when only the maximum is wanted. */
+  readonly integralByBin: Float64Array | null;
+  private changedNs = 0;
 
-  record(timeNs: number, occupancy: number): void {
-    if (occupancy > this.max) this.max = occupancy;
-    const last = this.times.length - 1;
-    if (last >= 0 && timeNs - this.times[last]! < this.resolutionNs) {
-      if (occupancy > this.values[last]!) this.values[last] = occupancy;
-      return;
-    }
-    this.times.push(timeNs);
-    this.values.push(occupancy);
-    if (this.times.length >= LIMIT) this.halve();
+  constructor(
+    private readonly bins: SeriesBins,
+    timeWeighted: boolean,
+  ) {
+    this.maxByBin = new Float64Array(bins.capacity);
+    this.integralByBin = timeWeighted ? new Float64Array(bins.capacity) : null;
   }
 
-  /** [timeNs, occupancy] pairs in time order. */
+  /**
+   * The level is `level` from `timeNs` on. A change dated before the previous one (the driver's thread
+   * reads a round of entries at future offsets) is taken at the previous one's time, so the series stays
+   * in time order.
+   */
+  record(timeNs: number, level: number): void {
+    const atNs = timeNs < this.changedNs ? this.changedNs : timeNs;
+    const bin = this.bins.binAt(atNs);
+    this.holdUntil(atNs);
+    this.level = level;
+    if (level > this.max) this.max = level;
+    if (level > this.maxByBin[bin]!) this.maxByBin[bin] = level;
+  }
+
+  /** Carries the level held since the last change up to `timeNs`, bin by bin (the caller made it fit). */
+  holdUntil(timeNs: number): void {
+    const from = this.changedNs;
+    if (timeNs <= from) return;
+    this.changedNs = timeNs;
+    const level = this.level;
+    if (level === 0) return; // bins start at zero
+    const width = this.bins.binNs;
+    const first = Math.floor(from / width);
+    // The level held over [from, timeNs): a change at a bin's very start leaves that bin alone.
+    const last = Math.ceil(timeNs / width) - 1;
+    const { maxByBin, integralByBin } = this;
+    for (let bin = first; bin <= last; bin++) {
+      if (level > maxByBin[bin]!) maxByBin[bin] = level;
+      if (integralByBin !== null) {
+        const start = bin === first ? from : bin * width;
+        const end = bin === last ? timeNs : (bin + 1) * width;
+        integralByBin[bin]! += level * (end - start);
+      }
+    }
+  }
+
+  /** Neighbouring bins merge pairwise (the bins' width doubles): highest of the two, integrals summed. */
+  mergePairs(): void {
+    mergeMax(this.maxByBin);
+    if (this.integralByBin !== null) mergeSum(this.integralByBin);
+  }
+
+  /**
+   * [timeNs, occupancy] points for a chart: the start of each bin whose highest level differs from the
+   * previous bin's (a step chart of the per-bin maximum loses nothing by skipping equal bins), then the
+   * level now.
+   */
   points(): [number, number][] {
-    return this.times.map((time, i) => [time, this.values[i]!]);
-  }
-
-  private halve(): void {
-    const { times, values } = this;
-    let kept = 0;
-    for (let i = 0; i < times.length; i += 2, kept++) {
-      times[kept] = times[i]!;
-      values[kept] = Math.max(values[i]!, values[i + 1] ?? 0);
+    const nowNs = this.bins.nowNs;
+    this.bins.binAt(nowNs);
+    this.holdUntil(nowNs);
+    const width = this.bins.binNs;
+    const last = Math.min(Math.floor(Math.max(nowNs, this.changedNs) / width), this.bins.capacity - 1);
+    const points: [number, number][] = [];
+    for (let bin = 0; bin <= last; bin++) {
+      const value = this.maxByBin[bin]!;
+      if (bin === 0 || value !== this.maxByBin[bin - 1]) points.push([bin * width, value]);
     }
-    times.length = kept;
-    values.length = kept;
-    this.resolutionNs = Math.max(1, (this.times.at(-1)! - this.times[0]!) / (LIMIT / 2));
+    points.push([Math.max(nowNs, this.changedNs), this.level]);
+    return points;
   }
+}
+
+export function mergeSum(values: Float64Array): void {
+  const half = values.length >> 1;
+  for (let i = 0; i < half; i++) values[i] = values[2 * i]! + values[2 * i + 1]!;
+  values.fill(0, half);
+}
+
+export function mergeMax(values: Float64Array): void {
+  const half = values.length >> 1;
+  for (let i = 0; i < half; i++) values[i] = Math.max(values[2 * i]!, values[2 * i + 1]!);
+  values.fill(0, half);
 }
