@@ -348,7 +348,7 @@ export class System {
     validate(ProcessSpecSchema, spec, 'process');
     const id = this.claimName(spec.id, 'proc', (name) => this.processes.has(name));
     const process = new Process(id, this.nextPid++, this.env.memory, this.env.bus, spec.fiveLevel ? 5 : 4);
-    process.onPagesGone = (space, start, end, because) => this.faults.pagesGone(space, start, end, because);
+    process.pageFlows = this.faults.flows;
     this.processes.set(id, process);
     this.env.bus.emit({ kind: 'process.created', process: id, pid: process.pid });
     return process;

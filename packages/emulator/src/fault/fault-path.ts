@@ -109,7 +109,7 @@ export class FaultPath implements HandlerContext {
 
   constructor(readonly env: SimEnvironment) {
     this.metrics = new FaultMetrics(env.metrics);
-    this.flows = new FlowRecorder(env.bus, env.metrics);
+    this.flows = new FlowRecorder(env.bus, env.metrics, env.memory.frames);
     this.stall = new StallUnit(env, this);
   }
 
@@ -218,7 +218,7 @@ export class FaultPath implements HandlerContext {
       requests: count,
       transactions: [burst.transaction],
       sentNs: this.env.scheduler.nowNs,
-      flows: [],
+      flows: new Array<FaultFlow>(count),
     };
     requester.groups.set(prgIndex, group);
     requester.outstanding += count;
@@ -245,7 +245,7 @@ export class FaultPath implements HandlerContext {
       flow.causes = burst.causes;
       if (burst.waited) flow.hop(HOP_CREDIT_WAIT, now, HOP_TO_IOMMU);
       burst.transaction.joined(flow);
-      group.flows.push(flow);
+      group.flows[i] = flow;
       const request: PageRequest = {
         seq: this.nextRequestSeq++,
         device,
@@ -550,12 +550,12 @@ export class FaultPath implements HandlerContext {
 
   // ——— HandlerContext: pages resolved and taken away, for the flows that replace earlier ones ———
 
-  pageResolved(request: PageRequest, space: object, page: number): void {
-    if (request.flow !== null) this.flows.resolved(request.flow, space, page);
+  pageResolved(request: PageRequest, space: object, page: number, pfn: number): void {
+    if (request.flow !== null) this.flows.resolved(request.flow, space, page, pfn);
   }
 
-  pagesGone(space: object, startPage: number, endPage: number, because: PageGone): void {
-    this.flows.pagesGone(space, startPage, endPage, because);
+  pageGone(space: object, page: number, flow: number | null, because: PageGone): void {
+    this.flows.pageGone(space, page, flow, because);
   }
 
   /** A response for one request, by the way it came: a PRG response, or CMD_RESUME for a stall. */

@@ -44,11 +44,10 @@ export function resolveOwnFault(
     flow.hop(HOP_DEVICE_DRIVER, env.scheduler.nowNs, HOP_MM_FAULT);
     const outcome = domain.released
       ? 'exiting'
-      : domain.process.handleMmFault(page, transaction.accessBit, flow.id);
+      : domain.process.handleMmFault(page, transaction.accessBit, flow);
     const costNs =
       outcome === 'major' ? env.latency.majorFaultNs : outcome === 'minor' ? env.latency.minorFaultNs : 0;
     flow.code = outcome;
-    if (outcome === 'major' || outcome === 'minor') path.flows.resolved(flow, domain.process, page);
     path.metrics.selfHandled(transaction.device, outcome);
     env.bus.emit({
       kind: 'fault.device-handled',

@@ -250,6 +250,18 @@ describe('fault flow anatomy (issue 11)', () => {
     expect(flows[1]!.replaces).toEqual({ flow: flows[0]!.flow, because: 'unmapped' });
   });
 
+  it('reclaim: the major fault that reads the page back replaces the flow that first brought it in', () => {
+    const { s, pasid } = sva();
+    const flows = capture(s, 'flow.ended');
+    s.dma({ device: 'nic0', pasid, address: USER_BASE, length: 8, access: 'read' });
+    s.runUntilIdle();
+    expect(s.reclaim('app', `0x${USER_BASE.toString(16)}`, 4096)).toBe(1);
+    s.dma({ device: 'nic0', pasid, address: USER_BASE, length: 8, access: 'read' });
+    s.runUntilIdle();
+    expect(flows[1]!.replaces).toEqual({ flow: flows[0]!.flow, because: 'reclaimed' });
+    expect(flows[1]!.handlerCosts!.mmFaultNs).toBe(L.majorFaultNs);
+  });
+
   it('timeout: an outside handler that never answers; the deadline is a hop of its own', () => {
     const s = systemWith('vtd', 'seed-5.13', [{ id: 'nic0', ats: true, pri: { capacity: 16 } }]);
     s.enableFeature('nic0', 'IOPF');

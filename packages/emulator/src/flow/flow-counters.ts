@@ -1,23 +1,48 @@
 /**
  * Counters of ended fault flows per metric scope: how many ended, by mechanism and outcome
- * ("pri:resumed", "stall:failed"). The key strings are built once per pair, so counting allocates nothing.
+ * ("pri:resumed", "stall:failed"). A fixed table of numbers, so counting allocates nothing and does no
+ * lookup by string.
  */
-import type { FaultFlow } from './fault-flow';
+import type { FaultFlow, FlowMechanism, FlowOutcome } from './fault-flow';
 
-/** Flows ended, by mechanism and outcome ("pri:resumed"), and their end-to-end latency. */
+const MECHANISMS: readonly FlowMechanism[] = ['pri', 'stall', 'self-faulting', 'unrecoverable'];
+const OUTCOMES: readonly FlowOutcome[] = [
+  'resumed',
+  'refaulted',
+  'failed',
+  'dropped',
+  'discarded',
+  'aborted',
+  'recorded',
+  'lost',
+];
+const MECHANISM_INDEX: Record<FlowMechanism, number> = {
+  pri: 0,
+  stall: 1,
+  'self-faulting': 2,
+  unrecoverable: 3,
+};
+const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((outcome, i) => [outcome, i])) as Record<
+  FlowOutcome,
+  number
+>;
+
 export class FlowCounters {
-  readonly byOutcome = new Map<string, number>();
-  private static readonly keys = new Map<string, Map<string, string>>();
+  private readonly counts = new Float64Array(MECHANISMS.length * OUTCOMES.length);
 
   count(flow: FaultFlow): void {
-    let byMechanism = FlowCounters.keys.get(flow.mechanism);
-    if (byMechanism === undefined) FlowCounters.keys.set(flow.mechanism, (byMechanism = new Map()));
-    let key = byMechanism.get(flow.outcome!);
-    if (key === undefined) byMechanism.set(flow.outcome!, (key = `${flow.mechanism}:${flow.outcome}`));
-    this.byOutcome.set(key, (this.byOutcome.get(key) ?? 0) + 1);
+    this.counts[MECHANISM_INDEX[flow.mechanism] * OUTCOMES.length + OUTCOME_INDEX[flow.outcome!]]!++;
   }
 
+  /** Non-zero counts as "mechanism:outcome" → flows. */
   snapshot(): Record<string, number> {
-    return Object.fromEntries(this.byOutcome);
+    const out: Record<string, number> = {};
+    MECHANISMS.forEach((mechanism, m) =>
+      OUTCOMES.forEach((outcome, o) => {
+        const n = this.counts[m * OUTCOMES.length + o]!;
+        if (n > 0) out[`${mechanism}:${outcome}`] = n;
+      }),
+    );
+    return out;
   }
 }

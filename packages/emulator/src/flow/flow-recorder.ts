@@ -3,9 +3,9 @@
  * happen, so the same config and seed give the same ids. Ending a flow records its latency and each hop
  * in the metrics, and hands its anatomy record to whoever listens (`flow.ended`).
  *
- * It also remembers which flow resolved each page, per address space, so that when a MAP handler's
- * eviction, an munmap or a reclaim takes the page away and a later fault brings it back, the later flow
- * says which flow it replaces and why.
+ * It also remembers which flow brought each frame in, so that when a MAP handler's eviction, an munmap or
+ * a reclaim takes a page away and a later fault brings it back, the later flow says which flow it
+ * replaces and why.
  */
 import type { Metrics, ScopeMetrics } from '../metrics/metrics';
 import type { EventBus } from '../sim/event-bus';
@@ -29,14 +29,22 @@ interface Gone {
 
 export class FlowRecorder {
   private nextId = 1;
-  /** Address space (a process or a domain) → page → the flow that resolved it. */
-  private readonly resolvedBy = new Map<object, Map<number, number>>();
+  /**
+   * Frame → the flow that brought it in (0: none), so a munmap or reclaim, which knows its frames, can
+   * say which flow's page it took: one preallocated array, nothing kept per fault.
+   */
+  private readonly frameFlow: Uint32Array;
+  /** Address space (a process or a domain) → page gone → the flow that had resolved it and why it went. */
   private readonly gone = new Map<object, Map<number, Gone>>();
+  private goneCount = 0;
 
   constructor(
     private readonly bus: EventBus,
     private readonly metrics: Metrics,
-  ) {}
+    frames: number,
+  ) {
+    this.frameFlow = new Uint32Array(frames);
+  }
 
   start(
     mechanism: FlowMechanism,
@@ -91,43 +99,47 @@ export class FlowRecorder {
     this.end(flow, outcome);
   }
 
-  /** A handler made `page` of `space` resident for `flow`: remember it, and whether it replaces an earlier flow. */
-  resolved(flow: FaultFlow, space: object, page: number): void {
-    const gone = this.gone.get(space)?.get(page);
-    if (gone !== undefined) {
-      flow.replaces = gone;
-      this.gone.get(space)!.delete(page);
-    }
-    let pages = this.resolvedBy.get(space);
-    if (pages === undefined) this.resolvedBy.set(space, (pages = new Map()));
-    pages.set(page, flow.id);
-  }
-
-  /** Pages [start, end) of `space` went away (eviction, munmap, reclaim). */
-  pagesGone(space: object, startPage: number, endPage: number, because: PageGone): void {
-    const pages = this.resolvedBy.get(space);
-    if (pages === undefined || pages.size === 0) return;
-    let gone = this.gone.get(space);
-    if (gone === undefined) this.gone.set(space, (gone = new Map()));
-    const move = (page: number, flow: number) => {
-      pages.delete(page);
-      gone.set(page, { flow, because });
-      if (gone.size > GONE_LIMIT) gone.delete(gone.keys().next().value!);
-    };
-    // Walk whichever is smaller: the range or the pages this space has resolved.
-    if (endPage - startPage <= pages.size) {
-      for (let page = startPage; page < endPage; page++) {
-        const flow = pages.get(page);
-        if (flow !== undefined) move(page, flow);
+  /**
+   * `flow` made `page` of `space` resident (in frame `pfn`, or -1 when the frame is not the flow's own,
+   * e.g. a guest mapping): remember it, and say which earlier flow it replaces if one had.
+   */
+  resolved(flow: FaultFlow, space: object, page: number, pfn: number): void {
+    if (this.goneCount > 0) {
+      const pages = this.gone.get(space);
+      const gone = pages?.get(page);
+      if (gone !== undefined) {
+        flow.replaces = gone;
+        pages!.delete(page);
+        this.goneCount--;
       }
-    } else {
-      for (const [page, flow] of pages) if (page >= startPage && page < endPage) move(page, flow);
+    }
+    if (pfn >= 0 && pfn < this.frameFlow.length) this.frameFlow[pfn] = flow.id;
+  }
+
+  /** Frame `pfn`, backing `page` of `space`, went away (munmap, reclaim): the flow that brought it in is noted. */
+  frameGone(space: object, page: number, pfn: number, because: PageGone): void {
+    const flow = pfn >= 0 && pfn < this.frameFlow.length ? this.frameFlow[pfn]! : 0;
+    if (flow === 0) return;
+    this.frameFlow[pfn] = 0;
+    this.pageGone(space, page, flow, because);
+  }
+
+  /** `page` of `space`, which flow `flow` had resolved, went away (a MAP handler's eviction). */
+  pageGone(space: object, page: number, flow: number | null, because: PageGone): void {
+    if (flow === null) return;
+    let pages = this.gone.get(space);
+    if (pages === undefined) this.gone.set(space, (pages = new Map()));
+    if (!pages.has(page)) this.goneCount++;
+    pages.set(page, { flow, because });
+    if (pages.size > GONE_LIMIT) {
+      pages.delete(pages.keys().next().value!);
+      this.goneCount--;
     }
   }
 
-  /** The space itself is gone (process exit, domain freed): forget it. */
+  /** The space itself is gone (process exit): forget its pages. */
   spaceGone(space: object): void {
-    this.resolvedBy.delete(space);
+    this.goneCount -= this.gone.get(space)?.size ?? 0;
     this.gone.delete(space);
   }
 }

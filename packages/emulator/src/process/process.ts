@@ -4,6 +4,7 @@
  * change is told to the registered MMU notifiers, which is how an IOMMU bound to this process through SVA
  * learns to drop its IOTLB and ATC entries (mmu_notifier invalidate_range / release).
  */
+import type { FaultFlow } from '../flow/fault-flow';
 import { PAGE_SIZE, formatAddress } from '../address';
 import { fail } from '../errors';
 import type { PhysicalMemory } from '../memory/physical-memory';
@@ -39,6 +40,12 @@ export function isMmFaultError(outcome: MmFaultOutcome): boolean {
 /** Default base of mmap when the caller gives no address (page number of 0x10000000). */
 const MMAP_BASE_PAGE = 0x10000;
 
+/** What a process tells the fault-flow recorder (flow/flow-recorder.ts). */
+export interface PageFlows {
+  resolved(flow: FaultFlow, space: object, page: number, pfn: number): void;
+  frameGone(space: object, page: number, pfn: number, because: 'unmapped' | 'reclaimed'): void;
+}
+
 export class Process {
   readonly vmas: Vma[] = [];
   readonly pageTable: PageTable;
@@ -48,16 +55,16 @@ export class Process {
   private readonly swapped = new Map<number, Uint8Array | null>();
   private readonly notifiers = new Set<MmuNotifier>();
   private readonly scratch = newWalkResult();
+  /** The frame the last handle_mm_fault brought in. */
+  private resolvedPfn = -1;
   exiting = false;
   /** The mm's PASID (mm->pasid), allocated at the first SVA bind and kept until the mm is gone. */
   pasid: number | undefined;
   /** SVA bonds (device, process) that keep the mm and its PASID alive (mmgrab by the SVA domain). */
   svaBonds = 0;
   readonly faults = { minor: 0, major: 0, errors: 0 };
-  /** Told when resident pages go away, so a later fault's flow can name the flow it replaces. */
-  onPagesGone:
-    | ((process: Process, startPage: number, endPage: number, because: 'unmapped' | 'reclaimed') => void)
-    | null = null;
+  /** Told which fault flow brought a page in and when pages go away, so a later flow can name the one it replaces. */
+  pageFlows: PageFlows | null = null;
 
   constructor(
     readonly id: string,
@@ -135,8 +142,7 @@ export class Process {
       const vma = this.vmas[i]!;
       if (vma.startPage >= startPage && vma.endPage <= end) this.vmas.splice(i, 1);
     }
-    this.dropPages(startPage, end);
-    this.onPagesGone?.(this, startPage, end, 'unmapped');
+    this.dropPages(startPage, end, 'unmapped');
     this.bus.emit({
       kind: 'process.munmap',
       process: this.id,
@@ -176,8 +182,10 @@ export class Process {
    * Resolves a fault on one page the way handle_mm_fault does for a remote (device) access: the access
    * must be inside a VMA that allows it; a missing page is allocated (minor) or read back from swap (major).
    */
-  handleMmFault(page: number, accessBits: number, flow: number | null = null): MmFaultOutcome {
+  handleMmFault(page: number, accessBits: number, flow: FaultFlow | null = null): MmFaultOutcome {
     const outcome = this.resolve(page, accessBits);
+    if (flow !== null && (outcome === 'minor' || outcome === 'major'))
+      this.pageFlows?.resolved(flow, this, page, this.resolvedPfn);
     if (outcome === 'minor') this.faults.minor++;
     else if (outcome === 'major') this.faults.major++;
     else if (outcome !== 'present') this.faults.errors++;
@@ -189,7 +197,7 @@ export class Process {
           address: formatAddress(page),
           access: formatProt(accessBits),
           outcome,
-          flow,
+          flow: flow?.id ?? null,
         });
       }
     }
@@ -215,11 +223,11 @@ export class Process {
       const pfn = this.scratch.pfn;
       this.swapped.set(page, this.memory.snapshot(pfn) ?? null);
       this.pageTable.unmap(page, 1);
+      this.pageFlows?.frameGone(this, page, pfn, 'reclaimed');
       this.memory.put(pfn);
       reclaimed++;
     }
     if (reclaimed > 0) {
-      this.onPagesGone?.(this, startPage, end, 'reclaimed');
       this.bus.emit({
         kind: 'process.reclaim',
         process: this.id,
@@ -266,6 +274,7 @@ export class Process {
     if (this.pageTable.walk(page, this.scratch)) return 'present';
     const pfn = this.memory.allocate();
     if (pfn === undefined) return 'oom';
+    this.resolvedPfn = pfn;
     const saved = this.swapped.get(page);
     const major = saved !== undefined;
     if (saved) this.memory.write(pfn, 0, saved);
@@ -274,7 +283,7 @@ export class Process {
     return major ? 'major' : 'minor';
   }
 
-  private dropPages(startPage: number, endPage: number): void {
+  private dropPages(startPage: number, endPage: number, because: 'unmapped' | null = null): void {
     for (const [page] of this.swapped) if (page >= startPage && page < endPage) this.swapped.delete(page);
     const frames: number[] = [];
     this.pageTable.forEachLeaf((page, pfn) => {
@@ -282,6 +291,7 @@ export class Process {
     });
     for (let i = 0; i < frames.length; i += 2) {
       this.pageTable.unmap(frames[i]!, 1);
+      if (because !== null) this.pageFlows?.frameGone(this, frames[i]!, frames[i + 1]!, because);
       this.memory.put(frames[i + 1]!);
     }
   }

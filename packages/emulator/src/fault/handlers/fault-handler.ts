@@ -17,10 +17,10 @@ export interface HandlerContext {
   respondAfter(group: IopfGroup, code: ResponseCode, costNs: number): void;
   /** Queues the group for an outside client, with a cookie; the client or the timeout answers it. */
   awaitClient(group: IopfGroup, timeoutNs: number, timeoutResponse: ResponseCode): void;
-  /** The handler made `page` of `space` (a process, a domain) resident for this request's flow. */
-  pageResolved(request: PageRequest, space: object, page: number): void;
-  /** Pages of `space` the handler took away again (a MAP handler's eviction). */
-  pagesGone(space: object, startPage: number, endPage: number, because: PageGone): void;
+  /** The handler made `page` of `space` (a domain) resident for this request's flow, in frame `pfn` (-1: not its own). */
+  pageResolved(request: PageRequest, space: object, page: number, pfn: number): void;
+  /** A page of `space` that flow `flow` had resolved, taken away again by the handler (a MAP eviction). */
+  pageGone(space: object, page: number, flow: number | null, because: PageGone): void;
 }
 
 export interface FaultHandler {

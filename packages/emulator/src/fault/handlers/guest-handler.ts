@@ -44,7 +44,7 @@ export class GuestFaultHandler implements FaultHandler {
       const guestPage = this.region.physPage + offset;
       domain.map(fault.page, guestPage, 1, this.region.perms, '4K');
       this.onDemand.add(fault.page);
-      context.pageResolved(fault, domain, fault.page);
+      context.pageResolved(fault, domain, fault.page, -1);
       this.mapped++;
       costNs += this.latency.mapFaultNs;
       costs.mapNs += this.latency.mapFaultNs;

@@ -134,7 +134,7 @@ export class MapFaultHandler implements FaultHandler {
     domain.map(page, pfn, 1, this.region.perms, '4K');
     const flow = fault.flow?.id ?? null;
     this.lru.set(key, { domain, page, flow });
-    context.pageResolved(fault, domain, page);
+    context.pageResolved(fault, domain, page, pfn);
     this.mapped++;
     if (this.bus.wants('handler.mapped')) {
       this.bus.emit({
@@ -163,7 +163,7 @@ export class MapFaultHandler implements FaultHandler {
   private evict(entry: Mapped, by: PageRequest | null, context: HandlerContext | null): void {
     this.lru.delete(`${entry.domain.tag}:${entry.page}`);
     entry.domain.unmap(entry.page, 1);
-    context?.pagesGone(entry.domain, entry.page, entry.page + 1, 'evicted');
+    context?.pageGone(entry.domain, entry.page, entry.flow, 'evicted');
     this.evictions++;
     this.bus.emit({
       kind: 'handler.evicted',

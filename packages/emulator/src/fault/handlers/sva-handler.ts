@@ -25,7 +25,7 @@ export class SvaFaultHandler implements FaultHandler {
     const costs = (group.costs = newHandlerCosts(costNs));
     let code: ResponseCode = 'SUCCESS';
     for (const fault of group.faults) {
-      const { status, cost } = this.handleMm(group, fault, context);
+      const { status, cost } = this.handleMm(group, fault);
       costNs += cost;
       costs.mmFaultNs += cost;
       // The status is sticky: the first fault that fails decides the group's response.
@@ -42,19 +42,15 @@ export class SvaFaultHandler implements FaultHandler {
     return { type: this.type, categories: this.categories ? [...this.categories] : null };
   }
 
-  private handleMm(
-    group: IopfGroup,
-    fault: PageRequest,
-    context: HandlerContext,
-  ): { status: ResponseCode; cost: number } {
+  private handleMm(group: IopfGroup, fault: PageRequest): { status: ResponseCode; cost: number } {
     const domain = group.domain;
     if ((fault.flags & PAGE_REQUEST_PASID_VALID) === 0 || !(domain instanceof SvaDomain))
       return { status: 'INVALID', cost: 0 };
     const process = domain.process;
     // mmget_not_zero fails on an exiting mm.
     if (process.exiting) return { status: 'INVALID', cost: 0 };
-    const outcome = process.handleMmFault(fault.page, fault.perm & PERM_RWX, fault.flow?.id ?? null);
-    if (outcome === 'minor' || outcome === 'major') context.pageResolved(fault, process, fault.page);
+    // handle_mm_fault tells the flow recorder (through the process) which flow brought the page in.
+    const outcome = process.handleMmFault(fault.page, fault.perm & PERM_RWX, fault.flow);
     switch (outcome) {
       case 'present':
         return { status: 'SUCCESS', cost: 0 };
