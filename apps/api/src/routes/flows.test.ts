@@ -341,3 +341,18 @@ describe('the DMA result', () => {
     expect(again.flows).toEqual([]);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('lists both flow routes under the flows tag, with their query, answers and 404', async () => {
+    const document = expectStatus(await call(server.url, 'GET', `${API}/openapi.json`), 200);
+    const list = document.paths['/api/v1/labs/{lab}/flows'].get;
+    const one = document.paths['/api/v1/labs/{lab}/flows/{flow}'].get;
+    expect(list.tags).toEqual(['flows']);
+    expect(one.tags).toEqual(['flows']);
+    expect(list.parameters.map((p: Body) => p.name)).toEqual(
+      expect.arrayContaining(['after', 'limit', 'device', 'mechanism', 'outcome', 'minLatencyNs', 'slowest']),
+    );
+    expect(Object.keys(one.responses)).toEqual(expect.arrayContaining(['200', '400', '404']));
+    expect(JSON.stringify(one.responses['200'])).toContain('replacedBy');
+  });
+});
