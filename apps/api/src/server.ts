@@ -27,6 +27,7 @@ import { streamRoutes } from './routes/stream';
 import { topologyRoutes } from './routes/topology';
 import { experimentRoutes } from './routes/experiments';
 import { runRoutes } from './routes/runs';
+import { seriesRoutes } from './routes/series';
 import { RunManager } from './runs/run-manager';
 import { BullmqEngine, type JobEngine, LocalEngine, startQueueWorker } from './runs/job-engine';
 import { availableParallelism } from 'node:os';
@@ -157,6 +158,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(streamRoutes);
       await api.register(experimentRoutes);
       await api.register(runRoutes);
+      await api.register(seriesRoutes);
     },
     { prefix: API_PREFIX },
   );

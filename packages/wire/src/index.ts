@@ -6,3 +6,4 @@ export * from './events';
 export * from './flows';
 export const API_PREFIX = '/api/v1';
 export * from './experiments';
+export * from './series';

@@ -171,6 +171,7 @@ export class RunManager {
       await this.db.runs.finish(job.run, {
         metrics: message.metrics as object,
         histograms: message.histograms,
+        series: message.series,
       });
     } catch (error) {
       return this.end(job, 'failed', this.reason(job, error));

@@ -5,6 +5,7 @@
  * worker runs ahead by at most MAX_UNACKED batches, which bounds the memory a fast run can take.
  */
 import { parentPort } from 'node:worker_threads';
+import type { SimSeriesAnswer } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FaultRow, RunProgress } from '@iommu-lab/db';
 import { experimentSystem } from './experiment-system';
@@ -23,6 +24,8 @@ export type FromWorker =
       progress: RunProgress;
       metrics: unknown;
       histograms: Record<string, [number, number][]>;
+      /** The series in simulated time at the emulator's stored width (GET /runs/:run/series re-bins it). */
+      series: SimSeriesAnswer;
     }
   | { type: 'trace'; trace: Trace }
   | { type: 'failed'; error: string };
@@ -82,5 +85,6 @@ async function run(config: ExperimentConfig, seed: number): Promise<void> {
     progress: progress(),
     metrics: system.metrics(),
     histograms: system.histograms(),
+    series: system.series({ binNs: 'stored' }),
   } satisfies FromWorker);
 }
