@@ -35,6 +35,8 @@ const KIND_GROUPS: Record<EventKind, 'fault' | 'dma' | 'topology' | 'cache' | 'p
   'dma.completed': 'dma',
   'dma.faulted': 'dma',
   'dma.aborted': 'dma',
+  'dma.retried': 'dma',
+  'flow.ended': 'fault',
   'fault.unrecoverable': 'fault',
   'fault.reported': 'fault',
   'pri.page-request': 'fault',
