@@ -3,6 +3,7 @@
  * Methods are grouped by resource; every refusal is thrown as an ApiError, and a server that cannot be
  * reached as a ConnectionError.
  */
+import type { SeriesAnswerView } from '@iommu-lab/wire';
 import { ApiError, ConnectionError } from './errors';
 import { type SocketTarget, JsonSocket } from './socket';
 import { EventStream, type EventStreamOptions, FaultHandler, type FaultPolicy, LabStream } from './stream';
@@ -358,6 +359,16 @@ export class IommuLabClient {
   /** Counters, latency histograms, queue occupancy. */
   metrics(lab: string): Promise<Document> {
     return this.get(`/labs/${path(lab)}/metrics`);
+  }
+
+  /** The lab's metrics binned in simulated time; `binNs` giving more than 10 000 bins is a 422 (too-many-bins). */
+  labSeries(lab: string, binNs?: number): Promise<SeriesAnswerView> {
+    return this.get(`/labs/${path(lab)}/series`, { binNs });
+  }
+
+  /** A finished run's metrics binned in simulated time (409 while it runs, 404 for a run stored without series). */
+  runSeries(run: string, binNs?: number): Promise<SeriesAnswerView> {
+    return this.get(`/runs/${path(run)}/series`, { binNs });
   }
 
   // ——— websockets ———
