@@ -128,6 +128,9 @@ describe('the iommu-lab CLI', () => {
     expect(compared.code).toBe(0);
     expect(compared.stdout).toMatch(/transactions completed\s+300\s+300\s+0\s+×1\.000/);
     expect(compared.stdout).toMatch(/\/seed\s+5\s+6/);
+    // Where the fault time went, hop by hop: the dispatch hop is the latency model's 2 µs in both runs.
+    expect(compared.stdout).toContain('where the fault time went');
+    expect(compared.stdout).toMatch(/dispatch\s+2\s+[\d.]+%\s+2\s+[\d.]+%/);
     const json = await cli(['--url', server.url, '--json', 'compare', ...ids]);
     expect(JSON.parse(json.stdout)).toMatchObject({ configDiff: [{ path: '/seed', values: [5, 6] }] });
   });
@@ -140,7 +143,9 @@ describe('the iommu-lab CLI', () => {
     expect(csv.code).toBe(0);
     expect(csv.stderr).toContain(`wrote ${run.faultRecords} fault records`);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('seq,timeNs,device,pasid,address,access,category,stage,kind,code,latencyNs');
+    // One column per field of the flow record, a hop a column.
+    expect(lines[0]).toMatch(/^seq,timeNs,device,pasid,address,access,category,stage,kind,code,latencyNs,flow,/);
+    expect(lines[0]).toContain(',toIommuNs,queueWaitNs,');
     expect(lines).toHaveLength(run.faultRecords + 1);
     const jsonl = await cli(['--url', server.url, 'faults', run.id, '--format', 'jsonl']);
     expect(jsonl.code).toBe(0);

@@ -105,6 +105,25 @@ export function compareTable(result: CompareResult, all = false): string {
   return table(header, rows);
 }
 
+/** Where the fault time went: each hop's mean (µs) and share of the fault time, run beside run. */
+export function hopsTable(result: CompareResult): string {
+  if (result.hops.length === 0) return 'fault time: no fault flows';
+  const runs = result.runs.map((run, i) => run.label || `run ${i + 1}`);
+  const header = ['hop', ...runs.flatMap((label) => [`${label} mean µs`, 'share'])];
+  const rows = result.hops.map((hop) => [
+    hop.hop,
+    ...runs.flatMap((_, i) => {
+      const mean = hop.meanNs[i];
+      const share = hop.share[i];
+      return [
+        mean === null || mean === undefined ? '-' : number(mean / 1000),
+        share === null || share === undefined ? '-' : `${(share * 100).toFixed(1)}%`,
+      ];
+    }),
+  ]);
+  return table(header, rows);
+}
+
 const show = (value: unknown) =>
   value === null || value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value);
 

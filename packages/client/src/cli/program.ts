@@ -26,6 +26,7 @@ import {
   barChart,
   compareTable,
   configDiffTable,
+  hopsTable,
   eventLine,
   flowReport,
   flowsTable,
@@ -252,6 +253,9 @@ async function compareCommand(ctx: Context, ids: string[], options: { all?: bool
     return;
   }
   ctx.io.out(compareTable(result, options.all));
+  ctx.io.out('');
+  ctx.io.out('where the fault time went (simulated µs per flow, share of all fault time):');
+  ctx.io.out(hopsTable(result));
   ctx.io.out('');
   ctx.io.out(configDiffTable(result));
 }
