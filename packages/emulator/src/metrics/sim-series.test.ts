@@ -160,6 +160,17 @@ describe('the stored bins coarsen as the run grows', () => {
     expect(answer.series.faultRate.pageRequests[0]).toBe(5); // 0, 3, 1023, 1024 and 5000 share the first bin
   });
 
+  it("a queue change dated ahead of the clock leaves the clock's counts in their own bin", () => {
+    const clock = { nowNs: 100 };
+    const series = new SimSeries(clock);
+    series.pageRequest();
+    series.queue('iommu0/PRQ').record(900, 0); // the driver's round reads an entry at a later offset
+    series.pageRequest();
+    const answer = series.answer({ binNs: 'stored' });
+    expect(answer.binNs).toBe(1);
+    expect(answer.series.faultRate.pageRequests[100]).toBe(2);
+  });
+
   it('a level holds across bins without changes: highest and time-weighted mean per bin', () => {
     const clock = { nowNs: 0 };
     const series = new SimSeries(clock);

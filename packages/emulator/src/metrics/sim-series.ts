@@ -146,8 +146,9 @@ export class SimSeries implements SeriesBins {
     return series;
   }
 
+  /** A level's change may be dated ahead of the clock: it coarsens the bins but leaves the clock's bin alone. */
   binAt(timeNs: number): number {
-    if (timeNs >= this.currentEndNs) this.advance(timeNs);
+    while (Math.floor(timeNs / this.binNs) >= SERIES_CAPACITY) this.coarsen();
     return Math.floor(timeNs / this.binNs);
   }
 
@@ -169,6 +170,8 @@ export class SimSeries implements SeriesBins {
     for (const series of this.outstanding.values()) series.mergePairs();
     for (const series of this.queues.values()) series.mergePairs();
     this.binNs *= 2;
+    this.currentBin >>= 1;
+    this.currentEndNs = (this.currentBin + 1) * this.binNs;
   }
 
   // ——— answers ———
