@@ -166,7 +166,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['runs'],
         summary:
-          "A run's event trace as Chrome trace-event JSON (open it in Perfetto): devices and IOMMUs as tracks, faults as slices",
+          "A run's trace as Chrome trace-event JSON (open it in Perfetto): DMA transactions and fault flows as async slices with their hops, causal flow arrows, queue / PRI credit / hit-rate counters, in simulated µs",
         params: RunParams,
         querystring: Type.Object(
           { maxEvents: Type.Optional(Type.Integer({ minimum: 100, maximum: 2_000_000 })) },
