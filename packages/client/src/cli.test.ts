@@ -144,7 +144,9 @@ describe('the iommu-lab CLI', () => {
     expect(csv.stderr).toContain(`wrote ${run.faultRecords} fault records`);
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     // One column per field of the flow record, a hop a column.
-    expect(lines[0]).toMatch(/^seq,timeNs,device,pasid,address,access,category,stage,kind,code,latencyNs,flow,/);
+    expect(lines[0]).toMatch(
+      /^seq,timeNs,device,pasid,address,access,category,stage,kind,code,latencyNs,flow,/,
+    );
     expect(lines[0]).toContain(',toIommuNs,queueWaitNs,');
     expect(lines).toHaveLength(run.faultRecords + 1);
     const jsonl = await cli(['--url', server.url, 'faults', run.id, '--format', 'jsonl']);

@@ -99,7 +99,9 @@ describe('client: experiments, runs, comparison', () => {
     const csv = await client.runs.download(run.id, 'csv');
     const lines = csv.trim().split('\n');
     // The flow record's fields, a hop a column.
-    expect(lines[0]).toMatch(/^seq,timeNs,device,pasid,address,access,category,stage,kind,code,latencyNs,flow,/);
+    expect(lines[0]).toMatch(
+      /^seq,timeNs,device,pasid,address,access,category,stage,kind,code,latencyNs,flow,/,
+    );
     expect(lines[0]).toContain(',dispatchNs,handlerNs,');
     expect(lines).toHaveLength(requests + 1);
     const stream = await client.runs.downloadStream(run.id, 'jsonl', { code: 'SUCCESS' });
