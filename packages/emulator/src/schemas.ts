@@ -9,3 +9,4 @@ export { KERNEL_PROFILES, type KernelProfileName, type FaultCategory } from './p
 export { FAULT_KIND_NAMES, type FaultKind } from './iommu/fault-kind';
 export { RESPONSE_CODES, type ResponseCode } from './fault/page-request';
 export { DEFAULT_LATENCY, LATENCY_SOURCES, type LatencyModel } from './latency/latency-model';
+export { FLOW_MECHANISMS, FLOW_OUTCOMES, HOPS } from './flow/fault-flow';

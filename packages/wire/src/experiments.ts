@@ -10,6 +10,7 @@ import {
   WorkloadSpecSchema,
 } from '@iommu-lab/emulator/schemas';
 import { Document, IdSchema } from './common';
+import { FlowOutcomeSchema } from './flows';
 
 export const EXPERIMENT_CONFIG_VERSION = 1;
 export const EXPERIMENT_FILE_FORMAT = 'iommu-lab/experiment';
@@ -125,16 +126,6 @@ export type RunStreamMessage =
     };
 
 export const FaultKindSchema = Type.Enum(['page-request', 'stall', 'unrecoverable', 'device-handled']);
-const FlowOutcomeSchema = Type.Enum([
-  'resumed',
-  'refaulted',
-  'failed',
-  'dropped',
-  'discarded',
-  'aborted',
-  'recorded',
-  'lost',
-]);
 
 const NullableNs = Type.Union([Type.Number(), Type.Null()]);
 /** One column per hop of the flow, in the emulator's HOPS order; null where the hop did not apply. */

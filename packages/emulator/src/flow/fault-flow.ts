@@ -14,25 +14,28 @@ import { formatProt } from '../pagetable/permissions';
 import type { FaultCategory } from '../profile/kernel-profile';
 
 /** How the fault reached something that could resolve it (reference §2, §5, §6, §3). */
-export type FlowMechanism = 'pri' | 'stall' | 'self-faulting' | 'unrecoverable';
+export const FLOW_MECHANISMS = ['pri', 'stall', 'self-faulting', 'unrecoverable'] as const;
+export type FlowMechanism = (typeof FLOW_MECHANISMS)[number];
 
-/** How the flow ended. */
-export type FlowOutcome =
-  /** The retried translation succeeded: the DMA went on. */
-  | 'resumed'
-  /** The retried translation failed again: a new flow took over (its `causes` name this one). */
-  | 'refaulted'
-  /** The DMA ended with an error completion because of this fault. */
-  | 'failed'
-  /** A full hardware queue dropped the request (a partial, not answered) or terminated the stall. */
-  | 'dropped'
-  /** A partial request freed without a response (overflow discard, detach, reset). */
-  | 'discarded'
-  /** The device's transaction ended while the flow waited (function reset). */
-  | 'aborted'
-  /** An unrecoverable fault: recorded (and read by the driver) or lost; the DMA failed. */
-  | 'recorded'
-  | 'lost';
+/**
+ * How a flow ended. resumed: the retried translation succeeded, the DMA went on. refaulted: it failed
+ * again and a new flow took over (its `causes` name this one). failed: the DMA ended with an error
+ * completion because of this fault. dropped: a full hardware queue dropped the request (a partial, not
+ * answered) or terminated the stall. discarded: a partial request freed without a response (overflow
+ * discard, detach, reset). aborted: the device's transaction ended while the flow waited (function
+ * reset). recorded / lost: an unrecoverable fault, read by the driver or lost; the DMA failed.
+ */
+export const FLOW_OUTCOMES = [
+  'resumed',
+  'refaulted',
+  'failed',
+  'dropped',
+  'discarded',
+  'aborted',
+  'recorded',
+  'lost',
+] as const;
+export type FlowOutcome = (typeof FLOW_OUTCOMES)[number];
 
 /**
  * The hops, in the order they can happen. Not every flow has every hop: a PRI flow has toIommu,

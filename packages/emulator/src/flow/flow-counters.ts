@@ -3,19 +3,16 @@
  * ("pri:resumed", "stall:failed"). A fixed table of numbers, so counting allocates nothing and does no
  * lookup by string.
  */
-import type { FaultFlow, FlowMechanism, FlowOutcome } from './fault-flow';
+import {
+  type FaultFlow,
+  FLOW_MECHANISMS,
+  FLOW_OUTCOMES,
+  type FlowMechanism,
+  type FlowOutcome,
+} from './fault-flow';
 
-const MECHANISMS: readonly FlowMechanism[] = ['pri', 'stall', 'self-faulting', 'unrecoverable'];
-const OUTCOMES: readonly FlowOutcome[] = [
-  'resumed',
-  'refaulted',
-  'failed',
-  'dropped',
-  'discarded',
-  'aborted',
-  'recorded',
-  'lost',
-];
+const MECHANISMS = FLOW_MECHANISMS;
+const OUTCOMES = FLOW_OUTCOMES;
 const MECHANISM_INDEX: Record<FlowMechanism, number> = {
   pri: 0,
   stall: 1,
