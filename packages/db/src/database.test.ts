@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import {
-  type FaultRecordView,
-  type FaultRow,
-  MIGRATIONS_DIR,
-  faultRowOf,
-  openDatabase,
-  pendingSchemaChange,
-} from './index';
+import { MIGRATIONS_DIR, openDatabase, pendingSchemaChange } from './index';
+import { testRow } from './testing/fault-rows';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'iommu-lab-db-')), 'data', 'lab.db');
 
@@ -23,27 +17,7 @@ async function withRun(file: string) {
   return { db, run: run.id };
 }
 
-const row = (seq: number, overrides: Partial<FaultRecordView> = {}): FaultRow =>
-  faultRowOf({
-    seq,
-    timeNs: seq * 10,
-    device: 'nic0',
-    pasid: 1,
-    address: '0x1000',
-    access: 'r',
-    category: 'BIND',
-    stage: 1,
-    kind: 'page-request',
-    code: 'SUCCESS',
-    latencyNs: 500,
-    flow: seq + 1,
-    outcome: 'resumed',
-    endNs: seq * 10 + 500,
-    causes: '',
-    queueWaitNs: 200,
-    handlerNs: 300,
-    ...overrides,
-  });
+const row = testRow;
 
 describe('the database', () => {
   it('is created with its folder and migrated on first open, and migrating again applies nothing', async () => {

@@ -2,27 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type FaultRow, RunStateError, faultRowOf, openDatabase, storageFailure } from './index';
+import { RunStateError, openDatabase, storageFailure } from './index';
+import { testRow } from './testing/fault-rows';
 
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'iommu-lab-store-')), 'lab.db');
-const row = (seq: number): FaultRow =>
-  faultRowOf({
-    seq,
-    timeNs: seq,
-    device: 'nic0',
-    pasid: 1,
-    address: '0x1000',
-    access: 'r',
-    category: 'BIND',
-    stage: 1,
-    kind: 'page-request',
-    code: 'SUCCESS',
-    latencyNs: 1,
-    flow: seq + 1,
-    outcome: 'resumed',
-    endNs: seq + 1,
-    causes: '',
-  });
+const row = (seq: number) => testRow(seq);
 
 async function withRun(options: { maxBytes?: number } = {}) {
   const db = await openDatabase(tempFile(), options);
