@@ -45,8 +45,11 @@ export class HardwareQueue<T> {
 
   shift(nowNs: number): T | undefined {
     if (this.head >= this.entries.length) return undefined;
-    const entry = this.entries[this.head++]!;
-    // Compact now and then so a long run does not keep every consumed entry alive.
+    const entry = this.entries[this.head]!;
+    // The slot forgets its entry at once: a read entry (a page request and its flow) must not outlive
+    // the driver's use of it until the next compaction.
+    this.entries[this.head++] = undefined as T;
+    // Compact now and then so the array does not grow with every entry ever queued.
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries.splice(0, this.head);
       this.head = 0;
