@@ -192,7 +192,11 @@ export function describeSystem(system: System): SystemSnapshot {
         },
         stall: device.stallEnabled,
       },
-      handlers: [...device.faultHandlers].map(([slot, handler]) => ({ slot, handler: handler.describe() })),
+      // By slot, not by registration order: a slot is a category (or '*'), and which was filled first does
+      // not change which handler gets a fault (a rebuilt system fills them in another order).
+      handlers: [...device.faultHandlers]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([slot, handler]) => ({ slot, handler: handler.describe() })),
       domain: device.ridDomain.type === 'blocked' ? null : device.ridDomain.id,
       pasids: [...device.pasidDomains].map(([pasid, domain]) => ({ pasid, domain: domain.id })),
       bonds: [...device.bonds.values()].map((bond) => ({
