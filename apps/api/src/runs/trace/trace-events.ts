@@ -43,30 +43,11 @@ export class AsyncTrack {
   }
 
   begin(name: string, atNs: number, args?: Record<string, unknown>): TraceEvent {
-    const event: TraceEvent = {
-      name,
-      ph: 'b',
-      ts: ns(atNs),
-      pid: this.pid,
-      tid: this.pid,
-      cat: this.cat,
-      id2: this.id2,
-    };
-    if (args) event.args = args;
-    this.events.push(event);
-    return event;
+    return this.push('b', name, atNs, args);
   }
 
   end(name: string, atNs: number): void {
-    this.events.push({
-      name,
-      ph: 'e',
-      ts: ns(atNs),
-      pid: this.pid,
-      tid: this.pid,
-      cat: this.cat,
-      id2: this.id2,
-    });
+    this.push('e', name, atNs);
   }
 
   /** A child slice [startNs, endNs] of the slice open now. */
@@ -78,9 +59,14 @@ export class AsyncTrack {
 
   /** A zero-length mark inside the slice open now (Perfetto: a slice of its own, so a flow can end on it). */
   mark(name: string, atNs: number, args?: Record<string, unknown>): TraceEvent {
+    return this.push('n', name, atNs, args);
+  }
+
+  /** One event of this track, in its process, category and id scope. */
+  private push(ph: 'b' | 'e' | 'n', name: string, atNs: number, args?: Record<string, unknown>): TraceEvent {
     const event: TraceEvent = {
       name,
-      ph: 'n',
+      ph,
       ts: ns(atNs),
       pid: this.pid,
       tid: this.pid,
