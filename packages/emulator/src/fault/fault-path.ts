@@ -44,6 +44,7 @@ import {
   PAGE_REQUEST_RESPONSE_NEEDS_PASID,
   type PageRequest,
   type ResponseCode,
+  flowIds,
   isLast,
 } from './page-request';
 import { StallUnit } from './stall';
@@ -68,7 +69,6 @@ import {
   type PageGone,
 } from '../flow/fault-flow';
 import { FlowRecorder } from '../flow/flow-recorder';
-import { flowIds } from './page-request';
 
 /** How a transaction that went down the fault path ended, when it did not complete. */
 export type TransactionError =
