@@ -5,6 +5,8 @@ export default defineConfig({
   plugins: [svelte()],
   test: {
     include: ['src/**/*.test.ts', 'e2e/**/*.test.ts'],
+    // Builds the dashboard once for every e2e suite (and clears test-output/).
+    globalSetup: ['e2e/build-once.ts'],
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     // The end-to-end test builds the dashboard, starts a real API and a browser: keep files from competing for the two cores.
     fileParallelism: false,
