@@ -408,8 +408,12 @@ export class IommuLabClient {
     get: (id: string): Promise<ExperimentView> => this.get(`/experiments/${path(id)}`),
     update: (id: string, patch: ExperimentPatch): Promise<ExperimentView> =>
       this.request('PATCH', `/experiments/${path(id)}`, { body: patch }),
-    /** With its runs and fault logs (refused with EBUSY while a run is in progress). */
-    delete: (id: string): Promise<void> => this.request('DELETE', `/experiments/${path(id)}`),
+    /**
+     * One with runs only with `cascade` (then its runs and fault logs go too; without it, 409 EHASRUNS);
+     * refused with EBUSY while a run is in progress.
+     */
+    delete: (id: string, options: { cascade?: boolean } = {}): Promise<void> =>
+      this.request('DELETE', `/experiments/${path(id)}`, options.cascade ? { query: { cascade: 'true' } } : {}),
     /** The experiment as a file to import elsewhere. */
     export: (id: string): Promise<ExperimentFile> => this.get(`/experiments/${path(id)}/export`),
     /** Import an exported file (format and version are checked: EFORMAT, EVERSION). */

@@ -335,7 +335,7 @@ describe('experiments and runs', () => {
     expect(busy.body).toMatchObject({ statusCode: 409, code: 'EBUSY', reason: 'runs-in-progress' });
     await follow(started.id);
     expect((await api('GET', `/runs/${started.id}`)).body.status).toBe('done');
-    expect((await api('DELETE', `/experiments/${id}`)).status).toBe(204);
+    expect((await api('DELETE', `/experiments/${id}?cascade=true`)).status).toBe(204);
     expect((await api('GET', `/runs/${started.id}`)).status).toBe(404);
     expect(server.app.db.faults.count(started.id)).toBe(0);
   });

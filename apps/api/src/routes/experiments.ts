@@ -156,8 +156,17 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { needs: ['database'] },
       schema: {
         tags: ['experiments'],
-        summary: 'Delete an experiment with its runs and fault logs',
+        summary:
+          'Delete an experiment; one with runs only with ?cascade=true, which deletes its runs and fault logs too',
         params: ExperimentParams,
+        querystring: Type.Object(
+          {
+            cascade: Type.Optional(
+              Type.Enum(['true', 'false'], { description: 'true: delete its runs with it (needed when it has any).' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         response: { 204: Type.Null(), ...errors },
       },
     },
@@ -172,6 +181,15 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'EBUSY',
           'the experiment has runs in progress; wait for them to end.',
           'runs-in-progress',
+        );
+      // Runs are results someone may still need: deleting them with the experiment is asked for, not implied.
+      const runs = await prisma.run.count({ where: { experimentId: request.params.experiment } });
+      if (runs > 0 && request.query.cascade !== 'true')
+        throw new HttpError(
+          409,
+          'EHASRUNS',
+          `the experiment has ${runs} run${runs === 1 ? '' : 's'}; delete with ?cascade=true to delete ${runs === 1 ? 'it' : 'them'} too.`,
+          'has-runs',
         );
       await prisma.experiment.delete({ where: { id: request.params.experiment } });
       return reply.status(204).send(null);
