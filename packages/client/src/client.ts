@@ -413,7 +413,11 @@ export class IommuLabClient {
      * refused with EBUSY while a run is in progress.
      */
     delete: (id: string, options: { cascade?: boolean } = {}): Promise<void> =>
-      this.request('DELETE', `/experiments/${path(id)}`, options.cascade ? { query: { cascade: 'true' } } : {}),
+      this.request(
+        'DELETE',
+        `/experiments/${path(id)}`,
+        options.cascade ? { query: { cascade: 'true' } } : {},
+      ),
     /** The experiment as a file to import elsewhere. */
     export: (id: string): Promise<ExperimentFile> => this.get(`/experiments/${path(id)}/export`),
     /** Import an exported file (format and version are checked: EFORMAT, EVERSION). */

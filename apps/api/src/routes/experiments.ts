@@ -162,7 +162,9 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         querystring: Type.Object(
           {
             cascade: Type.Optional(
-              Type.Enum(['true', 'false'], { description: 'true: delete its runs with it (needed when it has any).' }),
+              Type.Enum(['true', 'false'], {
+                description: 'true: delete its runs with it (needed when it has any).',
+              }),
             ),
           },
           { additionalProperties: false },
