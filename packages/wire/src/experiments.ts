@@ -211,10 +211,17 @@ export const CompareQuery = Type.Object(
 
 export const CompareResult = Type.Object({
   runs: Type.Array(Type.Object({ id: Type.String(), label: Type.String(), experiment: Type.String() })),
-  /** Every numeric metric, per run, with the delta and ratio of each run to the first. */
+  /**
+   * Every scalar metric, per run, with the delta and ratio of each run to the first, and where it was
+   * counted (a scope: an IOMMU's or a device's id). Series are never metrics: they are in `series`.
+   * Derived beside the counters, in every scope: throughput/transactionsPerMs and throughput/megabytesPerS
+   * (per simulated time), translations/iotlbHitRate and translations/atcHitRate (0…1), faults/byOutcome/*.
+   */
   metrics: Type.Array(
     Type.Object({
       path: Type.String(),
+      group: Type.Enum(['system', 'iommu', 'device']),
+      scope: Type.Union([Type.String(), Type.Null()]),
       values: Type.Array(Type.Union([Type.Number(), Type.Null()])),
       deltas: Type.Array(Type.Union([Type.Number(), Type.Null()])),
       ratios: Type.Array(Type.Union([Type.Number(), Type.Null()])),
@@ -237,6 +244,27 @@ export const CompareResult = Type.Object({
       share: Type.Array(Type.Union([Type.Number(), Type.Null()])),
     }),
   ),
+  /**
+   * Each run's series in simulated time on one bin width, to overlay: `time[i]` places run i's bins (null:
+   * the run stored no series); each line holds per run a value per bin (counts as rates per µs, hit rates
+   * in %, levels as they are), null for a run without it. Lines zero in every run are left out.
+   */
+  series: Type.Object({
+    time: Type.Array(
+      Type.Union([
+        Type.Object({ startNs: Type.Number(), binNs: Type.Number(), bins: Type.Integer() }),
+        Type.Null(),
+      ]),
+    ),
+    lines: Type.Array(
+      Type.Object({
+        key: Type.String(),
+        label: Type.String(),
+        unit: Type.String(),
+        values: Type.Array(Type.Union([Type.Array(Type.Union([Type.Number(), Type.Null()])), Type.Null()])),
+      }),
+    ),
+  }),
   /** Config paths whose values differ between runs. */
   configDiff: Type.Array(Type.Object({ path: Type.String(), values: Type.Array(Type.Unknown()) })),
 });

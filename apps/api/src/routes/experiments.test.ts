@@ -192,6 +192,8 @@ describe('experiments and runs', () => {
     const completed = metrics.find((m: { path: string }) => m.path === '/system/transactions/completed');
     expect(completed).toEqual({
       path: '/system/transactions/completed',
+      group: 'system',
+      scope: null,
       values: [600, 600],
       deltas: [0, 0],
       ratios: [1, 1],

@@ -19,6 +19,7 @@ import {
   SweepView,
 } from '@iommu-lab/wire';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { SimSeriesAnswer } from '@iommu-lab/emulator';
 import { FAULT_COLUMNS } from '@iommu-lab/db';
 import { Readable } from 'node:stream';
 import Type from 'typebox';
@@ -327,7 +328,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['runs'],
         summary:
-          'Compare two or more runs: metrics with deltas and ratios, histograms on shared bins, config diff',
+          'Compare two or more runs: metrics (never series) by system / IOMMU / device with deltas and ratios, where the fault time went per hop, histograms on shared bins, series on one width to overlay, config diff',
         querystring: CompareQuery,
         response: { 200: CompareResult, ...errors },
       },
@@ -358,6 +359,8 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
           config: run.config,
           metrics: run.metrics,
           histograms: run.histograms as Record<string, [number, number][]> | null,
+          simulatedNs: run.simulatedNs,
+          series: run.series as unknown as SimSeriesAnswer | null,
         })),
       );
     },

@@ -1,9 +1,14 @@
 /**
- * Comparing runs: every numeric metric side by side with its delta and ratio to the first run, each
- * latency histogram on the union of the runs' bins (the emulator's bins are fixed, so bins of different
- * runs are the same bins), where the fault time went hop by hop, and the config paths whose values differ.
+ * Comparing runs: every scalar metric side by side with its delta and ratio to the first run, grouped by
+ * where it was counted (system, an IOMMU, a device), with the figures a reader compares first derived
+ * beside the counters (throughput, hit rates, flows by outcome); each latency histogram on the union of
+ * the runs' bins (the emulator's bins are fixed, so bins of different runs are the same bins); where the
+ * fault time went hop by hop; each run's series in simulated time on one bin width, to overlay; and the
+ * config paths whose values differ.
+ *
+ * A series is drawn, not listed: arrays in the metrics (a queue's occupancy points) never become metrics.
  */
-import { HOPS, type HistogramSummary } from '@iommu-lab/emulator';
+import { HOPS, type HistogramSummary, type SimSeriesAnswer, rebinSeries } from '@iommu-lab/emulator';
 
 type Json = unknown;
 
@@ -14,6 +19,10 @@ export interface ComparedRun {
   config: Json;
   metrics: Json;
   histograms: Record<string, [number, number][]> | null;
+  /** Simulated time the run took, for its throughput. */
+  simulatedNs?: number;
+  /** The run's stored series (null for runs made before runs stored them). */
+  series?: SimSeriesAnswer | null;
 }
 
 /** Leaves of a JSON value as path → value (arrays indexed). */
@@ -28,19 +37,105 @@ export function flatten(value: Json, path = '', out = new Map<string, Json>()): 
   return out;
 }
 
+/** Scalar leaves only: an array is a series (drawn elsewhere), so neither it nor its items are metrics. */
+function scalars(value: Json, path = '', out = new Map<string, number>()): Map<string, number> {
+  if (Array.isArray(value)) return out;
+  if (value !== null && typeof value === 'object')
+    for (const [key, child] of Object.entries(value)) scalars(child, `${path}/${key}`, out);
+  else if (typeof value === 'number') out.set(path, value);
+  return out;
+}
+
+export type MetricGroup = 'system' | 'iommu' | 'device';
+
+/** Where a metric was counted: /devices/<id>/… a device, /iommus/<id>/… and /queues/<id>/… an IOMMU. */
+export function metricGroup(path: string): { group: MetricGroup; scope: string | null } {
+  const [, top, id] = path.split('/');
+  if (top === 'devices') return { group: 'device', scope: id ?? null };
+  if (top === 'iommus' || top === 'queues') return { group: 'iommu', scope: id ?? null };
+  return { group: 'system', scope: null };
+}
+
+interface Scope {
+  transactions?: { completed?: number };
+  bytes?: number;
+  translations?: { atcHits?: number; atcMisses?: number; iotlbHits?: number; iotlbMisses?: number };
+  faults?: { flows?: Record<string, number> };
+}
+
+const hitRate = (hits = 0, misses = 0) => (hits + misses > 0 ? hits / (hits + misses) : null);
+
+/**
+ * The figures a reader compares first that no counter holds: throughput per simulated time, IOTLB and ATC
+ * hit rates, and fault flows by outcome (summed over mechanisms; an outcome another run had counts 0 here).
+ */
+function derive(scope: Scope, simulatedNs: number | undefined, outcomes: readonly string[]) {
+  const t = scope.translations ?? {};
+  const byOutcome = Object.fromEntries(outcomes.map((outcome) => [outcome, 0]));
+  for (const [key, count] of Object.entries(scope.faults?.flows ?? {})) {
+    const outcome = key.slice(key.indexOf(':') + 1);
+    byOutcome[outcome] = (byOutcome[outcome] ?? 0) + count;
+  }
+  const perMs = (count: number | undefined) =>
+    simulatedNs && simulatedNs > 0 && count !== undefined ? (count / simulatedNs) * 1e6 : null;
+  return {
+    throughput: {
+      transactionsPerMs: perMs(scope.transactions?.completed),
+      // bytes per ns is GB/s: ×1000 for MB/s.
+      megabytesPerS:
+        simulatedNs && simulatedNs > 0 && scope.bytes !== undefined
+          ? (scope.bytes / simulatedNs) * 1e3
+          : null,
+    },
+    translations: {
+      iotlbHitRate: hitRate(t.iotlbHits, t.iotlbMisses),
+      atcHitRate: hitRate(t.atcHits, t.atcMisses),
+    },
+    faults: { byOutcome },
+  };
+}
+
+/** A run's metrics with the derived figures merged into each scope (system, every IOMMU, every device). */
+function withDerived(run: ComparedRun, outcomes: readonly string[]): Map<string, number> {
+  const metrics = (run.metrics ?? {}) as {
+    system?: Scope;
+    iommus?: Record<string, Scope>;
+    devices?: Record<string, Scope>;
+  };
+  const map = scalars(metrics);
+  const add = (prefix: string, scope: Scope | undefined, simulatedNs: number | undefined) => {
+    if (!scope) return;
+    for (const [path, value] of scalars(derive(scope, simulatedNs, outcomes)))
+      if (value !== undefined) map.set(`${prefix}${path}`, value);
+  };
+  add('/system', metrics.system, run.simulatedNs);
+  for (const [id, scope] of Object.entries(metrics.iommus ?? {}))
+    add(`/iommus/${id}`, scope, run.simulatedNs);
+  for (const [id, scope] of Object.entries(metrics.devices ?? {}))
+    add(`/devices/${id}`, scope, run.simulatedNs);
+  return map;
+}
+
+function outcomesOf(runs: readonly ComparedRun[]): string[] {
+  const outcomes = new Set<string>();
+  for (const run of runs) {
+    const metrics = run.metrics as { system?: Scope } | null;
+    for (const key of Object.keys(metrics?.system?.faults?.flows ?? {}))
+      outcomes.add(key.slice(key.indexOf(':') + 1));
+  }
+  return [...outcomes].sort();
+}
+
 export function compareRuns(runs: readonly ComparedRun[]) {
-  const metricMaps = runs.map((run) => flatten(run.metrics ?? {}));
-  const paths = [...new Set(metricMaps.flatMap((map) => [...map.keys()]))].filter((path) =>
-    metricMaps.some((map) => typeof map.get(path) === 'number'),
-  );
+  const outcomes = outcomesOf(runs);
+  const metricMaps = runs.map((run) => withDerived(run, outcomes));
+  const paths = [...new Set(metricMaps.flatMap((map) => [...map.keys()]))];
   const metrics = paths.map((path) => {
-    const values = metricMaps.map((map) => {
-      const value = map.get(path);
-      return typeof value === 'number' ? value : null;
-    });
+    const values = metricMaps.map((map) => map.get(path) ?? null);
     const base = values[0] ?? null;
     return {
       path,
+      ...metricGroup(path),
       values,
       deltas: values.map((value) => (value === null || base === null ? null : value - base)),
       ratios: values.map((value) => (value === null || base === null || base === 0 ? null : value / base)),
@@ -67,6 +162,7 @@ export function compareRuns(runs: readonly ComparedRun[]) {
     metrics,
     histograms,
     hops: compareHops(runs),
+    series: compareSeries(runs),
     configDiff,
   };
 }
@@ -95,4 +191,66 @@ export function compareHops(runs: readonly ComparedRun[]) {
       share: stat((s, total) => (total > 0 ? (s.mean * s.count) / total : 0)),
     };
   });
+}
+
+type Line = { key: string; label: string; unit: string; values: ((number | null)[] | null)[] };
+
+/**
+ * Each run's series re-binned to one width (the coarsest of the runs' default widths, so every run fits in
+ * about 200 bins) and turned into what a chart overlays: counts per bin as rates per simulated µs, hit
+ * ratios as percentages, levels as they are. Series that are zero (or empty) in every run are left out.
+ */
+export function compareSeries(runs: readonly ComparedRun[]) {
+  const stored = runs.map((run) => run.series ?? null);
+  const widest = Math.max(1, ...stored.map((answer) => (answer ? rebinSeries(answer).binNs : 1)));
+  const answers = stored.map((answer) => (answer ? rebinSeries(answer, widest) : null));
+  const time = answers.map((answer) =>
+    answer ? { startNs: answer.startNs, binNs: answer.binNs, bins: answer.bins } : null,
+  );
+
+  const lines: Line[] = [];
+  const line = (
+    key: string,
+    label: string,
+    unit: string,
+    pick: (series: SimSeriesAnswer['series']) => (number | null)[] | undefined,
+    scale: (value: number, binNs: number) => number,
+  ) => {
+    const values = answers.map((answer) => {
+      const raw = answer ? pick(answer.series) : undefined;
+      return raw ? raw.map((value) => (value === null ? null : scale(value, answer!.binNs))) : null;
+    });
+    if (values.some((run) => run?.some((value) => value !== null && value !== 0)))
+      lines.push({ key, label, unit, values });
+  };
+  const perUs = (count: number, binNs: number) => count / (binNs / 1000);
+  const percent = (ratio: number) => ratio * 100;
+  const level = (value: number) => value;
+
+  line('faultRate/flowsStarted', 'Fault flows started', 'per µs', (s) => s.faultRate.flowsStarted, perUs);
+  line('faultRate/pageRequests', 'Page requests sent', 'per µs', (s) => s.faultRate.pageRequests, perUs);
+  const codes = ['SUCCESS', 'INVALID', 'FAILURE', 'RETRY', 'ABORT'] as const;
+  for (const code of codes)
+    line(`responses/${code}`, `Responses ${code}`, 'per µs', (s) => s.responses[code], perUs);
+  line('iotlbHitRate', 'IOTLB hit rate', '%', (s) => s.iotlbHitRate, percent);
+  line('atcHitRate', 'ATC hit rate', '%', (s) => s.atcHitRate, percent);
+  const keysOf = (pick: (series: SimSeriesAnswer['series']) => object) =>
+    [...new Set(answers.flatMap((answer) => (answer ? Object.keys(pick(answer.series)) : [])))].sort();
+  for (const device of keysOf((s) => s.outstandingRequests))
+    line(
+      `outstandingRequests/${device}`,
+      `Outstanding page requests, ${device} (highest per bin)`,
+      'requests',
+      (s) => s.outstandingRequests[device]?.max,
+      level,
+    );
+  for (const queue of keysOf((s) => s.queueOccupancy))
+    line(
+      `queueOccupancy/${queue}`,
+      `Queue occupancy, ${queue} (highest per bin)`,
+      'entries',
+      (s) => s.queueOccupancy[queue],
+      level,
+    );
+  return { time, lines };
 }
