@@ -17,6 +17,7 @@ import type {
   CreateLabBody,
   DetachBody,
   DeviceSpec,
+  DeviceView,
   Document,
   DmaBody,
   DmaResult,
@@ -39,6 +40,7 @@ import type {
   InvalidateAtcBody,
   InvalidateIotlbBody,
   InvalidateResult,
+  IommuDetail,
   IommuSpec,
   LabDetail,
   LabSummary,
@@ -64,6 +66,7 @@ import type {
   UnmapBody,
   VmaResult,
   VmaSpec,
+  WalkView,
   WorkloadBody,
   WorkloadResult,
 } from './types';
@@ -186,6 +189,11 @@ export class IommuLabClient {
     return this.request<T>('POST', route, { body });
   }
 
+  /** The URL of a route under /api/v1 (for links and downloads, e.g. a run's fault log). */
+  url(route: string, query?: Query): string {
+    return `${this.baseUrl}${API_PREFIX}${route}${queryString(query)}`;
+  }
+
   private socketTarget(route: string): SocketTarget {
     return {
       url: `${this.baseUrl.replace(/^http/, 'ws')}${API_PREFIX}${route}`,
@@ -230,39 +238,41 @@ export class IommuLabClient {
   // ——— topology ———
 
   readonly iommus = {
-    create: (lab: string, spec: IommuSpec): Promise<Document> => this.post(`/labs/${path(lab)}/iommus`, spec),
-    list: (lab: string): Promise<Document[]> => this.get(`/labs/${path(lab)}/iommus`),
-    get: (lab: string, iommu: string): Promise<Document> => this.get(`/labs/${path(lab, 'iommus', iommu)}`),
+    create: (lab: string, spec: IommuSpec): Promise<IommuDetail> =>
+      this.post(`/labs/${path(lab)}/iommus`, spec),
+    list: (lab: string): Promise<IommuDetail[]> => this.get(`/labs/${path(lab)}/iommus`),
+    get: (lab: string, iommu: string): Promise<IommuDetail> =>
+      this.get(`/labs/${path(lab, 'iommus', iommu)}`),
     /** IOTLB invalidation: all, a domain, a domain + PASID, or a range. */
     invalidate: (lab: string, iommu: string, body: InvalidateIotlbBody = {}): Promise<InvalidateResult> =>
       this.post(`/labs/${path(lab, 'iommus', iommu)}/invalidate`, body),
   };
 
   readonly devices = {
-    create: (lab: string, spec: DeviceSpec): Promise<Document> =>
+    create: (lab: string, spec: DeviceSpec): Promise<DeviceView> =>
       this.post(`/labs/${path(lab)}/devices`, spec),
-    list: (lab: string): Promise<Document[]> => this.get(`/labs/${path(lab)}/devices`),
-    get: (lab: string, device: string): Promise<Document> =>
+    list: (lab: string): Promise<DeviceView[]> => this.get(`/labs/${path(lab)}/devices`),
+    get: (lab: string, device: string): Promise<DeviceView> =>
       this.get(`/labs/${path(lab, 'devices', device)}`),
     /** Function-level reset. */
-    reset: (lab: string, device: string): Promise<Document> =>
+    reset: (lab: string, device: string): Promise<DeviceView> =>
       this.request('POST', `/labs/${path(lab, 'devices', device)}/reset`),
-    enableFeature: (lab: string, device: string, feature: Feature): Promise<Document> =>
+    enableFeature: (lab: string, device: string, feature: Feature): Promise<DeviceView> =>
       this.request('PUT', `/labs/${path(lab, 'devices', device, 'features', feature)}`),
-    disableFeature: (lab: string, device: string, feature: Feature): Promise<Document> =>
+    disableFeature: (lab: string, device: string, feature: Feature): Promise<DeviceView> =>
       this.request('DELETE', `/labs/${path(lab, 'devices', device, 'features', feature)}`),
-    attach: (lab: string, device: string, body: AttachBody): Promise<Document> =>
+    attach: (lab: string, device: string, body: AttachBody): Promise<DeviceView> =>
       this.post(`/labs/${path(lab, 'devices', device)}/attach`, body),
-    detach: (lab: string, device: string, body: DetachBody = {}): Promise<Document> =>
+    detach: (lab: string, device: string, body: DetachBody = {}): Promise<DeviceView> =>
       this.post(`/labs/${path(lab, 'devices', device)}/detach`, body),
     /** SVA bind: the PASID and the SVA domain. */
     bind: (lab: string, device: string, process: string): Promise<BindResult> =>
       this.post(`/labs/${path(lab, 'devices', device)}/bind`, { process }),
-    unbind: (lab: string, device: string, process: string): Promise<Document> =>
+    unbind: (lab: string, device: string, process: string): Promise<DeviceView> =>
       this.post(`/labs/${path(lab, 'devices', device)}/unbind`, { process }),
-    registerHandler: (lab: string, device: string, spec: HandlerSpec): Promise<Document> =>
+    registerHandler: (lab: string, device: string, spec: HandlerSpec): Promise<DeviceView> =>
       this.post(`/labs/${path(lab, 'devices', device)}/handlers`, spec),
-    unregisterHandler: (lab: string, device: string, slot: HandlerSlot): Promise<Document> =>
+    unregisterHandler: (lab: string, device: string, slot: HandlerSlot): Promise<DeviceView> =>
       this.request('DELETE', `/labs/${path(lab, 'devices', device, 'handlers', slot)}`),
     invalidateAtc: (lab: string, device: string, body: InvalidateAtcBody = {}): Promise<InvalidateResult> =>
       this.post(`/labs/${path(lab, 'devices', device)}/atc/invalidate`, body),
@@ -303,7 +313,7 @@ export class IommuLabClient {
     translate: (lab: string, domain: string, iova: string): Promise<TranslateResult> =>
       this.get(`/labs/${path(lab, 'domains', domain)}/translate`, { iova }),
     /** The page walk for an address, level by level. */
-    walk: (lab: string, domain: string, iova: string): Promise<Document> =>
+    walk: (lab: string, domain: string, iova: string): Promise<WalkView> =>
       this.get(`/labs/${path(lab, 'domains', domain)}/walk`, { iova }),
     /** The domain's own fault handler. */
     setHandler: (lab: string, domain: string, spec: HandlerSpec): Promise<Document> =>
@@ -420,6 +430,8 @@ export class IommuLabClient {
       ),
     /** The experiment as a file to import elsewhere. */
     export: (id: string): Promise<ExperimentFile> => this.get(`/experiments/${path(id)}/export`),
+    /** Where the browser downloads the experiment's file. */
+    exportUrl: (id: string): string => this.url(`/experiments/${path(id)}/export`),
     /** Import an exported file (format and version are checked: EFORMAT, EVERSION). */
     import: (file: ExperimentFile | Record<string, unknown>): Promise<ExperimentView> =>
       this.post('/experiments/import', file),
@@ -436,6 +448,9 @@ export class IommuLabClient {
     /** An experiment's runs, newest first. */
     list: (experiment: string): Promise<RunView[]> => this.get(`/experiments/${path(experiment)}/runs`),
     /** A page of the fault log (`next` is the `after` of the next page). */
+    /** Where the browser downloads the run's whole fault log. */
+    faultsUrl: (run: string, format: DownloadFormat): string =>
+      this.url(`/runs/${path(run)}/faults`, { format }),
     faults: (run: string, query: FaultQuery = {}): Promise<FaultPage> =>
       this.get(`/runs/${path(run)}/faults`, { ...query, format: 'json' }),
     /** Every matching fault record as CSV or JSONL, as a byte stream. */

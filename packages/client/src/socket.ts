@@ -1,10 +1,12 @@
 /**
- * A JSON websocket as an async iterator of its messages (on the `ws` package): messages are buffered
+ * A JSON websocket as an async iterator of its messages (on `ws` under Node, the platform's WebSocket in a
+ * browser: see transport/): messages are buffered
  * from the moment the socket is created, so nothing the server says first (a hello) is missed; the
  * iteration ends when the socket closes; a refusal of the upgrade (e.g. a 404 for an unknown lab)
  * surfaces as an ApiError and an unreachable server as a ConnectionError.
  */
-import { WebSocket } from 'ws';
+import { openSocket } from '#websocket';
+import type { Transport } from './transport/transport';
 import { ApiError, ConnectionError, systemCode } from './errors';
 
 export interface SocketTarget {
@@ -18,7 +20,7 @@ export interface SocketTarget {
 }
 
 export class JsonSocket<In> implements AsyncIterableIterator<In> {
-  protected readonly socket: WebSocket;
+  protected readonly socket: Transport;
   private readonly buffered: In[] = [];
   private readonly waiters: { resolve: (result: IteratorResult<In>) => void; reject: (e: Error) => void }[] =
     [];
@@ -34,7 +36,6 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
   readonly closed: Promise<{ code: number; reason: string }>;
 
   constructor(target: SocketTarget) {
-    this.socket = new WebSocket(target.url, { headers: target.headers });
     let opened!: () => void;
     let refused!: (error: Error) => void;
     this.opened = new Promise<void>((resolve, reject) => {
@@ -45,52 +46,50 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
     let closed!: (value: { code: number; reason: string }) => void;
     this.closed = new Promise((resolve) => (closed = resolve));
 
-    this.socket.on('open', () => {
-      this.wasOpen = true;
-      opened();
-      for (const text of this.outbox.splice(0)) this.socket.send(text);
-    });
-    this.socket.on('message', (raw) => {
-      let message: In;
-      try {
-        message = JSON.parse(String(raw)) as In;
-      } catch {
-        return;
-      }
-      if (this.intercept(message)) return;
-      const waiter = this.waiters.shift();
-      if (waiter) waiter.resolve({ value: message, done: false });
-      else this.buffered.push(message);
-    });
-    this.socket.on('unexpected-response', (_request, response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
+    this.socket = openSocket(target.url, target.headers, {
+      open: () => {
+        this.wasOpen = true;
+        opened();
+        for (const text of this.outbox.splice(0)) this.socket.send(text);
+      },
+      message: (raw) => {
+        let message: In;
+        try {
+          message = JSON.parse(raw) as In;
+        } catch {
+          return;
+        }
+        if (this.intercept(message)) return;
+        const waiter = this.waiters.shift();
+        if (waiter) waiter.resolve({ value: message, done: false });
+        else this.buffered.push(message);
+      },
+      refused: (status, text) => {
         let body: Record<string, unknown>;
         try {
-          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+          body = JSON.parse(text) as Record<string, unknown>;
         } catch {
-          body = { message: `the websocket upgrade was refused with HTTP ${response.statusCode}` };
+          body = { message: `the websocket upgrade was refused with HTTP ${status}` };
         }
-        const error = new ApiError(response.statusCode ?? 0, body, target.request);
+        const error = new ApiError(status, body, target.request);
         refused(error);
         this.fail(error);
-        this.socket.terminate();
-      });
-    });
-    this.socket.on('error', (error) => {
-      if (this.closing) return;
-      const failure = !this.wasOpen && systemCode(error) ? new ConnectionError(target.baseUrl, error) : error;
-      refused(failure);
-      this.fail(failure);
-    });
-    this.socket.on('close', (code, reason) => {
-      refused(this.failure ?? new Error(`the websocket closed before it opened (${code})`));
-      this.ended = true;
-      closed({ code, reason: reason.toString('utf8') });
-      for (const waiter of this.waiters.splice(0))
-        if (this.failure) waiter.reject(this.failure);
-        else waiter.resolve({ value: undefined, done: true });
+      },
+      error: (error) => {
+        if (this.closing) return;
+        const failure =
+          !this.wasOpen && systemCode(error) ? new ConnectionError(target.baseUrl, error) : error;
+        refused(failure);
+        this.fail(failure);
+      },
+      close: (code, reason) => {
+        refused(this.failure ?? new Error(`the websocket closed before it opened (${code})`));
+        this.ended = true;
+        closed({ code, reason });
+        for (const waiter of this.waiters.splice(0))
+          if (this.failure) waiter.reject(this.failure);
+          else waiter.resolve({ value: undefined, done: true });
+      },
     });
   }
 
@@ -108,19 +107,19 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
   /** Sends a message (queued until the socket is open; dropped once it is closed). */
   send(message: unknown): void {
     const text = JSON.stringify(message);
-    if (this.socket.readyState === WebSocket.CONNECTING) this.outbox.push(text);
-    else if (this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+    if (this.socket.state === 'connecting') this.outbox.push(text);
+    else if (this.socket.state === 'open') this.socket.send(text);
   }
 
   get isOpen(): boolean {
-    return this.socket.readyState === WebSocket.OPEN;
+    return this.socket.state === 'open';
   }
 
   /** Closes the socket; the iteration ends after the messages already received. */
   close(): void {
     this.closing = true;
-    if (this.socket.readyState === WebSocket.CONNECTING) this.socket.terminate();
-    else if (this.socket.readyState === WebSocket.OPEN) this.socket.close(1000);
+    if (this.socket.state === 'connecting') this.socket.terminate();
+    else if (this.socket.state === 'open') this.socket.close(1000);
   }
 
   next(): Promise<IteratorResult<In>> {

@@ -8,11 +8,32 @@ import type * as W from '@iommu-lab/wire';
 /** A loose JSON object: a picture of something whose full shape is the emulator's. */
 export type Document = Static<typeof W.Document> & Record<string, unknown>;
 
+/** The lab's `system` picture and its parts: the emulator's own shapes. */
+export type SystemView = W.SystemSnapshot;
+export type DeviceView = W.SystemSnapshot['devices'][number];
+export type CacheView = W.CacheSnapshot;
+export type QueueView = W.QueueSnapshot;
+export type HandlerInfo = W.HandlerInfo;
+export type LatencySummary = W.HistogramSummary;
+/** GET /labs/:lab/iommus/:iommu: the picture's IOMMU plus its IOTLB and queues. */
+export type IommuDetail = W.SystemSnapshot['iommus'][number] & {
+  iotlb: CacheView;
+  queues: Record<string, QueueView>;
+};
+/** One level of a page walk, and a walk of both stages (GET /labs/:lab/domains/:domain/walk). */
+export type WalkLevel = W.WalkStep;
+export interface WalkView {
+  stage1?: WalkLevel[];
+  stage2?: WalkLevel[];
+}
+
 // ——— labs ———
 export type CreateLabBody = W.CreateLab;
 export type LabSummary = Static<typeof W.LabSummary>;
 export type LabDetail = Static<typeof W.LabDetail>;
 export type Clock = W.Clock;
+/** A clock speed: simulated ns per wall ns, or as fast as the host goes. */
+export type Speed = number | 'max';
 export type ClockAction = W.ClockAction;
 export type Preset = Static<typeof W.PresetView>;
 export type SystemConfig = W.ExperimentConfig['system'];
@@ -26,6 +47,7 @@ export type DomainSpec = Static<typeof W.DomainSpecSchema>;
 export type MappingSpec = Static<typeof W.MappingSpecSchema>;
 export type HandlerSpec = Static<typeof W.HandlerSpecSchema>;
 export type WorkloadSpec = Static<typeof W.WorkloadSpecSchema>;
+export type StreamSpec = WorkloadSpec['streams'][number];
 export type Feature = Static<typeof W.FeatureParams>['feature'];
 export type HandlerSlot = Static<typeof W.HandlerSlotParams>['slot'];
 export type AttachBody = Static<typeof W.AttachBody>;
@@ -86,6 +108,8 @@ export type FaultQuery = Omit<Static<typeof W.FaultQuery>, 'format'>;
 export type FaultRecord = Static<typeof W.FaultRecordSchema>;
 export type FaultPage = Static<typeof W.FaultPage>;
 export type CompareResult = Static<typeof W.CompareResult>;
+/** A run's histograms: for each name, sparse [lowerBound, count] bins. */
+export type SparseHistograms = Record<string, [number, number][]>;
 
 /** The run websocket's messages: the run as it is, then its progress until it ends. */
 export type RunMessage =

@@ -54,4 +54,5 @@ export type {
   HistogramSummary,
   QueueSnapshot,
   SystemSnapshot,
+  WalkStep,
 } from '@iommu-lab/emulator';

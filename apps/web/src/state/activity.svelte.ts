@@ -3,8 +3,8 @@
  * while (the API waits for it to end), and its answer must survive a change of view. The workload form's
  * state is workload.svelte.ts.
  */
-import { api, describeError } from '../lib/api';
-import type { DmaOutcome, DmaRequestBody } from '../lib/types';
+import { api, describeError } from '../lib/client';
+import type { DmaBody as DmaRequestBody, DmaResult as DmaOutcome } from '@iommu-lab/client';
 import { labStore } from './lab.svelte';
 
 type Failure = { code: string; message: string; reason?: string };
