@@ -12,6 +12,15 @@ export {
   type WaitOptions,
 } from './client';
 export { ApiError, ConnectionError, isApiError } from './errors';
+export {
+  HEADLINE_FIGURES,
+  RUN_FIGURES,
+  headlineFigures,
+  type ComparedFigure,
+  type FigureSection,
+  type FigureUnit,
+  type HeadlineFigure,
+} from './headline';
 export { JsonSocket } from './socket';
 export {
   EventStream,

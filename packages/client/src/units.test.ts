@@ -98,6 +98,9 @@ describe('CLI parsers and formatting', () => {
       faultLatencyP99Ns: 8,
       dmaLatencyP50Ns: 100,
       dmaLatencyP99Ns: 900,
+      // Faults by stage are headline figures too (headline.ts); this run's metrics have none.
+      stage1: null,
+      stage2: null,
     });
     const text = metricsTable([run]);
     expect(text).toMatch(/transactions completed\s+10/);

@@ -1,4 +1,5 @@
 /** Plain-text output of the CLI: tables, numbers, the main metrics of a run, one line per event. */
+import { RUN_FIGURES, headlineFigures } from '../headline';
 import type { CompareResult, FlowDetail, FlowRecord, RunView, WireEvent } from '../types';
 
 /** Aligned columns; numbers (and anything starting with a sign or a digit) right-aligned. */
@@ -46,19 +47,14 @@ export function pointer(document: unknown, path: string): unknown {
   return current;
 }
 
-/** The main metrics of a run, by JSON pointer into its metrics. */
-export const MAIN_METRICS = [
-  { key: 'transactionsCompleted', label: 'transactions completed', path: '/system/transactions/completed' },
-  { key: 'transactionsFaulted', label: 'transactions faulted', path: '/system/transactions/faulted' },
-  { key: 'pageRequests', label: 'page requests', path: '/system/faults/pageRequests' },
-  { key: 'faultLatencyP50Ns', label: 'fault latency p50 (ns)', path: '/system/faults/latencyNs/p50' },
-  { key: 'faultLatencyP90Ns', label: 'fault latency p90 (ns)', path: '/system/faults/latencyNs/p90' },
-  { key: 'faultLatencyP99Ns', label: 'fault latency p99 (ns)', path: '/system/faults/latencyNs/p99' },
-  { key: 'dmaLatencyP50Ns', label: 'dma latency p50 (ns)', path: '/system/dmaLatencyNs/p50' },
-  { key: 'dmaLatencyP99Ns', label: 'dma latency p99 (ns)', path: '/system/dmaLatencyNs/p99' },
-] as const;
+/** The main metrics of a run, by JSON pointer into its metrics: the headline figures a run holds (headline.ts). */
+export const MAIN_METRICS = RUN_FIGURES.map(({ key, label, path, unit }) => ({
+  key,
+  label: `${label.toLowerCase()}${unit === 'count' ? '' : ` (${unit})`}`,
+  path,
+}));
 
-export type RunSummary = Record<(typeof MAIN_METRICS)[number]['key'] | 'faultRecords', number | null>;
+export type RunSummary = Record<string, number | null>;
 
 export function summarize(run: RunView): RunSummary {
   const summary = { faultRecords: run.faultRecords } as RunSummary;
@@ -82,24 +78,27 @@ export function metricsTable(runs: RunView[]): string {
   return table(header, rows);
 }
 
-/** The main metrics of a comparison, each run's value with its delta and ratio to the first run. */
+/**
+ * A comparison's headline figures (headline.ts), or with `all` every metric by path, each run's value with
+ * its delta and ratio to the first run.
+ */
 export function compareTable(result: CompareResult, all = false): string {
-  const byPath = new Map(result.metrics.map((metric) => [metric.path, metric]));
+  const unitOf = (unit: string) => (unit === 'count' ? '' : ` (${unit})`);
   const chosen = all
-    ? result.metrics.map((metric) => ({ label: metric.path, path: metric.path }))
-    : MAIN_METRICS.map(({ label, path }) => ({ label, path }));
+    ? result.metrics.map((metric) => ({ label: metric.path, ...metric }))
+    : headlineFigures(result).map(({ figure, ...figures }) => ({
+        label: `${figure.label.toLowerCase()}${unitOf(figure.unit)}`,
+        ...figures,
+      }));
   const [first, ...others] = result.runs;
   const header = [
     'metric',
     first?.label ?? 'run 1',
     ...others.flatMap((run, i) => [run.label || `run ${i + 2}`, 'Δ', 'ratio']),
   ];
-  const rows = chosen.map(({ label, path }) => {
-    const metric = byPath.get(path);
-    const cells = [label, number(metric?.values[0])];
-    others.forEach((_, i) =>
-      cells.push(number(metric?.values[i + 1]), signed(metric?.deltas[i + 1]), ratio(metric?.ratios[i + 1])),
-    );
+  const rows = chosen.map(({ label, values, deltas, ratios }) => {
+    const cells = [label, number(values[0])];
+    others.forEach((_, i) => cells.push(number(values[i + 1]), signed(deltas[i + 1]), ratio(ratios[i + 1])));
     return cells;
   });
   return table(header, rows);

@@ -568,9 +568,11 @@ export function buildProgram(run: (action: (ctx: Context) => Promise<void>) => P
 
   program
     .command('compare')
-    .description('Compare runs: main metrics with deltas and ratios to the first run, and the config diff')
+    .description(
+      'Compare runs: the headline figures with deltas and ratios to the first run, where the fault time went, and the config diff',
+    )
     .argument('<run-ids...>', 'two or more run ids')
-    .option('--all', 'every numeric metric, not only the main ones')
+    .option('--all', 'every metric (by path, never a series), not only the headline figures')
     .action((ids: string[], options: { all?: boolean }) => run((ctx) => compareCommand(ctx, ids, options)));
 
   const filterOptions = (command: Command, kinds: boolean) => {
