@@ -8,6 +8,7 @@ import {
   ResponseCodeSchema,
   SystemConfigSchema,
   WorkloadSpecSchema,
+  patterned,
 } from '@iommu-lab/emulator/schemas';
 import { Document, IdSchema } from './common';
 import { FlowOutcomeSchema } from './flows';
@@ -286,7 +287,10 @@ export const SaveLabBody = Type.Object(
 export const SweepParameterSchema = Type.Object(
   {
     path: Type.String({
-      pattern: '^(/[^/]+)+$',
+      ...patterned(
+        '^(/[^/]+)+$',
+        'a path is a JSON pointer into the experiment, e.g. /workload/streams/0/workingSet',
+      ),
       maxLength: 200,
       description: 'e.g. "/system/devices/0/pri/capacity" or "/workload/streams/0/workingSet".',
     }),

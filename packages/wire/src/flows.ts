@@ -15,6 +15,7 @@ import {
   HOPS,
   HexAddressSchema,
   IdSchema,
+  patterned,
 } from '@iommu-lab/emulator/schemas';
 import { EventSchema } from './events';
 
@@ -86,7 +87,14 @@ export const FlowQuery = Type.Object(
     pasid: Type.Optional(Type.Integer({ minimum: 0 })),
     mechanism: Type.Optional(FlowMechanismSchema),
     outcome: Type.Optional(FlowOutcomeSchema),
-    code: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+    code: Type.Optional(
+      Type.String(
+        patterned(
+          '^[A-Za-z0-9_.-]{1,64}$',
+          'a code is letters, digits, "_", "." or "-", e.g. SUCCESS or F_TRANSLATION',
+        ),
+      ),
+    ),
     stage: Type.Optional(Type.Enum([1, 2])),
     category: Type.Optional(CategorySchema),
     /** Only flows that took at least this long, end to end. */

@@ -13,6 +13,7 @@ import {
   ResponseCodeSchema,
   SizeSchema,
   WorkloadSpecSchema,
+  patterned,
 } from '@iommu-lab/emulator/schemas';
 import { Document } from './common';
 
@@ -57,7 +58,12 @@ export const ProtectBody = Type.Object(
   {
     address: HexAddressSchema,
     size: SizeSchema,
-    prot: Type.String({ pattern: '^(?!.*(.).*\\1)[rwx]{1,3}$' }),
+    prot: Type.String(
+      patterned(
+        '^(?!.*(.).*\\1)[rwx]{1,3}$',
+        'permissions are the letters r, w and x, each at most once, e.g. rw',
+      ),
+    ),
   },
   closed,
 );
@@ -90,7 +96,11 @@ export const DmaBody = Type.Object(
     access: AccessSchema,
     privileged: Type.Optional(Type.Boolean()),
     data: Type.Optional(
-      Type.String({ contentEncoding: 'base64', maxLength: 1_400_000, pattern: '^[A-Za-z0-9+/]*={0,2}$' }),
+      Type.String({
+        contentEncoding: 'base64',
+        maxLength: 1_400_000,
+        ...patterned('^[A-Za-z0-9+/]*={0,2}$', 'data is base64, e.g. AAECAw=='),
+      }),
     ),
     returnData: Type.Optional(Type.Boolean()),
   },

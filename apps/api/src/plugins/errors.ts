@@ -4,7 +4,13 @@
  * that cannot be written, and anything unexpected. Every answer has a stable
  * code and a sentence; a 5xx means a bug, and is logged.
  */
-import { EmulatorError, type ErrorCode, explainSchemaErrors, type SchemaError } from '@iommu-lab/emulator';
+import {
+  EmulatorError,
+  type ErrorCode,
+  explainSchemaErrors,
+  type SchemaError,
+  sentence,
+} from '@iommu-lab/emulator';
 import { storageFailure } from '@iommu-lab/db';
 import type { ApiError } from '@iommu-lab/wire';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -110,12 +116,17 @@ export function registerErrorHandling(app: FastifyInstance, options: { dashboard
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      const { path, detail } = explainSchemaErrors(fastifyError.validation as unknown as SchemaError[]);
       const part = fastifyError.validationContext ?? 'request';
+      // The part's schema holds what each pattern means and which fields an unknown one may have meant.
+      const schema = (request.routeOptions.schema as Record<string, unknown> | undefined)?.[part];
+      const { path, detail } = explainSchemaErrors(
+        fastifyError.validation as unknown as SchemaError[],
+        schema,
+      );
       return send(reply, {
         statusCode: 400,
         code: 'EVALIDATION',
-        message: `${part} ${path} ${detail}.`,
+        message: sentence(`${part}${path === '/' ? '' : ` ${path}`} ${detail}`),
         path: `${part}${path === '/' ? '' : path}`,
       });
     }

@@ -12,5 +12,7 @@ export type SchemaProblem = { path: string; detail: string } | null;
 export function schemaCheck(schema: TSchema): (value: unknown) => SchemaProblem {
   const compiled = Compile(schema);
   return (value) =>
-    compiled.Check(value) ? null : explainSchemaErrors(compiled.Errors(value) as unknown as SchemaError[]);
+    compiled.Check(value)
+      ? null
+      : explainSchemaErrors(compiled.Errors(value) as unknown as SchemaError[], schema);
 }

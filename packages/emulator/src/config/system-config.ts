@@ -8,6 +8,7 @@ import Value from 'typebox/value';
 import { EmulatorError } from '../errors';
 import { DEFAULT_LATENCY, type LatencyModel } from '../latency/latency-model';
 import { KERNEL_PROFILES } from '../profile/kernel-profile';
+import { explainSchemaErrors, patterned, sentence } from './schema-errors';
 
 const LATENCY_KEYS = Object.keys(DEFAULT_LATENCY) as (keyof LatencyModel)[];
 
@@ -24,11 +25,14 @@ function withFields<P extends Type.TProperties, Q extends Type.TProperties>(
 }
 
 export const IdSchema = Type.String({
-  pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$',
+  ...patterned(
+    '^[A-Za-z][A-Za-z0-9_.-]{0,63}$',
+    'a name starts with a letter, then letters, digits, "_", "." or "-", 64 characters at most, e.g. nic0',
+  ),
   description: 'A name: a letter, then letters, digits, "_", "." or "-" (64 characters at most).',
 });
 export const HexAddressSchema = Type.String({
-  pattern: '^0x[0-9a-fA-F]{1,16}$',
+  ...patterned('^0x[0-9a-fA-F]{1,16}$', 'an address is hex with 0x, e.g. 0x7f0000001000'),
   description: 'An address as a hex string, e.g. "0x7f0000001000".',
 });
 export const SizeSchema = Type.Union(
@@ -38,7 +42,10 @@ export const SizeSchema = Type.Union(
   },
 );
 export const ProtSchema = Type.String({
-  pattern: '^(?!.*(.).*\\1)[rwxp]{1,4}$',
+  ...patterned(
+    '^(?!.*(.).*\\1)[rwxp]{1,4}$',
+    'permissions are the letters r, w, x and p (privileged-only), each at most once, e.g. rw',
+  ),
   description: 'Permissions: r, w, x and p (privileged-only), each at most once, e.g. "rw".',
 });
 export const PageSizeSchema = Type.Enum(['4K', '2M', '1G']);
@@ -98,7 +105,12 @@ export const DeviceSpecSchema = Type.Object(
     rid: Type.Optional(
       Type.Union([
         Type.Integer({ minimum: 0, maximum: 0xffffffff }),
-        Type.String({ pattern: '^[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\\.[0-7]$' }),
+        Type.String(
+          patterned(
+            '^[0-9a-fA-F]{1,2}:[0-9a-fA-F]{1,2}\\.[0-7]$',
+            'a requester ID is bus:device.function in hex, e.g. 00:03.0',
+          ),
+        ),
       ]),
     ),
     ats: Type.Optional(Type.Boolean()),
@@ -122,7 +134,12 @@ export const VmaSpecSchema = Type.Object(
   {
     address: Type.Optional(HexAddressSchema),
     size: SizeSchema,
-    prot: Type.String({ pattern: '^(?!.*(.).*\\1)[rwx]{1,3}$' }),
+    prot: Type.String(
+      patterned(
+        '^(?!.*(.).*\\1)[rwx]{1,3}$',
+        'permissions are the letters r, w and x, each at most once, e.g. rw',
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -297,44 +314,7 @@ export type SystemOptions = Static<typeof SystemOptionsSchema>;
 export type SystemConfig = Static<typeof SystemConfigSchema>;
 export type HandlerSpecConfig = Static<typeof HandlerSpecSchema>;
 
-/** The shape of a schema error (TypeBox's, also what Fastify reports from TypeBox's compiler). */
-export interface SchemaError {
-  keyword: string;
-  instancePath: string;
-  message: string;
-  params: unknown;
-}
-
-/**
- * The one error worth telling from a list of schema errors, as a path and a phrase. A closed object
- * reports an unknown field twice (additionalProperties, and "schema is false" at the field), the first
- * says it better; of the rest, the deepest error is the most specific.
- */
-export function explainSchemaErrors(all: readonly SchemaError[]): { path: string; detail: string } {
-  const errors = all.filter((error) => error.keyword !== 'boolean');
-  const deepest = errors.reduce(
-    (best, error) => (error.instancePath.length > best.instancePath.length ? error : best),
-    errors[0] ?? all[0]!,
-  );
-  const params = deepest.params as { additionalProperties?: string[]; allowedValues?: unknown[] };
-  // A union (an integer or a hex string, say) fails once per branch at the same place: name them all.
-  const alternatives = [
-    ...new Set(
-      errors
-        .filter((error) => error.instancePath === deepest.instancePath && error.keyword !== 'anyOf')
-        .map((error) => error.message),
-    ),
-  ];
-  const detail =
-    deepest.keyword === 'additionalProperties'
-      ? `has an unknown field ${JSON.stringify(params.additionalProperties?.[0])}`
-      : deepest.keyword === 'enum'
-        ? `must be one of ${(params.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`
-        : alternatives.length > 1
-          ? alternatives.join(', or ')
-          : deepest.message;
-  return { path: deepest.instancePath || '/', detail };
-}
+export { explainSchemaErrors, patterned, sentence, type SchemaError } from './schema-errors';
 
 /**
  * Checks a value against a schema; throws (EINVAL for a call's input, ECONFIG for a config document)
@@ -347,6 +327,6 @@ export function validate<T>(
   code: 'EINVAL' | 'ECONFIG' = 'EINVAL',
 ): T {
   if (Value.Check(schema, value)) return value as T;
-  const { path, detail } = explainSchemaErrors(Value.Errors(schema, value));
-  throw new EmulatorError(code, `${what} ${path} ${detail}.`, { path, reason: 'invalid' });
+  const { path, detail } = explainSchemaErrors(Value.Errors(schema, value), schema);
+  throw new EmulatorError(code, sentence(`${what} ${path} ${detail}`), { path, reason: 'invalid' });
 }
