@@ -12,6 +12,7 @@
  */
 import { afterAll, beforeAll, inject } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { type IommuLabClient, createClient } from '@iommu-lab/client';
 import { startServer, type Running } from '../../api/src/testing/harness';
 import { CHROMIUM } from '../../api/src/testing/debian-package';
 import { OUTPUT } from './build-once';
@@ -22,6 +23,8 @@ export const STEP_MS = 60_000;
 
 export interface Dashboard {
   api: Running;
+  /** The typed client (Node's) on the same server, to set up and check what the page shows. */
+  client: IommuLabClient;
   browser: Browser;
   page: Page;
   /** The dashboard's URL ("http://127.0.0.1:port/"). */
@@ -55,6 +58,7 @@ export function useDashboard(): Dashboard {
     if (!webRoot) throw new Error('build-once.ts did not build the dashboard (is it the globalSetup?)');
     dash.api = await startServer({ webRoot });
     dash.base = `${dash.api.url}/`;
+    dash.client = createClient({ baseUrl: dash.api.url });
     dash.browser = await chromium.launch({ executablePath: CHROMIUM.binary, args: CHROMIUM_ARGS });
     dash.newPage = async () => {
       const page = await dash.browser.newPage({ viewport: { width: 1440, height: 900 } });

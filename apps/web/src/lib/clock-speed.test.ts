@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { speedLabel, wallTimeOf } from './clock-speed';
+import { measuredPace, speedLabel, wallTimeOf } from './clock-speed';
 
 describe('clock speeds say what they do (speed = simulated ns per wall ns)', () => {
   it('labels each speed by the simulated time one wall second carries', () => {
@@ -19,5 +19,16 @@ describe('clock speeds say what they do (speed = simulated ns per wall ns)', () 
     expect(wallTimeOf(1_000, 1e-3)).toBe('≈ 1.00 ms');
     expect(wallTimeOf(1e9, 1e-6)).toBe('≈ 11.6 days');
     expect(wallTimeOf(1e9, 'max')).toBeNull();
+  });
+});
+
+describe('a running clock tells the pace it kept, in the units of its label', () => {
+  it('says how much simulated time passed in how much wall time', () => {
+    const since = { wallMs: 10_000, simNs: 5_000_000 };
+    expect(measuredPace(since, { wallMs: 12_000, simNs: 7_000_000 })).toBe(
+      '+2.00 ms simulated in 2.0 s wall: 1.00 ms of simulated time per second',
+    );
+    // Before a wall second the pace is noise: nothing is claimed.
+    expect(measuredPace(since, { wallMs: 10_500, simNs: 5_500_000 })).toBeNull();
   });
 });

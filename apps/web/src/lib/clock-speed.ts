@@ -4,7 +4,7 @@
  * simulated span can be shown with the wall time it takes at that speed.
  */
 import { formatNs } from './histogram';
-import type { Speed } from './types';
+import type { Speed } from '@iommu-lab/client';
 
 /** Simulated time one wall second carries, e.g. 1e-3 → "1.00 ms of simulated time per second". */
 export function speedLabel(speed: Speed): string {
@@ -22,4 +22,23 @@ export function wallTimeOf(simulatedNs: number, speed: Speed): string | null {
   if (seconds < 7200) return `≈ ${(seconds / 60).toFixed(1)} min`;
   if (seconds < 172_800) return `≈ ${(seconds / 3600).toFixed(1)} h`;
   return `≈ ${(seconds / 86_400).toFixed(1)} days`;
+}
+
+/** Where a running clock was at one wall instant (performance.now() ms). */
+export interface ClockSample {
+  wallMs: number;
+  simNs: number;
+}
+
+/**
+ * The pace a running clock has kept since `since`, told in the units of its label: how much simulated time
+ * passed in how much wall time, and the simulated time per wall second that makes ("+2.00 ms simulated in
+ * 2.0 s wall: 1.00 ms of simulated time per second"). Null before a wall second has passed.
+ */
+export function measuredPace(since: ClockSample, now: ClockSample): string | null {
+  const wallMs = now.wallMs - since.wallMs;
+  if (wallMs < 1000) return null;
+  const simNs = now.simNs - since.simNs;
+  const perSecond = (simNs / wallMs) * 1000;
+  return `+${formatNs(simNs)} simulated in ${(wallMs / 1000).toFixed(1)} s wall: ${formatNs(perSecond)} of simulated time per second`;
 }
