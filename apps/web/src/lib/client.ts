@@ -4,7 +4,10 @@
  */
 import { createClient, isApiError } from '@iommu-lab/client';
 
-export const api = createClient({ baseUrl: location.origin });
+// Unit tests import the state modules under Node, where there is no page (and nothing is fetched).
+const origin = typeof location === 'undefined' ? 'http://localhost' : location.origin;
+
+export const api = createClient({ baseUrl: origin });
 
 /** The message of any error, with the API's code in front when it has one. */
 export function describeError(error: unknown): { code: string; message: string; reason?: string } {
