@@ -334,7 +334,7 @@ describe.skipIf(!browserPackage.present)('the dashboard, end to end in Chromium'
       await dash.page.getByTestId('pick-seed-1').check();
       await dash.page.getByTestId('pick-seed-2').check();
       await dash.page.getByTestId('compare').click();
-      const table = dash.page.getByTestId('compare-table');
+      const table = dash.page.getByTestId('headline-figures');
       await table.waitFor();
       expect(await table.locator('thead').textContent()).toContain('seed-1 (base)');
       expect(await table.locator('tbody tr').count()).toBeGreaterThan(0);

@@ -2,8 +2,10 @@
  * Experiments and their runs: the list, the one selected, its runs with live progress (each active run's
  * websocket), and the runs picked for comparison (they may come from different experiments).
  */
+import type { CompareResult } from '@iommu-lab/client';
 import { api, describeError } from '../lib/api';
-import type { Comparison, Experiment, ExperimentFile, RunView, SaveLab } from '../lib/types';
+import { api as client } from '../lib/client';
+import type { Experiment, ExperimentFile, RunView, SaveLab } from '../lib/types';
 import type { Failure } from './action.svelte';
 
 /** What the run websocket sends: the run first, then progress until it ends. */
@@ -26,7 +28,7 @@ export class ExperimentsStore {
   runs = $state<RunView[]>([]);
   /** Runs picked for comparison, in the order picked. */
   picked = $state<{ id: string; label: string }[]>([]);
-  comparison = $state<Comparison | null>(null);
+  comparison = $state<CompareResult | null>(null);
   compareError = $state<Failure | null>(null);
   openRunId = $state<string | null>(null);
   error = $state<Failure | null>(null);
@@ -78,8 +80,9 @@ export class ExperimentsStore {
     return experiment;
   }
 
-  async remove(id: string): Promise<void> {
-    await api.deleteExperiment(id);
+  /** Deletes an experiment; `cascade` (asked of the person first) deletes its runs with it. */
+  async remove(id: string, cascade: boolean): Promise<void> {
+    await client.experiments.delete(id, { cascade });
     if (this.selectedId === id) this.selectedId = null;
     this.runs = [];
     await this.load();
@@ -147,7 +150,7 @@ export class ExperimentsStore {
   async compare(): Promise<void> {
     this.compareError = null;
     try {
-      this.comparison = await api.compare(this.picked.map((p) => p.id));
+      this.comparison = await client.compare(this.picked.map((p) => p.id));
     } catch (error) {
       this.comparison = null;
       this.compareError = describeError(error);
