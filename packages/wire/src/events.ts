@@ -84,6 +84,8 @@ export type ServerMessage =
   | { type: 'dropped'; count: number; total: number }
   | { type: 'responded'; cookie: number; code: string }
   | { type: 'reset'; lab: string }
+  /** The lab was deleted (by another tab or client); `closing` and the close follow. */
+  | { type: 'lab.deleted'; lab: string }
   | { type: 'closing'; reason: string }
   | { type: 'pong' }
   /** A refused message; `cookie` when it was an answer to a pending group. */

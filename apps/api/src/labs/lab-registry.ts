@@ -75,12 +75,12 @@ export class LabRegistry {
   }
 
   delete(id: string): void {
-    this.get(id).close();
+    this.get(id).close('deleted');
     this.labs.delete(id);
   }
 
   closeAll(): void {
-    for (const lab of this.labs.values()) lab.close();
+    for (const lab of this.labs.values()) lab.close('server-stopping');
     this.labs.clear();
   }
 }

@@ -131,11 +131,13 @@ export class Lab {
     this.hub.broadcast({ type: 'reset', lab: this.id });
   }
 
-  close(): void {
+  /** Deleted, or the server stopping: stream clients are told which, so a deletion is never a shutdown. */
+  close(cause: 'deleted' | 'server-stopping'): void {
     this.clock.pause();
     this.forgetWorkloads();
     this.unsubscribe();
-    this.hub.close('lab deleted');
+    if (cause === 'deleted') this.hub.broadcast({ type: 'lab.deleted', lab: this.id });
+    this.hub.close(cause === 'deleted' ? 'lab deleted' : 'server stopping');
   }
 
   private forgetWorkloads(): void {
