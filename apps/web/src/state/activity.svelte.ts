@@ -14,12 +14,15 @@ export class ActivityStore {
   dma = $state<DmaOutcome | null>(null);
   dmaError = $state<Failure | null>(null);
   dmaRequest = $state<DmaRequestBody | null>(null);
+  /** The lab the last transaction was fired on: its outcome and error are not shown for another lab. */
+  dmaLab = $state<string | null>(null);
 
   async fireDma(body: DmaRequestBody): Promise<void> {
     this.dmaBusy = true;
     this.dmaError = null;
     this.dma = null;
     this.dmaRequest = body;
+    this.dmaLab = labStore.id;
     try {
       this.dma = await labStore.act((lab) => api.dma(lab, body));
     } catch (error) {

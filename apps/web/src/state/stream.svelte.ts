@@ -74,6 +74,13 @@ export class StreamStore {
   private flushScheduled = false;
   private topologyListener: (() => void) | null = null;
 
+  private labDeletedListener: ((lab: string) => void) | null = null;
+
+  /** Called when the server says the lab was deleted (by another tab or client). */
+  onLabDeleted(listener: (lab: string) => void): void {
+    this.labDeletedListener = listener;
+  }
+
   /** Called (throttled by the listener) when events that change the topology arrive. */
   onTopologyChange(listener: () => void): void {
     this.topologyListener = listener;
@@ -166,6 +173,9 @@ export class StreamStore {
         this.clearRows();
         this.pending = [];
         this.topologyListener?.();
+        break;
+      case 'lab.deleted':
+        this.labDeletedListener?.(message.lab);
         break;
       case 'closing':
         // The lab was deleted or the server is stopping: a refresh tells which (and forgets a deleted lab).
