@@ -9,7 +9,7 @@ function runPreset(id: string) {
 }
 
 describe('scenario presets of the seed thread', () => {
-  it('has the seven scenarios (a)–(g), each with a config and a workload', () => {
+  it('has the eight scenarios (a)–(h), each with a config and a workload', () => {
     expect(PRESETS.map((preset) => preset.title.slice(0, 3))).toEqual([
       '(a)',
       '(b)',
@@ -20,6 +20,7 @@ describe('scenario presets of the seed thread', () => {
       '(f)',
       '(g)',
       '(g)',
+      '(h)',
     ]);
     for (const preset of PRESETS) {
       if (preset.compareWith) expect(presetById(preset.compareWith)?.compareWith).toBe(preset.id);
@@ -86,5 +87,16 @@ describe('scenario presets of the seed thread', () => {
     // The SMMUv3 PRI device: denied page requests end in errors under mainline.
     expect(mainline.metrics.devices.nic1!.faults.outcomes['pri-denied:INVALID']).toBeGreaterThan(0);
     expect(mainline.metrics.devices.nic1!.transactions.faulted).toBeGreaterThan(0);
+  });
+
+  it('(h) the VMM as the fault handler: MAP faults wait for an external client and time out unanswered', () => {
+    const preset = presetById('vmm-external')!;
+    expect(preset.config.handlers).toEqual([
+      { device: 'vf0', handler: { type: 'external', categories: ['MAP'] } },
+    ]);
+    const { metrics, system } = runPreset('vmm-external');
+    expect(system.describe().devices[0]!.handlers.map((h) => h.handler.type)).toEqual(['external']);
+    expect(metrics.system.faults.byCategory.MAP).toBeGreaterThan(0);
+    expect(Object.keys(metrics.system.faults.outcomes).every((o) => o.includes('INVALID'))).toBe(true);
   });
 });

@@ -257,6 +257,25 @@ export const PRESETS: readonly Preset[] = [
     },
     compareWith: 'sva-seed-5.13',
   },
+  {
+    id: 'vmm-external',
+    title: '(h) Passthrough with the VMM as the fault handler (external)',
+    description:
+      "A guest's DMA domain with nothing mapped and an external MAP handler: each fault waits (1 simulated second) for an outside client, as a VMM reads its iommufd fault queue. Answer from the dashboard's Stream view: map the page in the domain, then SUCCESS; SUCCESS without a mapping faults again; unanswered groups time out as INVALID.",
+    config: {
+      version: 1,
+      iommus: [{ id: 'vtd0', family: 'vtd', profile: 'proposal' }],
+      devices: [{ id: 'vf0', iommu: 'vtd0', ats: true, pri: { capacity: 64 } }],
+      domains: [{ id: 'vm', iommu: 'vtd0', type: 'dma' }],
+      features: [{ device: 'vf0', feature: 'IOPF' }],
+      handlers: [{ device: 'vf0', handler: { type: 'external', categories: ['MAP'] } }],
+      attachments: [{ device: 'vf0', domain: 'vm' }],
+    },
+    // A few accesses: unanswered, each group takes the handler's timeout.
+    workload: {
+      streams: [{ device: 'vf0', pattern: 'sequential', base: '0x0', workingSet: 16 * 4096, count: 16 }],
+    },
+  },
 ];
 
 export function presetById(id: string): Preset | undefined {
