@@ -26,6 +26,11 @@ export interface FaultRecord {
   /** VT-d fault reason (FR) or SMMUv3 event ID, and its name. */
   code: number;
   codeName: string;
+  /**
+   * The code as the hardware writes it, in hex: FRCD.FR (VT-d spec §7.1.3, e.g. 0x79) or the event
+   * record's ID[7:0] (SMMUv3 spec §7.3, e.g. 0x10); null when the hardware records nothing.
+   */
+  reason: string | null;
   /** False when the hardware drops the access without recording (SMMUv3 abort STE) or the queue was full. */
   recorded: boolean;
   /** The fault queue was full (VT-d primary fault overflow, SMMUv3 "events lost"): the record was lost. */

@@ -198,6 +198,7 @@ export class Iommu {
       domain: domain?.id ?? null,
       code: familyCode.code,
       codeName: familyCode.name,
+      reason: familyCode.recorded ? `0x${familyCode.code.toString(16).padStart(2, '0')}` : null,
       recorded: familyCode.recorded && !lost,
       lost,
       linuxReason: this.profile.unrecoverableReports ? LINUX_FAULT_REASONS[kind] : null,
