@@ -5,7 +5,7 @@
  * is there; deleting the experiment asks first, and only yes deletes it with its runs.
  */
 import { describe, expect, it } from 'vitest';
-import { headlineFigures } from '@iommu-lab/client';
+import { type WorkloadSpec, headlineFigures } from '@iommu-lab/client';
 import { formatFigure } from '../src/lib/compare/figures';
 import { OUTPUT } from './build-once';
 import { CHROMIUM, STEP_MS, requireDebianPackage, useDashboard } from './dashboard';
@@ -20,7 +20,7 @@ describe.skipIf(!browserPackage.present)('comparing runs and deleting an experim
     'compares two runs: headline figures first, equal to the API, no series index anywhere, the per-hop chart',
     async () => {
       const preset = (await dash.client.presets()).find((p) => p.id === 'sva-pri-vtd')!;
-      const workload = structuredClone(preset.workload);
+      const workload = structuredClone(preset.workload) as WorkloadSpec;
       for (const stream of workload.streams) stream.count = 400;
       experiment = (
         await dash.client.experiments.create({

@@ -2,25 +2,17 @@
  * Experiments and their runs: the list, the one selected, its runs with live progress (each active run's
  * websocket), and the runs picked for comparison (they may come from different experiments).
  */
-import type { CompareResult } from '@iommu-lab/client';
-import { api, describeError } from '../lib/api';
-import { api as client } from '../lib/client';
-import type { Experiment, ExperimentFile, RunView, SaveLab } from '../lib/types';
+import type {
+  CompareResult,
+  ExperimentFile,
+  ExperimentView as Experiment,
+  JsonSocket,
+  RunMessage,
+  RunView,
+  SaveLabBody as SaveLab,
+} from '@iommu-lab/client';
+import { api, describeError } from '../lib/client';
 import type { Failure } from './action.svelte';
-
-/** What the run websocket sends: the run first, then progress until it ends. */
-type RunMessage =
-  | { type: 'run'; run: RunView }
-  | {
-      type: 'progress';
-      run: string;
-      status: RunView['status'];
-      progress: number;
-      transactions: number;
-      totalTransactions: number;
-      faultRecords: number;
-      error?: string;
-    };
 
 export class ExperimentsStore {
   list = $state<Experiment[]>([]);
@@ -38,11 +30,11 @@ export class ExperimentsStore {
 
   // Bookkeeping, not state any view shows.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  private sockets = new Map<string, WebSocket>();
+  private sockets = new Map<string, JsonSocket<RunMessage>>();
 
   async load(): Promise<void> {
     try {
-      this.list = await api.experiments();
+      this.list = await api.experiments.list();
       if (this.selectedId && !this.list.some((e) => e.id === this.selectedId)) this.selectedId = null;
       if (this.selectedId) await this.loadRuns();
       this.error = null;
@@ -60,21 +52,21 @@ export class ExperimentsStore {
   async loadRuns(): Promise<void> {
     const id = this.selectedId;
     if (!id) return;
-    const runs = await api.runs(id);
+    const runs = await api.runs.list(id);
     if (id !== this.selectedId) return;
     this.runs = runs;
     for (const run of runs) if (run.status === 'queued' || run.status === 'running') this.follow(run.id);
   }
 
   async saveLab(lab: string, body: SaveLab): Promise<Experiment> {
-    const experiment = await api.saveLab(lab, body);
+    const experiment = await api.experiments.saveLab(lab, body);
     await this.load();
     await this.select(experiment.id);
     return experiment;
   }
 
   async import(file: ExperimentFile): Promise<Experiment> {
-    const experiment = await api.importExperiment(file);
+    const experiment = await api.experiments.import(file);
     await this.load();
     await this.select(experiment.id);
     return experiment;
@@ -82,7 +74,7 @@ export class ExperimentsStore {
 
   /** Deletes an experiment; `cascade` (asked of the person first) deletes its runs with it. */
   async remove(id: string, cascade: boolean): Promise<void> {
-    await client.experiments.delete(id, { cascade });
+    await api.experiments.delete(id, { cascade });
     if (this.selectedId === id) this.selectedId = null;
     this.runs = [];
     await this.load();
@@ -91,7 +83,7 @@ export class ExperimentsStore {
   async startRun(seed: number | null, label: string): Promise<RunView | null> {
     const id = this.selectedId;
     if (!id) return null;
-    const run = await api.startRun(id, { ...(seed !== null ? { seed } : {}), ...(label ? { label } : {}) });
+    const run = await api.runs.start(id, { ...(seed !== null ? { seed } : {}), ...(label ? { label } : {}) });
     this.runs = [run, ...this.runs];
     this.follow(run.id);
     void this.refreshExperiment(id);
@@ -99,24 +91,28 @@ export class ExperimentsStore {
   }
 
   private async refreshExperiment(id: string): Promise<void> {
-    const experiment = await api.experiment(id);
+    const experiment = await api.experiments.get(id);
     this.list = this.list.map((e) => (e.id === id ? experiment : e));
   }
 
   /** Follows a run's progress over its websocket until it ends, then fetches its results. */
   private follow(runId: string): void {
     if (this.sockets.has(runId)) return;
-    const socket = new WebSocket(api.runStreamUrl(runId));
+    const socket = api.runProgress(runId);
     this.sockets.set(runId, socket);
-    socket.onmessage = (message) => {
-      const update = JSON.parse(String(message.data)) as RunMessage;
-      if (update.type === 'run') this.replace(update.run);
-      else this.patch(runId, update);
-    };
-    socket.onclose = () => {
-      this.sockets.delete(runId);
-      void api.run(runId).then((run) => this.replace(run));
-    };
+    void (async () => {
+      try {
+        for await (const update of socket) {
+          if (update.type === 'run') this.replace(update.run);
+          else this.patch(runId, update);
+        }
+      } catch {
+        // A socket that fails ends the same way as one that closes: the run is fetched as it is.
+      } finally {
+        this.sockets.delete(runId);
+        void api.runs.get(runId).then((run) => this.replace(run));
+      }
+    })();
   }
 
   private replace(run: RunView): void {
@@ -150,7 +146,7 @@ export class ExperimentsStore {
   async compare(): Promise<void> {
     this.compareError = null;
     try {
-      this.comparison = await client.compare(this.picked.map((p) => p.id));
+      this.comparison = await api.compare(this.picked.map((p) => p.id));
     } catch (error) {
       this.comparison = null;
       this.compareError = describeError(error);
