@@ -15,6 +15,8 @@ import type { IommuCapabilities, IommuFamily } from './iommu/capabilities';
 import { formatProt } from './pagetable/permissions';
 import type { KernelProfileName } from './profile/kernel-profile';
 import type { System } from './system';
+import type { Device, IopfAttach } from './device/device';
+import { takesFaults } from './domain/attach';
 
 export interface CacheSnapshot {
   entries: number;
@@ -58,7 +60,12 @@ export interface SystemSnapshot {
     features: string[];
     iopf: {
       enabled: boolean;
+      /** mainline: references held by attached fault-capable domains (0 under the feature-call profiles). */
       users: number;
+      /** mainline: the attachments holding those references, RID (pasid null) first, then by PASID. */
+      holders: { domain: string; pasid: number | null }[];
+      /** mainline: the attach that took the first reference and so switched faults on; null while off. */
+      enabledBy: IopfAttach | null;
       pri: {
         enabled: boolean;
         allocation: number;
@@ -149,6 +156,14 @@ function cache(c: TranslationCache): CacheSnapshot {
   };
 }
 
+function iopfHolders(device: Device): { domain: string; pasid: number | null }[] {
+  const holders: { domain: string; pasid: number | null }[] = [];
+  if (takesFaults(device.ridDomain)) holders.push({ domain: device.ridDomain.id, pasid: null });
+  for (const [pasid, domain] of [...device.pasidDomains].sort(([a], [b]) => a - b))
+    if (takesFaults(domain)) holders.push({ domain: domain.id, pasid });
+  return holders;
+}
+
 export function describeSystem(system: System): SystemSnapshot {
   return {
     timeNs: system.nowNs,
@@ -182,6 +197,8 @@ export function describeSystem(system: System): SystemSnapshot {
       iopf: {
         enabled: device.iopfEnabled,
         users: device.iopfUsers,
+        holders: iopfHolders(device),
+        enabledBy: device.iopfEnabledBy && { ...device.iopfEnabledBy },
         pri: {
           enabled: device.pri.enabled,
           allocation: device.pri.allocation,

@@ -39,6 +39,13 @@ export interface PriState {
   unexpectedPrgIndex: boolean;
 }
 
+/** An attachment of a fault-capable domain, as mainline counts it: the domain and its PASID (null: the RID). */
+export interface IopfAttach {
+  domain: string;
+  pasid: number | null;
+  timeNs: number;
+}
+
 export class Device {
   readonly atc: TranslationCache | null;
   /** Domain at the requester ID; the IOMMU's blocked domain when nothing is attached. */
@@ -47,6 +54,8 @@ export class Device {
   readonly features = new Set<DeviceFeature>();
   /** mainline: attachments of fault-capable domains; I/O page faults are on while this is above 0. */
   iopfUsers = 0;
+  /** mainline: the attach that took the first reference (0 → 1), until the last one is dropped. */
+  iopfEnabledBy: IopfAttach | null = null;
   readonly pri: PriState = {
     enabled: false,
     allocation: 0,

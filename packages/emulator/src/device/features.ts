@@ -127,14 +127,20 @@ export function checkIopfAcquirable(device: Device): void {
   }
 }
 
-export function acquireIopf(device: Device, bus: EventBus): void {
+/** Takes a reference for the attach of `domain` at `pasid` (null: the RID); the first one is remembered. */
+export function acquireIopf(device: Device, bus: EventBus, domain: string, pasid: number | null): void {
   checkIopfAcquirable(device);
-  if (device.iopfUsers++ === 0 && faultMechanism(device) !== null) switchFaultsOn(device, bus);
+  if (device.iopfUsers++ === 0) {
+    device.iopfEnabledBy = { domain, pasid, timeNs: bus.nowNs };
+    if (faultMechanism(device) !== null) switchFaultsOn(device, bus);
+  }
 }
 
 export function releaseIopf(device: Device, bus: EventBus): void {
   if (device.iopfUsers === 0) return;
-  if (--device.iopfUsers === 0 && (device.pri.enabled || device.stallEnabled)) switchFaultsOff(device, bus);
+  if (--device.iopfUsers > 0) return;
+  device.iopfEnabledBy = null;
+  if (device.pri.enabled || device.stallEnabled) switchFaultsOff(device, bus);
 }
 
 function switchFaultsOn(device: Device, bus: EventBus): void {

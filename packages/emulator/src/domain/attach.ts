@@ -128,7 +128,7 @@ export function takesFaults(domain: Domain): boolean {
 export function setPasidDomain(device: Device, pasid: number, domain: Domain, context: AttachContext): void {
   device.pasidDomains.set(pasid, domain);
   domain.attachments.add({ device, pasid });
-  if (takesFaults(domain)) acquireIopf(device, context.bus);
+  if (takesFaults(domain)) acquireIopf(device, context.bus, domain.id, pasid);
   context.bus.emit({ kind: 'domain.attached', device: device.id, domain: domain.id, pasid });
 }
 
@@ -151,7 +151,7 @@ function setRidDomain(device: Device, domain: Domain, context: AttachContext): v
   device.iommu.flushDeviceAtc(device, NO_PASID, 0, Number.POSITIVE_INFINITY, 'detach');
   // Take the new reference before dropping the old, so replacing one fault-capable domain by another
   // does not switch faults off in between.
-  if (takesFaults(domain)) acquireIopf(device, context.bus);
+  if (takesFaults(domain)) acquireIopf(device, context.bus, domain.id, null);
   if (takesFaults(previous)) releaseIopf(device, context.bus);
   if (previous.type !== 'blocked')
     context.bus.emit({ kind: 'domain.detached', device: device.id, domain: previous.id, pasid: null });

@@ -20,6 +20,11 @@ export class EventBus {
     return this.nextSeq;
   }
 
+  /** Simulated time now, for state that records when it changed. */
+  get nowNs(): number {
+    return this.clock();
+  }
+
   wants(kind: EventKind): boolean {
     return this.all.size > 0 || (this.byKind.get(kind)?.size ?? 0) > 0;
   }
