@@ -54,6 +54,7 @@ import { PhysicalMemory } from './memory/physical-memory';
 import { Metrics, type MetricsSnapshot } from './metrics/metrics';
 import type { SeriesQuery, SimSeriesAnswer } from './metrics/sim-series';
 import { type WalkStep, newWalkResult } from './pagetable/page-table';
+import type { PteFormat } from './pagetable/pte-decode';
 import { ACCESS_BIT, type Access, formatProt, parseProt } from './pagetable/permissions';
 import { type MmFaultOutcome, Process } from './process/process';
 import { kernelProfile } from './profile/kernel-profile';
@@ -570,20 +571,33 @@ export class System {
     };
   }
 
-  /** The page walk for one address, level by level (both stages for a nested domain). */
-  walk(domainId: string, iova: AddressInput): { stage1?: WalkStep[]; stage2?: WalkStep[] } {
+  /**
+   * The page walk for one address, level by level (both stages for a nested domain), each level with its
+   * table's address and raw entry decoded in the format of its IOMMU family and stage (pte-decode.ts).
+   */
+  walk(
+    domainId: string,
+    iova: AddressInput,
+  ): { stage1?: WalkStep[]; stage2?: WalkStep[]; format: { stage1: PteFormat; stage2: PteFormat } } {
     const domain = this.domain(domainId);
     const { page } = splitAddress(iova, 'iova');
+    const arm = domain.iommu.family === 'smmuv3';
+    const format = {
+      stage1: arm ? ('arm-s1' as const) : ('vtd-fl' as const),
+      stage2: arm ? ('arm-s2' as const) : ('vtd-sl' as const),
+    };
     if (domain instanceof DmaDomain)
       return domain.stage === 1
-        ? { stage1: domain.pageTable.walkSteps(page) }
-        : { stage2: domain.pageTable.walkSteps(page) };
-    if (domain instanceof SvaDomain) return { stage1: domain.process.pageTable.walkSteps(page) };
+        ? { stage1: domain.pageTable.walkSteps(page, format.stage1), format }
+        : { stage2: domain.pageTable.walkSteps(page, format.stage2), format };
+    if (domain instanceof SvaDomain)
+      return { stage1: domain.process.pageTable.walkSteps(page, format.stage1), format };
     if (domain instanceof NestedDomain) {
-      const stage1 = domain.stage1.walkSteps(page);
+      const stage1 = domain.stage1.walkSteps(page, format.stage1);
       const scratch = newWalkResult();
-      if (!domain.stage1.walk(page, scratch) || scratch.pfn >= domain.parent.pageLimit) return { stage1 };
-      return { stage1, stage2: domain.parent.pageTable.walkSteps(scratch.pfn) };
+      if (!domain.stage1.walk(page, scratch) || scratch.pfn >= domain.parent.pageLimit)
+        return { stage1, format };
+      return { stage1, stage2: domain.parent.pageTable.walkSteps(scratch.pfn, format.stage2), format };
     }
     fail('EINVAL', `domain ${domainId} is ${domain.type}; it has no tables to walk.`, {
       reason: 'not-paging',

@@ -18,6 +18,7 @@ import {
 } from '../address';
 import { fail } from '../errors';
 import { formatProt } from './permissions';
+import { type DecodedBit, type PteFormat, decodeEntry, encodeEntry, hex64, tableAddress } from './pte-decode';
 
 /** Scratch result of a walk, reused by callers so the walk allocates nothing. */
 export interface WalkResult {
@@ -55,6 +56,10 @@ export interface WalkStep {
   prot?: string;
   /** For a leaf: the size it maps. */
   size?: PageSizeName;
+  /** With a format (pte-decode.ts): the table's physical address, the raw entry in hex and its bits. */
+  tablePa?: string;
+  raw?: string;
+  bits?: DecodedBit[];
 }
 
 export interface PageTableOptions {
@@ -315,8 +320,11 @@ export class PageTable {
     recurse(0, this.levels, 0);
   }
 
-  /** The walk for one page, level by level, for people reading it. */
-  walkSteps(page: number): WalkStep[] {
+  /**
+   * The walk for one page, level by level, for people reading it; with a format, each level also has its
+   * table's physical address and the raw entry decoded (pte-decode.ts).
+   */
+  walkSteps(page: number, format?: PteFormat): WalkStep[] {
     this.checkRange(page, 1);
     const steps: WalkStep[] = [];
     let node = 0;
@@ -324,15 +332,11 @@ export class PageTable {
       const span = pagesPerEntry(level);
       const index = Math.floor(page / span) % NODE_ENTRIES;
       const entry = this.entries[node * NODE_ENTRIES + index]!;
-      if (entry < 0) {
-        steps.push({ level, index, table: node, entry: 'table' });
-        node = -entry;
-        continue;
-      }
-      if (entry === 0) {
-        steps.push({ level, index, table: node, entry: 'empty' });
-      } else {
-        steps.push({
+      let step: WalkStep;
+      if (entry < 0) step = { level, index, table: node, entry: 'table' };
+      else if (entry === 0) step = { level, index, table: node, entry: 'empty' };
+      else
+        step = {
           level,
           index,
           table: node,
@@ -340,9 +344,23 @@ export class PageTable {
           output: formatAddress(Math.floor(entry / 32)),
           prot: formatProt(Math.floor(entry / 2) % 16),
           size: LEVEL_NAMES[level]!,
-        });
+        };
+      if (format !== undefined) {
+        const raw = encodeEntry(
+          format,
+          entry < 0
+            ? { kind: 'table', next: -entry }
+            : entry === 0
+              ? { kind: 'empty' }
+              : { kind: 'leaf', pfn: Math.floor(entry / 32), perms: Math.floor(entry / 2) % 16, level },
+        );
+        step.tablePa = `0x${tableAddress(node).toString(16)}`;
+        step.raw = hex64(raw);
+        step.bits = decodeEntry(format, raw, level);
       }
-      break;
+      steps.push(step);
+      if (entry >= 0) break;
+      node = -entry;
     }
     return steps;
   }
