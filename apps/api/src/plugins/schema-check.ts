@@ -7,6 +7,9 @@ import type { TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { explainSchemaErrors, type SchemaError } from '@iommu-lab/emulator';
 
+/** A problem's message ends with one full stop, or with the question a suggestion asks. */
+export { sentence } from '@iommu-lab/emulator';
+
 export type SchemaProblem = { path: string; detail: string } | null;
 
 export function schemaCheck(schema: TSchema): (value: unknown) => SchemaProblem {

@@ -76,4 +76,17 @@ describe('validation messages name no pattern and suggest the field meant', () =
     expect(answer.status).toBe(400);
     expect(answer.body.message).toMatch(/^body has an unknown field zzz \(its fields: .*preset.*\)\.$/);
   });
+
+  it('a suggestion ends the sentence with its question, also where a route words the problem itself', async () => {
+    const id = await lab();
+    const saved = await api('POST', `/labs/${id}/experiment`, { name: 'asked' });
+    expect(saved.status).toBe(201);
+    const file = (await api('GET', `/experiments/${saved.body.id as string}/export`)).body;
+    const before = (await api('GET', '/experiments')).body;
+    const answer = await api('POST', '/experiments/import', { ...file, exportedAtt: 'yesterday' });
+    // An experiment file is refused as unprocessable (422), worded by the import route.
+    expect(answer.status).toBe(422);
+    expect(answer.body.message).toMatch(/unknown field exportedAtt: did you mean exportedAt\?$/);
+    expect((await api('GET', '/experiments')).body).toEqual(before);
+  });
 });

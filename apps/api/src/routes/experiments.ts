@@ -24,7 +24,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
 import { experimentSystem } from '../runs/experiment-system';
-import { schemaCheck } from '../plugins/schema-check';
+import { schemaCheck, sentence } from '../plugins/schema-check';
 
 import { WITH_RUN_COUNT, experimentView, findExperiment } from './experiment-views';
 
@@ -260,7 +260,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new HttpError(
           422,
           'EFORMAT',
-          `the experiment file's ${problem.path} ${problem.detail}.`,
+          sentence(`the experiment file's ${problem.path} ${problem.detail}`),
           'malformed',
           problem.path,
         );
@@ -309,7 +309,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new HttpError(
           422,
           'EINVAL',
-          `the lab cannot be saved yet: config ${problem.path} ${problem.detail}.`,
+          sentence(`the lab cannot be saved yet: config ${problem.path} ${problem.detail}`),
           'incomplete-lab',
           problem.path,
         );

@@ -7,7 +7,7 @@
 import { type ClientMessage, ClientMessageSchema, ErrorSchema, LabParams } from '@iommu-lab/wire';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isEmulatorError } from '@iommu-lab/emulator';
-import { schemaCheck } from '../plugins/schema-check';
+import { schemaCheck, sentence } from '../plugins/schema-check';
 
 const messageProblem = schemaCheck(ClientMessageSchema);
 
@@ -52,7 +52,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
           client.send({
             type: 'error',
             code: 'EVALIDATION',
-            message: `message ${problem.path} ${problem.detail}.`,
+            message: sentence(`message ${problem.path} ${problem.detail}`),
           });
           return;
         }

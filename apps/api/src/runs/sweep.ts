@@ -4,7 +4,7 @@
  */
 import { type ExperimentConfig, ExperimentConfigSchema } from '@iommu-lab/wire';
 import { ServiceError } from '../plugins/errors';
-import { schemaCheck } from '../plugins/schema-check';
+import { schemaCheck, sentence } from '../plugins/schema-check';
 
 const configProblem = schemaCheck(ExperimentConfigSchema);
 export const MAX_SWEEP_RUNS = 256;
@@ -65,7 +65,7 @@ export function expandSweep(
       throw new ServiceError(
         'invalid',
         'EINVAL',
-        `sweep point ${point.label}: config ${problem.path} ${problem.detail}.`,
+        sentence(`sweep point ${point.label}: config ${problem.path} ${problem.detail}`),
         'invalid-point',
         problem.path,
       );
