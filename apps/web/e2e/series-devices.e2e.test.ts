@@ -66,6 +66,23 @@ describe.skipIf(!browserPackage.present)('device rows by kernel profile, end to 
     STEP_MS,
   );
 
+  it(
+    "the stream's rate chart is plotted on the lab's simulated-time series",
+    async () => {
+      const { page } = dash;
+      const lab = (await dash.client.labs.list()).find((each) => each.name === 'proposal-row')!;
+      await dash.client.labs.clock(lab.id, { action: 'step', ns: 50_000 } as never).catch(() => undefined);
+      await dash.view('stream');
+      const series = await dash.client.labSeries(lab.id);
+      await expect
+        .poll(() => page.getByTestId('rate-chart-span').getAttribute('data-span-ns'))
+        .toBe(`${series.startNs}–${series.endNs}`);
+      expect(await page.getByTestId('rate-chart').textContent()).toContain('page requests');
+      await dash.shot('series-live');
+    },
+    STEP_MS,
+  );
+
   it('raised no page errors', () => {
     expect(dash.pageErrors).toEqual([]);
   });

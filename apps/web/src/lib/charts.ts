@@ -1,17 +1,35 @@
 /** uPlot options shared by the dashboard's charts: a live rate line and histograms on bin-index axes. */
 import uPlot from 'uplot';
 import { formatNs } from './histogram';
+import { formatSimTime, simTimeUnit } from './series/sim-time';
+
+function spanUnit(u: uPlot) {
+  return simTimeUnit((u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0));
+}
 
 export const PALETTE = ['#1f5fbf', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0e7490'];
 
-export function rateChartOptions(label: string): Omit<uPlot.Options, 'width' | 'height'> {
+/** Rates against simulated time (x in ns, labelled in the unit the shown span calls for). */
+export function rateChartOptions(labels: string[]): Omit<uPlot.Options, 'width' | 'height'> {
   return {
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(0.001, (max ?? 0) * 1.1)] } },
     series: [
-      {},
-      { label, stroke: '#b3261e', fill: 'rgba(179, 38, 30, 0.12)', width: 1.5, points: { show: false } },
+      { label: 'simulated time', value: (u, ns) => (ns === null ? '' : formatSimTime(ns, spanUnit(u))) },
+      ...labels.map((label, index) => ({
+        label,
+        stroke: PALETTE[index % PALETTE.length]!,
+        width: 1.5,
+        points: { show: false },
+      })),
     ],
-    axes: [{}, { label: 'per second', size: 60 }],
+    axes: [
+      {
+        label: 'simulated time',
+        values: (u, splits) => splits.map((ns) => formatSimTime(ns, spanUnit(u))),
+        space: 80,
+      },
+      { label: 'per µs of simulated time', size: 60 },
+    ],
     legend: { live: false },
     cursor: { drag: { x: false, y: false } },
   };
