@@ -25,6 +25,8 @@ export type WalkLevel = W.WalkStep;
 export interface WalkView {
   stage1?: WalkLevel[];
   stage2?: WalkLevel[];
+  /** Each stage's entry format (VT-d first / second level, Arm stage 1 / 2): how `bits` were decoded. */
+  format?: { stage1?: string; stage2?: string };
 }
 
 // ——— labs ———
