@@ -194,9 +194,14 @@ export class IommuLabClient {
     return `${this.baseUrl}${API_PREFIX}${route}${queryString(query)}`;
   }
 
+  /** The ws:// (wss://) URL of a websocket route under /api/v1, for a caller that runs its own socket. */
+  socketUrl(route: string): string {
+    return `${this.baseUrl.replace(/^http/, 'ws')}${API_PREFIX}${route}`;
+  }
+
   private socketTarget(route: string): SocketTarget {
     return {
-      url: `${this.baseUrl.replace(/^http/, 'ws')}${API_PREFIX}${route}`,
+      url: this.socketUrl(route),
       headers: this.headers(false),
       request: `GET ${API_PREFIX}${route}`,
       baseUrl: this.baseUrl,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EVENT_KINDS, FAULT_KINDS, changesTopology, isRaisedFault, toRow } from './events';
-import type { WireEvent } from './types';
+import type { WireEvent } from '@iommu-lab/client';
 
 const event = (fields: Record<string, unknown>) => ({ seq: 1, timeNs: 10, ...fields }) as WireEvent;
 

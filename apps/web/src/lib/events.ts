@@ -2,7 +2,7 @@
  * What the dashboard knows about event kinds: every kind the wire allows (complete by construction, so a
  * new kind in the emulator fails the typecheck here), which ones are faults, and one line per event.
  */
-import type { EventKind, WireEvent } from './types';
+import type { EventKind, WireEvent } from '@iommu-lab/client';
 
 const KIND_GROUPS: Record<EventKind, 'fault' | 'dma' | 'topology' | 'cache' | 'process'> = {
   'iommu.added': 'topology',

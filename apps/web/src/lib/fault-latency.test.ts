@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FaultLatencyTracker } from './fault-latency';
-import type { WireEvent } from './types';
+import type { WireEvent } from '@iommu-lab/client';
 
 let seq = 0;
 const at = (timeNs: number, fields: Record<string, unknown>) =>

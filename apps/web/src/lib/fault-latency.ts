@@ -3,7 +3,7 @@
  * request to its response, a stall from the stall to its resume. Only what the subscribe filter lets
  * through can be measured; a group whose requests were filtered out is timed from the group itself.
  */
-import type { WireEvent } from './types';
+import type { WireEvent } from '@iommu-lab/client';
 
 /** How many unanswered requests, groups and stalls to remember (faults that never end must not leak). */
 const OPEN_LIMIT = 100_000;

@@ -2,7 +2,7 @@
  * The stream's filter form → the subscribe filter the server applies. Empty fields mean "any"; PASIDs
  * are typed as a list where "none" (or "-") stands for requests without a PASID.
  */
-import type { Category, EventKind, StreamFilter } from './types';
+import type { Category, EventKind, StreamFilter } from '@iommu-lab/client';
 
 export interface FilterForm {
   devices: string[];

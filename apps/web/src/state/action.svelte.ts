@@ -1,5 +1,5 @@
 /** One control's request: whether it is in flight, what it returned, and the API's refusal if any. */
-import { describeError } from '../lib/api';
+import { describeError } from '../lib/client';
 
 export type Failure = ReturnType<typeof describeError>;
 

@@ -6,7 +6,7 @@
  * Thousands of events a second arrive here. They go into plain (non-reactive) structures; one reactive
  * `version` is bumped at most once per animation frame, and that is what the table and charts follow.
  */
-import { api, describeError } from '../lib/api';
+import { api, describeError } from '../lib/client';
 import { toRow, changesTopology, isRaisedFault, type EventRow } from '../lib/events';
 import { FaultLatencyTracker } from '../lib/fault-latency';
 import { LiveHistogram } from '../lib/histogram';
@@ -19,7 +19,7 @@ import type {
   ServerMessage,
   StreamFilter,
   WireEvent,
-} from '../lib/types';
+} from '@iommu-lab/client';
 
 export const RING_CAPACITY = 50_000;
 
@@ -122,7 +122,7 @@ export class StreamStore {
     const lab = this.lab;
     if (!lab) return;
     this.status = 'connecting';
-    const socket = new WebSocket(api.labStreamUrl(lab));
+    const socket = new WebSocket(api.socketUrl(`/labs/${encodeURIComponent(lab)}/stream`));
     this.socket = socket;
     socket.onopen = () => {
       if (this.socket !== socket) return;
@@ -288,7 +288,7 @@ export class StreamStore {
     const lab = this.lab;
     if (!lab) return;
     try {
-      const waiting: PendingFault[] = await api.pendingFaults(lab);
+      const waiting: PendingFault[] = await api.faults.pending(lab);
       if (lab !== this.lab) return;
       // A local lookup table, not state.
       // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -318,7 +318,7 @@ export class StreamStore {
     const lab = this.lab;
     if (!lab) return;
     try {
-      await api.respond(lab, cookie, code);
+      await api.faults.respond(lab, cookie, code);
       this.removePending(cookie);
       this.note({ cookie, code, ok: true, message: 'answered over REST' });
     } catch (error) {

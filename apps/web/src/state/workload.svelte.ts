@@ -4,8 +4,8 @@
  * follows the workload (GET /labs/:lab/workloads/:id) while the live clock carries it out, so the panel's
  * progress bar moves until it ends. Starting another workload, or showing another lab, stops following.
  */
-import { api, describeError } from '../lib/api';
-import type { WorkloadOutcome, WorkloadSpec } from '../lib/types';
+import { api, describeError } from '../lib/client';
+import type { WorkloadResult as WorkloadOutcome, WorkloadSpec } from '@iommu-lab/client';
 import { labStore } from './lab.svelte';
 
 type Failure = { code: string; message: string; reason?: string };
@@ -68,7 +68,7 @@ export class WorkloadStore {
 export const workloadStore = new WorkloadStore({
   lab: () => labStore.id,
   // A running lab answers at once and is followed; a paused one runs the workload to the end first.
-  start: (lab, spec, wait) => labStore.act(() => api.workload(lab, spec, wait, 0)),
+  start: (lab, spec, wait) => labStore.act(() => api.workload(lab, { workload: spec, wait, waitMs: 0 })),
   progress: (lab, workload) => api.workloadProgress(lab, workload),
   pause: () => new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS)),
 });

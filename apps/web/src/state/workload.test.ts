@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { WorkloadOutcome } from '../lib/types';
+import type { WorkloadResult as WorkloadOutcome } from '@iommu-lab/client';
 import { WorkloadStore, type WorkloadClient } from './workload.svelte';
 
 const spec = {
