@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM, STEP_MS, requireDebianPackage, useDashboard } from './dashboard';
+import type { WorkloadSpec } from '@iommu-lab/client';
 
 const browserPackage = requireDebianPackage('the device rows, end to end', CHROMIUM);
 
@@ -70,13 +71,18 @@ describe.skipIf(!browserPackage.present)('device rows by kernel profile, end to 
     "the stream's rate chart is plotted on the lab's simulated-time series",
     async () => {
       const { page } = dash;
-      const lab = (await dash.client.labs.list()).find((each) => each.name === 'proposal-row')!;
-      await dash.client.labs.clock(lab.id, { action: 'step', ns: 50_000 } as never).catch(() => undefined);
+      // A lab whose workload has faulted, so the series spans simulated time that passed.
+      const preset = (await dash.client.presets()).find((each) => each.id === 'sva-pri-vtd')!;
+      const lab = await dash.client.labs.create({ preset: preset.id, name: 'series' });
+      await dash.client.workload(lab.id, { workload: preset.workload as WorkloadSpec, wait: true });
+      await page.reload();
+      await page.getByTestId('lab-select').selectOption(lab.id);
       await dash.view('stream');
       const series = await dash.client.labSeries(lab.id);
       await expect
         .poll(() => page.getByTestId('rate-chart-span').getAttribute('data-span-ns'))
         .toBe(`${series.startNs}–${series.endNs}`);
+      expect(series.endNs).toBeGreaterThan(series.startNs);
       expect(await page.getByTestId('rate-chart').textContent()).toContain('page requests');
       await dash.shot('series-live');
     },

@@ -69,15 +69,6 @@ export function changesTopology(kind: string): boolean {
   return group === 'topology' || group === 'process';
 }
 
-/** A translation fault raised (one per page request, stall, unrecoverable record or device-handled fault): the fault-rate chart counts these. */
-const RAISED: ReadonlySet<string> = new Set([
-  'pri.page-request',
-  'stall.stalled',
-  'fault.unrecoverable',
-  'fault.device-handled',
-]);
-export const isRaisedFault = (kind: string) => RAISED.has(kind);
-
 /** One table row: the columns the stream shows, and a short detail for the rest. */
 export interface EventRow {
   seq: number;

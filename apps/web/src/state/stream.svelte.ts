@@ -7,10 +7,9 @@
  * `version` is bumped at most once per animation frame, and that is what the table and charts follow.
  */
 import { api, describeError } from '../lib/client';
-import { toRow, changesTopology, isRaisedFault, type EventRow } from '../lib/events';
+import { toRow, changesTopology, type EventRow } from '../lib/events';
 import { FaultLatencyTracker } from '../lib/fault-latency';
 import { LiveHistogram } from '../lib/histogram';
-import { RateWindow } from '../lib/rate';
 import { RingBuffer } from '../lib/ring-buffer';
 import type {
   ClientMessage,
@@ -63,7 +62,6 @@ export class StreamStore {
   readonly ring = new RingBuffer<EventRow>(RING_CAPACITY);
   /** The rows as they were when the table was paused (oldest first). */
   private frozen: EventRow[] | null = null;
-  readonly rate = new RateWindow(60);
   readonly latency = new LiveHistogram();
   private readonly tracker = new FaultLatencyTracker();
 
@@ -188,14 +186,11 @@ export class StreamStore {
   }
 
   private ingest(events: WireEvent[]): void {
-    const now = Date.now();
-    let raised = 0;
     let topology = false;
     const rows = new Array<EventRow>(events.length);
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       rows[i] = toRow(event);
-      if (isRaisedFault(event.kind)) raised += 1;
       if (!topology && changesTopology(event.kind)) topology = true;
       const latency = this.tracker.observe(event);
       if (latency !== null) this.latency.add(latency);
@@ -204,7 +199,6 @@ export class StreamStore {
         this.removeGroup(event.group as number);
     }
     this.ring.pushAll(rows);
-    this.rate.add(raised, now);
     this.received += events.length;
     if (this.paused) this.sincePause += events.length;
     if (topology) this.topologyListener?.();
@@ -237,7 +231,6 @@ export class StreamStore {
 
   clearRows(): void {
     this.ring.clear();
-    this.rate.clear();
     this.latency.clear();
     this.tracker.clear();
     this.received = 0;
