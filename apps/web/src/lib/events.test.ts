@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_KINDS, FAULT_KINDS, changesTopology, toRow } from './events';
+import { EVENT_KINDS, FAULT_KINDS, changesTopology, formatEventTime, toRow } from './events';
 import type { WireEvent } from '@iommu-lab/client';
 
 const event = (fields: Record<string, unknown>) => ({ seq: 1, timeNs: 10, ...fields }) as WireEvent;
@@ -56,5 +56,13 @@ describe('toRow', () => {
     expect(
       toRow(event({ kind: 'iommu.added', iommu: 'vtd0', family: 'vtd', profile: 'proposal' })).detail,
     ).toBe('iommu=vtd0 family=vtd profile=proposal');
+  });
+});
+
+describe('event times in the table', () => {
+  it('are simulated µs with thousands separators and ns precision', () => {
+    expect(formatEventTime(13_225)).toBe('13.225');
+    expect(formatEventTime(1_234_567_891)).toBe('1,234,567.891');
+    expect(formatEventTime(0)).toBe('0.000');
   });
 });

@@ -152,3 +152,12 @@ export function toRow(event: WireEvent): EventRow {
     detail: detailOf(event),
   };
 }
+
+const MICROSECONDS = new Intl.NumberFormat('en-US', { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+
+/**
+ * An event's simulated time for the table: µs with thousands separators and ns precision
+ * (13225 → "13.225", 1234567891 → "1,234,567.891"), so neighbouring events stay apart and the column reads
+ * at a glance; the header names the unit.
+ */
+export const formatEventTime = (ns: number): string => MICROSECONDS.format(ns / 1000);

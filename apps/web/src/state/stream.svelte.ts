@@ -6,6 +6,7 @@
  * Thousands of events a second arrive here. They go into plain (non-reactive) structures; one reactive
  * `version` is bumped at most once per animation frame, and that is what the table and charts follow.
  */
+import { matchesFilter } from '@iommu-lab/client';
 import { api, describeError } from '../lib/client';
 import { toRow, changesTopology, type EventRow } from '../lib/events';
 import { FaultLatencyTracker } from '../lib/fault-latency';
@@ -50,6 +51,12 @@ export class StreamStore {
   version = $state(0);
   paused = $state(false);
   filter = $state<StreamFilter>({});
+  /** The lab's history (kept by the server) is being read; live events wait until it is in. */
+  loadingHistory = $state(false);
+  /** The newest sequence number shown: history and live events at or below it are already in. */
+  private lastSeq = -1;
+  /** Live events that arrived while the history was read, in order. */
+  private backlog: WireEvent[] | null = null;
   /** Events the server dropped for this client (it was too slow), in all. */
   droppedTotal = $state(0);
   received = $state(0);
@@ -100,6 +107,7 @@ export class StreamStore {
     if (lab === this.lab && this.socket) return;
     this.disconnect();
     this.lab = lab;
+    this.lastSeq = -1;
     this.clearRows();
     this.pending = [];
     this.answers = [];
@@ -127,6 +135,7 @@ export class StreamStore {
       this.status = 'open';
       this.reconnectDelayMs = 500;
       this.send({ type: 'subscribe', filter: $state.snapshot(this.filter) });
+      void this.loadHistory(lab, socket);
       void this.loadPending();
     };
     socket.onmessage = (message) => {
@@ -153,7 +162,8 @@ export class StreamStore {
     switch (message.type) {
       case 'events':
         this.droppedTotal += message.dropped;
-        this.ingest(message.events);
+        if (this.backlog) this.backlog.push(...message.events);
+        else this.ingest(message.events);
         break;
       case 'dropped':
         this.droppedTotal = Math.max(this.droppedTotal, message.total);
@@ -168,6 +178,7 @@ export class StreamStore {
         this.note({ cookie: 0, code: message.code, ok: false, message: message.message });
         break;
       case 'reset':
+        this.lastSeq = -1;
         this.clearRows();
         this.pending = [];
         this.topologyListener?.();
@@ -185,7 +196,39 @@ export class StreamStore {
     }
   }
 
-  private ingest(events: WireEvent[]): void {
+  /**
+   * Reads what the server kept since the newest event shown (all of it on first open; the gap after a
+   * reconnect), then lets the live events that arrived meanwhile in, so the table has no gap and no
+   * duplicate: the subscription was made first, so the history reaches at least where live events begin.
+   */
+  private async loadHistory(lab: string, socket: WebSocket): Promise<void> {
+    this.backlog = [];
+    this.loadingHistory = true;
+    const filter = $state.snapshot(this.filter);
+    try {
+      for (let after = this.lastSeq; ;) {
+        const page = await api.history.events(lab, { after, limit: 1000 });
+        if (this.socket !== socket) return;
+        this.ingest(page.events.filter((event) => matchesFilter(event, filter)));
+        if (page.events.length < 1000) break;
+        after = page.next;
+      }
+    } catch (error) {
+      this.lastError = `The lab's history could not be read: ${describeError(error).message}`;
+    } finally {
+      if (this.socket === socket) {
+        const backlog = this.backlog ?? [];
+        this.backlog = null;
+        this.loadingHistory = false;
+        this.ingest(backlog);
+      }
+    }
+  }
+
+  private ingest(incoming: WireEvent[]): void {
+    // Whatever is at or below the newest shown is in already (history and live overlap by design).
+    const events = incoming.filter((event) => event.seq > this.lastSeq);
+    if (events.length > 0) this.lastSeq = events.at(-1)!.seq;
     let topology = false;
     const rows = new Array<EventRow>(events.length);
     for (let i = 0; i < events.length; i++) {
