@@ -52,6 +52,16 @@ describe('toRow', () => {
     ).toBe('0x5000');
   });
 
+  it('names an unrecoverable fault by the code the hardware recorded, in hex', () => {
+    const fault = { kind: 'fault.unrecoverable', access: 'write', fault: 'permission' };
+    expect(
+      toRow(event({ ...fault, family: 'smmuv3', reason: '0x10', codeName: 'F_TRANSLATION' })).detail,
+    ).toBe('write permission: SMMUv3 event 0x10 F_TRANSLATION');
+    expect(toRow(event({ ...fault, family: 'vtd', reason: '0x79', codeName: 'SM: W' })).detail).toBe(
+      'write permission: VT-d fault reason 0x79 SM: W',
+    );
+  });
+
   it('falls back to scalar fields for other kinds', () => {
     expect(
       toRow(event({ kind: 'iommu.added', iommu: 'vtd0', family: 'vtd', profile: 'proposal' })).detail,

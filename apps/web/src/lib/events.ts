@@ -3,6 +3,7 @@
  * new kind in the emulator fails the typecheck here), which ones are faults, and one line per event.
  */
 import type { EventKind, WireEvent } from '@iommu-lab/client';
+import { faultReason, formatFaultReason } from './fault-reason';
 
 const KIND_GROUPS: Record<EventKind, 'fault' | 'dma' | 'topology' | 'cache' | 'process'> = {
   'iommu.added': 'topology',
@@ -100,8 +101,12 @@ function detailOf(event: WireEvent): string {
       return `${str(event.access)} ${str(event.length)} B in ${str(event.latencyNs)} ns, ${str(event.recoveries)} recovered`;
     case 'dma.faulted':
       return `${str(event.access)}: ${str(event.error)}${event.fault ? ` (${str(event.fault)})` : ''}`;
-    case 'fault.unrecoverable':
-      return `${str(event.access)} ${str(event.fault)}: ${str(event.codeName)}${event.lost ? ' (lost)' : ''}`;
+    case 'fault.unrecoverable': {
+      // The code as the hardware records it (VT-d FRCD.FR / SMMUv3 event ID) in hex, with its name.
+      const reason = faultReason(event);
+      const named = reason ? `${reason.what} ${formatFaultReason(reason)}` : str(event.codeName);
+      return `${str(event.access)} ${str(event.fault)}: ${named}${event.lost ? ' (lost)' : ''}`;
+    }
     case 'stall.stalled':
       return `stag ${str(event.stag)} ${str(event.event)}`;
     case 'stall.resume':
