@@ -55,6 +55,42 @@ describe.skipIf(!browserPackage.present)('the stream view, in Chromium', () => {
       await expect
         .poll(() => counts.textContent())
         .toContain(`${after.length.toLocaleString('en-US')} rows shown`);
+
+      // Selecting a page request shows every field and highlights every row of its flow: its group, the
+      // response, the retry, the DMA (events that name the flow), and nothing else.
+      // The newest page request, scrolled into the virtualised table (rows are 24 px, newest first).
+      const chosen = after.findLast((event) => event.kind === 'pri.page-request')!;
+      const seq = chosen.seq;
+      const fromNewest = after.length - 1 - after.indexOf(chosen);
+      await page
+        .locator('[data-testid=event-table] .scroll')
+        .evaluate((element, top) => (element.scrollTop = top), Math.max(0, fromNewest * 24 - 120));
+      const request = page.locator(`[data-testid=event-row][data-seq="${seq}"]`);
+      await request.click();
+      const flow = chosen.flow as number;
+      expect(await page.getByTestId('event-field-flow').textContent()).toBe(String(flow));
+      expect(await page.getByTestId('event-field-timeNs').textContent()).toContain('µs (simulated)');
+      const names = (event: WireEvent) =>
+        event.flow === flow || (Array.isArray(event.flows) && (event.flows as number[]).includes(flow));
+      const ofFlow = new Set(
+        after.filter((event) => event.seq !== seq && names(event)).map((event) => event.seq),
+      );
+      expect(ofFlow.size).toBeGreaterThan(0);
+      await expect
+        .poll(() => page.getByTestId('event-detail-related').textContent())
+        .toBe(`${ofFlow.size} other row(s) of the same flow highlighted`);
+      const rows = page.getByTestId('event-row');
+      let seen = 0;
+      for (let i = 0; i < (await rows.count()); i++) {
+        const row = rows.nth(i);
+        const rowSeq = Number(await row.getAttribute('data-seq'));
+        if (rowSeq === seq) continue;
+        expect(await row.getAttribute('data-in-flow'), `row ${rowSeq}`).toBe(
+          ofFlow.has(rowSeq) ? 'true' : null,
+        );
+        if (ofFlow.has(rowSeq)) seen++;
+      }
+      expect(seen).toBeGreaterThan(0);
       await dash.shot('stream');
     },
     STEP_MS,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_KINDS, FAULT_KINDS, changesTopology, formatEventTime, toRow } from './events';
+import {
+  EVENT_KINDS,
+  FAULT_KINDS,
+  changesTopology,
+  flowsOf,
+  formatEventTime,
+  sharesFlow,
+  toRow,
+} from './events';
 import type { WireEvent } from '@iommu-lab/client';
 
 const event = (fields: Record<string, unknown>) => ({ seq: 1, timeNs: 10, ...fields }) as WireEvent;
@@ -74,5 +82,16 @@ describe('event times in the table', () => {
     expect(formatEventTime(13_225)).toBe('13.225');
     expect(formatEventTime(1_234_567_891)).toBe('1,234,567.891');
     expect(formatEventTime(0)).toBe('0.000');
+  });
+});
+
+describe('flows of an event (the highlight of a selected flow)', () => {
+  it('reads a flow id or the flows a group, response, retry or DMA names', () => {
+    expect(flowsOf(event({ kind: 'pri.page-request', flow: 4 }))).toEqual([4]);
+    expect(flowsOf(event({ kind: 'dma.retried', flows: [4, 5] }))).toEqual([4, 5]);
+    expect(flowsOf(event({ kind: 'iommu.added' }))).toEqual([]);
+    expect(sharesFlow([4], [5, 4])).toBe(true);
+    expect(sharesFlow([4], [5])).toBe(false);
+    expect(sharesFlow([], [])).toBe(false);
   });
 });

@@ -81,7 +81,25 @@ export interface EventRow {
   category: string;
   stage: string;
   detail: string;
+  /** The fault flows the event belongs to (`flow`, or `flows` for a group, a response, a retry, a DMA). */
+  flows: readonly number[];
+  /** The event as it came, for the detail pane. */
+  event: WireEvent;
 }
+
+const NO_FLOWS: readonly number[] = [];
+
+/** The flow ids an event names: its own `flow`, or the `flows` it groups, answers or resumes. */
+export function flowsOf(event: WireEvent): readonly number[] {
+  const record = event as Record<string, unknown>;
+  if (typeof record.flow === 'number') return [record.flow];
+  if (Array.isArray(record.flows)) return record.flows.filter((id): id is number => typeof id === 'number');
+  return NO_FLOWS;
+}
+
+/** Whether two events share a flow (the highlight of the selected event's flow). */
+export const sharesFlow = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length > 0 && b.some((id) => a.includes(id));
 
 const str = (value: unknown) => (value === undefined || value === null ? '' : String(value));
 
@@ -155,6 +173,8 @@ export function toRow(event: WireEvent): EventRow {
     category: str(event.category),
     stage: str(event.stage),
     detail: detailOf(event),
+    flows: flowsOf(event),
+    event,
   };
 }
 

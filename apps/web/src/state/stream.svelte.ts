@@ -51,6 +51,8 @@ export class StreamStore {
   version = $state(0);
   paused = $state(false);
   filter = $state<StreamFilter>({});
+  /** The row picked for the detail pane; rows of the same fault flows are highlighted with it. */
+  selected = $state.raw<EventRow | null>(null);
   /** The lab's history (kept by the server) is being read; live events wait until it is in. */
   loadingHistory = $state(false);
   /** The newest sequence number shown: history and live events at or below it are already in. */
@@ -272,7 +274,12 @@ export class StreamStore {
     this.version += 1;
   }
 
+  select(row: EventRow | null): void {
+    this.selected = row;
+  }
+
   clearRows(): void {
+    this.selected = null;
     this.ring.clear();
     this.latency.clear();
     this.tracker.clear();
