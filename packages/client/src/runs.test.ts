@@ -131,6 +131,8 @@ describe('client: experiments, runs, comparison', () => {
     expect(compared.runs.map((r) => r.id)).toEqual([one!.id, two!.id]);
     expect(compared.metrics.find((m) => m.path === '/system/transactions/completed')).toEqual({
       path: '/system/transactions/completed',
+      group: 'system',
+      scope: null,
       values: [600, 600],
       deltas: [0, 0],
       ratios: [1, 1],

@@ -1169,7 +1169,9 @@ describe('mappings, unmap, translate and walk', () => {
       201,
     );
     const walk = expectStatus(await lab.get('/domains/d/walk?iova=0x10008'), 200);
-    expect(Object.keys(walk)).toEqual(['stage2']); // seed-5.13 VT-d DMA domains are second level
+    // seed-5.13 VT-d DMA domains are second level, decoded as VT-d second-level entries.
+    expect(Object.keys(walk)).toEqual(['stage2', 'format']);
+    expect(walk.format.stage2).toMatch(/^vtd-sl/);
     const levels = walk.stage2.map((step: Body) => step.level);
     expect(levels).toEqual(levels.map((_: number, i: number) => levels[0] - i));
     expect(walk.stage2.slice(0, -1).every((step: Body) => step.entry === 'table')).toBe(true);

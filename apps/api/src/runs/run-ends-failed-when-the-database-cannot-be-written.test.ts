@@ -163,7 +163,9 @@ describe('a run on a database that cannot be written', () => {
     expect((await call(server.url, 'GET', `${API}/experiments`)).body.length).toBe(experiments);
 
     // Room made (the experiment and its records removed): runs work again.
-    expect((await call(server.url, 'DELETE', `${API}/experiments/${experiment}`)).status).toBe(204);
+    expect((await call(server.url, 'DELETE', `${API}/experiments/${experiment}?cascade=true`)).status).toBe(
+      204,
+    );
     const presets = (await call(server.url, 'GET', `${API}/presets`)).body as {
       id: string;
       config: object;
