@@ -49,6 +49,8 @@ export const FlowRecordSchema = Type.Object({
   group: Nullable(Type.Integer()),
   /** SUCCESS / INVALID / FAILURE; RETRY / ABORT for a stall; the reason code when unrecoverable; the mm outcome when self-faulting. */
   code: Nullable(Type.String()),
+  /** An unrecoverable fault's code as the hardware recorded it, in hex (VT-d fault reason, SMMUv3 event ID). */
+  reason: Nullable(Type.String()),
   cause: Nullable(Type.String()),
   outcome: FlowOutcomeSchema,
   startNs: Type.Number(),

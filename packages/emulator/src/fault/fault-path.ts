@@ -756,6 +756,7 @@ export class FaultPath implements HandlerContext {
       lost,
     );
     flow.code = record.codeName;
+    flow.reason = record.reason;
     flow.cause = record.fault;
     if (lost) {
       iommu.faultQueue.push({ type: 'record', record, device: request.device, flow }, now); // refused: sets the overflow flag

@@ -123,8 +123,14 @@ export interface FlowRecord {
   handler: string | null;
   /** The iopf group the request joined, if it reached one. */
   group: number | null;
-  /** SUCCESS / INVALID / FAILURE; RETRY / ABORT for a stall; the reason code for unrecoverable; the mm outcome for self-faulting. */
+  /** SUCCESS / INVALID / FAILURE; RETRY / ABORT for a stall; the reason code's name for unrecoverable; the mm outcome for self-faulting. */
   code: string | null;
+  /**
+   * An unrecoverable fault's code as its hardware recorded it, in hex: VT-d FRCD.FR or the SMMUv3 event ID
+   * (the `fault.unrecoverable` event's `reason`; `code` is its name). Null for other flows and where the
+   * hardware records nothing (SMMUv3 abort STE).
+   */
+  reason: string | null;
   /** Why it got that answer (handler, timeout, no-handler, queue-overflow, detach, reset, …). */
   cause: string | null;
   outcome: FlowOutcome;
@@ -156,6 +162,7 @@ export class FaultFlow {
   handler: string | null = null;
   group: number | null = null;
   code: string | null = null;
+  reason: string | null = null;
   cause: string | null = null;
   handlerCosts: HandlerCosts | null = null;
   causes: readonly number[] = NO_CAUSES;
@@ -226,6 +233,7 @@ export class FaultFlow {
       handler: this.handler,
       group: this.group,
       code: this.code,
+      reason: this.reason,
       cause: this.cause,
       outcome: this.outcome!,
       startNs: this.startNs,
