@@ -56,6 +56,12 @@ const COLUMNS = [
   ['handlerMapNs', 'handler_map_ns'],
   ['handlerEvictionNs', 'handler_eviction_ns'],
   ['handlerGuestNs', 'handler_guest_ns'],
+  /**
+   * An unrecoverable fault's code as its hardware recorded it, in hex (VT-d fault reason, SMMUv3 event ID;
+   * `code` holds its name); null otherwise and in rows older than the column. Last, as every column added
+   * later will be, so a CSV's earlier columns keep their positions.
+   */
+  ['reason', 'reason'],
 ] as const;
 
 export const FAULT_COLUMNS = COLUMNS.map(([name]) => name);
@@ -73,7 +79,7 @@ type RowOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: string | 
 
 type NotNullNumber = 'seq' | 'timeNs' | 'flow' | 'endNs';
 type NotNullString = 'device' | 'address' | 'access' | 'kind' | 'code' | 'outcome' | 'causes';
-type NullableString = 'category' | 'handler' | 'cause' | 'replacedBecause';
+type NullableString = 'category' | 'handler' | 'cause' | 'replacedBecause' | 'reason';
 
 /** A record as the API returns it. */
 export type FaultRecordView = {
@@ -104,6 +110,7 @@ export interface FaultFilter {
   category?: string;
   stage?: number;
   code?: string;
+  reason?: string;
   outcome?: string;
   flow?: number;
 }
@@ -211,6 +218,7 @@ function whereClause(runId: string, filter: FaultFilter): { where: string; param
     ['category', 'category'],
     ['stage', 'stage'],
     ['code', 'code'],
+    ['reason', 'reason'],
     ['outcome', 'outcome'],
     ['flow', 'flow'],
   ] as const) {

@@ -158,6 +158,10 @@ export const FaultQuery = Type.Object(
     category: Type.Optional(CategorySchema),
     stage: Type.Optional(Type.Enum([1, 2])),
     code: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Unrecoverable faults whose hardware recorded this code (hex as the log shows it). */
+    reason: Type.Optional(
+      Type.String(patterned('^0x[0-9a-f]{2,4}$', 'a reason is the code in lowercase hex, e.g. 0x10 or 0x79')),
+    ),
     outcome: Type.Optional(FlowOutcomeSchema),
     /** One fault flow's record (the emulator's flow id). */
     flow: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -196,6 +200,12 @@ export const FaultRecordSchema = Type.Object({
   handlerMapNs: NullableNs,
   handlerEvictionNs: NullableNs,
   handlerGuestNs: NullableNs,
+  /**
+   * An unrecoverable fault's code as its hardware recorded it, in hex: VT-d fault reason (FRCD.FR) or SMMUv3
+   * event ID, e.g. "0x10"; `code` holds its name. Null for other faults, where the hardware records nothing
+   * (SMMUv3 abort STE), and in records saved before the column existed.
+   */
+  reason: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const FaultPage = Type.Object({

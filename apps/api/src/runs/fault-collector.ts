@@ -62,6 +62,7 @@ export function faultRow(seq: number, flow: FlowRecord): FaultRow {
     costs?.mapNs ?? null,
     costs?.evictionNs ?? null,
     costs?.guestNs ?? null,
+    flow.reason,
   ];
 }
 

@@ -29,6 +29,7 @@ describe('fault-log rows', () => {
         expect(field('flow')).toBe(flow.flow);
         expect(field('outcome')).toBe(flow.outcome);
         expect(field('latencyNs')).toBe(flow.latencyNs);
+        expect(field('reason')).toBe(flow.reason);
         for (const hop of HOPS) {
           const recorded = flow.hops.find((h) => h.hop === hop);
           expect(field(`${hop}Ns`)).toBe(recorded ? recorded.ns : null);

@@ -1,0 +1,87 @@
+/**
+ * The fault log's `reason` column (issue 12, kernel detail): an unrecoverable fault's code as its hardware
+ * recorded it, in hex, kept beside `code` (its name); null for other faults. A database written before
+ * the column gains it when opened, and its old records read back with a null reason.
+ */
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { FAULT_COLUMNS, MIGRATIONS_DIR, applyMigrations, openDatabase } from './index';
+import { testRow } from './testing/fault-rows';
+
+const REASON_MIGRATION = /_fault_reason$/;
+const tempFile = () => join(mkdtempSync(join(tmpdir(), 'iommu-lab-reason-')), 'lab.db');
+
+const unrecoverable = (seq: number, reason: string | null, code: string) =>
+  testRow(seq, { kind: 'unrecoverable', category: null, code, reason, outcome: 'recorded', latencyNs: null });
+
+describe('the fault log keeps the hardware reason', () => {
+  it('stores it beside its name, reads it back in pages and downloads, and filters by it', async () => {
+    const db = await openDatabase(tempFile());
+    const experiment = await db.prisma.experiment.create({
+      data: { name: 'e', tags: [], configVersion: 1, config: { version: 1 } },
+    });
+    const { id: run } = await db.prisma.run.create({
+      data: { experimentId: experiment.id, seed: 1, config: {} },
+    });
+    db.faults.append(run, [
+      testRow(0),
+      unrecoverable(1, '0x10', 'F_TRANSLATION'),
+      unrecoverable(2, '0x79', 'SM: Read/Write permission error in second-level paging entry'),
+      unrecoverable(3, null, 'STE.Config abort (no event recorded)'),
+    ]);
+    const reasons = db.faults.page(run, -1, 10).map(({ code, reason }) => ({ code, reason }));
+    expect(reasons).toEqual([
+      { code: 'SUCCESS', reason: null },
+      { code: 'F_TRANSLATION', reason: '0x10' },
+      { code: 'SM: Read/Write permission error in second-level paging entry', reason: '0x79' },
+      { code: 'STE.Config abort (no event recorded)', reason: null },
+    ]);
+    expect([...db.faults.iterate(run)].map((record) => record.reason)).toEqual([null, '0x10', '0x79', null]);
+    expect(db.faults.page(run, -1, 10, { reason: '0x79' }).map((record) => record.seq)).toEqual([2]);
+    expect(db.faults.count(run, { reason: '0x10', kind: 'unrecoverable' })).toBe(1);
+    // Last among the columns: the earlier columns of a CSV keep their positions.
+    expect(FAULT_COLUMNS.at(-1)).toBe('reason');
+    await db.close();
+  });
+
+  it('a database from before the column is migrated at open; its records read back with a null reason', async () => {
+    const file = tempFile();
+    const older = mkdtempSync(join(tmpdir(), 'iommu-lab-migrations-'));
+    cpSync(MIGRATIONS_DIR, older, { recursive: true });
+    const added = readdirSync(older).filter((folder) => REASON_MIGRATION.test(folder));
+    expect(added).toHaveLength(1);
+    rmSync(join(older, added[0]!), { recursive: true });
+    await applyMigrations(file, older);
+    // A run and one record as the previous build wrote them.
+    const raw = new BetterSqlite3(file);
+    raw
+      .prepare(
+        `INSERT INTO experiments (id, name, tags, config_version, config, updated_at)
+         VALUES ('e', 'e', '[]', 1, '{}', CURRENT_TIMESTAMP)`,
+      )
+      .run();
+    raw.prepare(`INSERT INTO runs (id, experiment_id, seed, config) VALUES ('r', 'e', 1, '{}')`).run();
+    raw
+      .prepare(
+        `INSERT INTO fault_records (run_id, seq, time_ns, device, address, access, kind, code, flow, outcome)
+         VALUES ('r', 0, 0, 'dev0', '0x5000', 'w', 'unrecoverable', 'F_TRANSLATION', 1, 'recorded')`,
+      )
+      .run();
+    raw.close();
+
+    const db = await openDatabase(file);
+    expect(db.migrated).toEqual([added[0]]);
+    db.faults.append('r', [unrecoverable(1, '0x10', 'F_TRANSLATION')]);
+    expect(db.faults.page('r', -1, 10).map(({ seq, reason }) => ({ seq, reason }))).toEqual([
+      { seq: 0, reason: null },
+      { seq: 1, reason: '0x10' },
+    ]);
+    const downloaded = [...db.faults.iterate('r')];
+    expect(downloaded[0]).toMatchObject({ code: 'F_TRANSLATION', reason: null });
+    expect(Object.keys(downloaded[0]!)).toEqual(FAULT_COLUMNS);
+    await db.close();
+  });
+});
