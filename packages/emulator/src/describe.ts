@@ -13,7 +13,7 @@ import { NestedDomain } from './domain/nested-domain';
 import { SvaDomain } from './domain/sva-domain';
 import type { IommuCapabilities, IommuFamily } from './iommu/capabilities';
 import { formatProt } from './pagetable/permissions';
-import type { KernelProfileName } from './profile/kernel-profile';
+import type { FaultCategory, KernelProfileName } from './profile/kernel-profile';
 import type { System } from './system';
 import type { Device, IopfAttach } from './device/device';
 import { takesFaults } from './domain/attach';
@@ -40,8 +40,8 @@ export interface SystemSnapshot {
     devices: string[];
     iotlb: CacheSnapshot;
     faults: number;
-    /** Fault categories the driver supports (meaningful under the proposal). */
-    faultCategories: string[];
+    /** Fault categories the driver reports (the proposal's BIND / MAP); null where the profile has none. */
+    faultCategories: FaultCategory[] | null;
     stalled: number;
   }[];
   devices: {
@@ -177,7 +177,7 @@ export function describeSystem(system: System): SystemSnapshot {
       devices: [...iommu.devices.values()].map((device) => device.id),
       iotlb: cache(iommu.iotlb),
       faults: iommu.faultsTotal,
-      faultCategories: [...iommu.faultCategories],
+      faultCategories: iommu.faultCategories && [...iommu.faultCategories],
       stalled: iommu.stalled.size,
     })),
     devices: [...system.devices.values()].map((device) => ({

@@ -57,7 +57,7 @@ import { type WalkStep, newWalkResult } from './pagetable/page-table';
 import type { PteFormat } from './pagetable/pte-decode';
 import { ACCESS_BIT, type Access, formatProt, parseProt } from './pagetable/permissions';
 import { type MmFaultOutcome, Process } from './process/process';
-import { kernelProfile } from './profile/kernel-profile';
+import { kernelProfile, requireInProfile } from './profile/kernel-profile';
 import type { SimEnvironment } from './sim/environment';
 import { EventBus, type AnyListener, type Listener } from './sim/event-bus';
 import type { EventKind } from './sim/events';
@@ -262,6 +262,11 @@ export class System {
       fail('EINVAL', 'VT-d has no stall model; stall is an SMMUv3 capability.', { reason: 'bad-capability' });
     if (!caps.pageSizes.includes('4K'))
       fail('EINVAL', 'page sizes must include 4K.', { reason: 'bad-capability' });
+    requireInProfile(
+      profile,
+      spec.driver === undefined || profile.categoryHandlers,
+      'a driver that reports fault categories (driver.faultCategories)',
+    );
     const iommu = new Iommu(id, model, profile, caps, this.env, this.nextTag++, spec.driver?.faultCategories);
     this.iommus.set(id, iommu);
     this.env.bus.emit({ kind: 'iommu.added', iommu: id, family: spec.family, profile: profile.name });

@@ -18,7 +18,7 @@ import { ExternalFaultHandler } from '../fault/handlers/external-handler';
 import { GuestFaultHandler } from '../fault/handlers/guest-handler';
 import { MapFaultHandler, type MapRegion } from '../fault/handlers/map-handler';
 import { SvaFaultHandler } from '../fault/handlers/sva-handler';
-import type { Iommu } from '../iommu/iommu';
+import { type Iommu, defaultFaultCategories } from '../iommu/iommu';
 import { DEFAULT_LATENCY, type LatencyModel } from '../latency/latency-model';
 import type { PageTable } from '../pagetable/page-table';
 import { formatProt } from '../pagetable/permissions';
@@ -136,14 +136,12 @@ function exportIommu(iommu: Iommu): ExportedConfig['iommus'][number] {
   const capabilities = Object.fromEntries(
     Object.entries(iommu.caps).filter(([key, value]) => !same(value, defaults[key as keyof typeof defaults])),
   );
-  const recoverable = iommu.caps.pri || iommu.caps.stall;
-  const reported = [...(recoverable && iommu.caps.sva ? ['BIND'] : []), ...(recoverable ? ['MAP'] : [])];
   return {
     id: iommu.id,
     family: iommu.family,
     profile: iommu.profile.name,
     ...(Object.keys(capabilities).length > 0 ? { capabilities } : {}),
-    ...(same(iommu.faultCategories, reported)
+    ...(iommu.faultCategories === null || same(iommu.faultCategories, defaultFaultCategories(iommu.caps))
       ? {}
       : { driver: { faultCategories: [...iommu.faultCategories] } }),
   };

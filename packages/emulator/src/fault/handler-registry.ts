@@ -71,9 +71,10 @@ export function registerDeviceHandler(device: Device, spec: HandlerSpec, env: Si
   if (spec.type === 'map' && categories.some((category) => category !== 'MAP')) {
     fail('EINVAL', 'the MAP handler serves MAP faults only.', { reason: 'bad-categories' });
   }
+  const reported = device.iommu.faultCategories ?? [];
   for (const category of categories) {
-    if (!device.iommu.faultCategories.includes(category)) {
-      const supported = device.iommu.faultCategories.join(', ') || 'none';
+    if (!reported.includes(category)) {
+      const supported = reported.join(', ') || 'none';
       fail(
         'EOPNOTSUPP',
         `the ${device.iommu.model.label} driver of ${device.iommu.id} does not support ${category} faults (it supports ${supported}).`,

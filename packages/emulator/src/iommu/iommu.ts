@@ -46,6 +46,15 @@ import {
 } from './translation';
 import { countInto } from '../metrics/metrics';
 
+/**
+ * The categories a proposal driver reports unless its config says otherwise: MAP wherever the IOMMU takes
+ * recoverable faults (PRI or stall), BIND where it can also bind process page tables (SVA).
+ */
+export function defaultFaultCategories(caps: IommuCapabilities): FaultCategory[] {
+  const recoverable = caps.pri || caps.stall;
+  return [...(recoverable && caps.sva ? ['BIND' as const] : []), ...(recoverable ? ['MAP' as const] : [])];
+}
+
 /** How many recent fault records an IOMMU keeps for inspection. */
 const RECENT_FAULTS = 256;
 
@@ -68,8 +77,11 @@ export class Iommu {
   nextStallTag = 0;
   /** The kernel's SVA fault handler (iommu_sva_iopf_handler), shared by this IOMMU's SVA users. */
   readonly svaHandler: SvaFaultHandler;
-  /** Fault categories the driver supports (reported under the proposal). */
-  readonly faultCategories: readonly FaultCategory[];
+  /**
+   * Fault categories the driver supports and reports: a notion of the proposal only (reference, profile
+   * table), so null under profiles without category handlers (seed-5.13, mainline).
+   */
+  readonly faultCategories: readonly FaultCategory[] | null;
   /** Most recent fault records, oldest first. */
   readonly recentFaults: FaultRecord[] = [];
   faultsTotal = 0;
@@ -92,11 +104,9 @@ export class Iommu {
     this.pageRequestQueue = new HardwareQueue(vtd ? 'PRQ' : 'PRIQ', caps.pageRequestQueueDepth, series, id);
     this.faultQueue = new HardwareQueue(vtd ? 'fault-recording' : 'EVTQ', caps.faultQueueDepth, series, id);
     this.svaHandler = new SvaFaultHandler(profile.categoryHandlers ? ['BIND'] : null, env.latency);
-    const recoverable = caps.pri || caps.stall;
-    this.faultCategories = faultCategories ?? [
-      ...(recoverable && caps.sva ? ['BIND' as const] : []),
-      ...(recoverable ? ['MAP' as const] : []),
-    ];
+    this.faultCategories = profile.categoryHandlers
+      ? (faultCategories ?? defaultFaultCategories(caps))
+      : null;
     this.blockedDomain = new BlockedDomain(`${id}.blocked`, this, blockedTag);
   }
 
