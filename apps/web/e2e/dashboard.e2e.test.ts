@@ -123,10 +123,15 @@ describe.skipIf(!browserPackage.present)('the dashboard, end to end in Chromium'
       expect(await dash.page.getByTestId('dropped-indicator').textContent()).toContain('0 dropped');
 
       // A server-side filter: only fault groups from now on.
-      await dash.page.getByTestId('filter-kinds').selectOption(['fault.group']);
+      await dash.page.getByTestId('kinds-filter').click();
+      await dash.page.getByTestId('kinds-none').click();
+      await dash.page.getByTestId('kind-fault.group').check();
+      await dash.page.keyboard.press('Escape');
       await dash.page.getByTestId('apply-filter').click();
       await expect.poll(() => dash.page.getByTestId('filter-summary').textContent()).toContain('1 kind');
-      await dash.page.getByTestId('filter-kinds').selectOption([]);
+      await dash.page.getByTestId('kinds-filter').click();
+      await dash.page.getByTestId('kinds-all').click();
+      await dash.page.keyboard.press('Escape');
       await dash.page.getByTestId('apply-filter').click();
       await expect.poll(() => dash.page.getByTestId('filter-summary').textContent()).toContain('everything');
       await dash.page.waitForTimeout(1200); // one chart refresh

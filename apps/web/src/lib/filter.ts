@@ -1,12 +1,15 @@
 /**
- * The stream's filter form → the subscribe filter the server applies. Empty fields mean "any"; PASIDs
- * are typed as a list where "none" (or "-") stands for requests without a PASID.
+ * The stream's filter form → the subscribe filter the server applies. Empty fields mean "any", except the
+ * kinds, which are the ones ticked (all of them by default: no kinds list is sent then); PASIDs are typed
+ * as a list where "none" (or "-") stands for requests without a PASID.
  */
 import type { Category, EventKind, StreamFilter } from '@iommu-lab/client';
+import { EVENT_KINDS } from './events';
 
 export interface FilterForm {
   devices: string[];
   pasids: string;
+  /** The kinds ticked in the kinds filter, in EVENT_KINDS order. */
   kinds: EventKind[];
   categories: Category[];
   stages: (1 | 2)[];
@@ -15,12 +18,20 @@ export interface FilterForm {
 export const emptyFilterForm = (): FilterForm => ({
   devices: [],
   pasids: '',
-  kinds: [],
+  kinds: [...EVENT_KINDS],
   categories: [],
   stages: [],
 });
 
-export class FilterError extends Error {}
+/** A form the server cannot be asked for; `code` is stable, the message a sentence for the person. */
+export class FilterError extends Error {
+  constructor(
+    readonly code: 'bad-pasid' | 'no-kinds',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** "1, 2 none" → [1, 2, null]; throws FilterError on anything else. */
 export function parsePasids(text: string): (number | null)[] {
@@ -32,7 +43,7 @@ export function parsePasids(text: string): (number | null)[] {
     if (/^(none|-|null)$/i.test(part)) return null;
     const value = /^0x[0-9a-f]+$/i.test(part) ? Number.parseInt(part, 16) : Number(part);
     if (!Number.isInteger(value) || value < 0 || value >= 2 ** 20) {
-      throw new FilterError(`"${part}" is not a PASID (0 to 2^20 - 1, or "none")`);
+      throw new FilterError('bad-pasid', `"${part}" is not a PASID (0 to 2^20 - 1, or "none")`);
     }
     return value;
   });
@@ -43,7 +54,11 @@ export function buildFilter(form: FilterForm): StreamFilter {
   if (form.devices.length > 0) filter.devices = [...form.devices];
   const pasids = parsePasids(form.pasids);
   if (pasids.length > 0) filter.pasids = pasids;
-  if (form.kinds.length > 0) filter.kinds = [...form.kinds];
+  if (form.kinds.length === 0) {
+    throw new FilterError('no-kinds', 'No event kind is ticked: tick at least one kind, or "all".');
+  }
+  // Every kind ticked is no filter at all: the server then also sends kinds added after the page loaded.
+  if (EVENT_KINDS.some((kind) => !form.kinds.includes(kind))) filter.kinds = [...form.kinds];
   if (form.categories.length > 0) filter.categories = [...form.categories];
   if (form.stages.length > 0) filter.stages = [...form.stages];
   return filter;

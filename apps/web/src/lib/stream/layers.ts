@@ -7,6 +7,17 @@ import type { EventKind } from '@iommu-lab/client';
 export const LAYERS = ['device', 'iommu', 'driver', 'handler', 'mm', 'flow', 'other'] as const;
 export type Layer = (typeof LAYERS)[number];
 
+/** What a person calls each layer, in the kinds filter's group headings. */
+export const LAYER_TITLES: Record<Layer, string> = {
+  device: 'Device (DMA, ATC)',
+  iommu: 'IOMMU',
+  driver: 'Driver (fault queue)',
+  handler: 'Fault handler',
+  mm: 'CPU memory (mm)',
+  flow: 'Fault flows',
+  other: 'Other',
+};
+
 export const KIND_LAYERS: Record<EventKind, Layer> = {
   'iommu.added': 'iommu',
   'device.added': 'device',
