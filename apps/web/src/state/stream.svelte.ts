@@ -12,6 +12,7 @@ import { toRow, changesTopology, type EventRow } from '../lib/events';
 import { FaultLatencyTracker } from '../lib/fault-latency';
 import { LiveHistogram } from '../lib/histogram';
 import { RingBuffer } from '../lib/ring-buffer';
+import { FlowHighlight } from '../lib/stream/flow-highlight';
 import type {
   ClientMessage,
   PendingFault,
@@ -50,15 +51,20 @@ export class StreamStore {
   /** Bumped (at most once a frame) when rows, counters or charts changed. */
   version = $state(0);
   paused = $state(false);
-  filter = $state<StreamFilter>({});
+  /** What the server streams and the table shows (raw: replaced whole, read for every event). */
+  filter = $state.raw<StreamFilter>({});
   /** The row picked for the detail pane; rows of the same fault flows are highlighted with it. */
   selected = $state.raw<EventRow | null>(null);
+  /** How many other rows shown share a fault flow with the selected one. */
+  relatedCount = $state(0);
   /** The lab's history (kept by the server) is being read; live events wait until it is in. */
   loadingHistory = $state(false);
   /** The newest sequence number shown: history and live events at or below it are already in. */
   private lastSeq = -1;
   /** Live events that arrived while the history was read, in order. */
   private backlog: WireEvent[] | null = null;
+  /** Counts history reads: a read overtaken by a newer one (another filter) stops. */
+  private historyRead = 0;
   /** Events the server dropped for this client (it was too slow), in all. */
   droppedTotal = $state(0);
   received = $state(0);
@@ -73,6 +79,7 @@ export class StreamStore {
   private frozen: EventRow[] | null = null;
   readonly latency = new LiveHistogram();
   private readonly tracker = new FaultLatencyTracker();
+  private readonly highlight = new FlowHighlight();
 
   private socket: WebSocket | null = null;
   private lab: string | null = null;
@@ -136,7 +143,7 @@ export class StreamStore {
       if (this.socket !== socket) return;
       this.status = 'open';
       this.reconnectDelayMs = 500;
-      this.send({ type: 'subscribe', filter: $state.snapshot(this.filter) });
+      this.send({ type: 'subscribe', filter: this.filter });
       void this.loadHistory(lab, socket);
       void this.loadPending();
     };
@@ -204,21 +211,22 @@ export class StreamStore {
    * duplicate: the subscription was made first, so the history reaches at least where live events begin.
    */
   private async loadHistory(lab: string, socket: WebSocket): Promise<void> {
+    const read = ++this.historyRead;
+    const current = () => this.socket === socket && this.historyRead === read;
     this.backlog = [];
     this.loadingHistory = true;
-    const filter = $state.snapshot(this.filter);
     try {
       for (let after = this.lastSeq; ;) {
         const page = await api.history.events(lab, { after, limit: 1000 });
-        if (this.socket !== socket) return;
-        this.ingest(page.events.filter((event) => matchesFilter(event, filter)));
+        if (!current()) return;
+        this.ingest(page.events);
         if (page.events.length < 1000) break;
         after = page.next;
       }
     } catch (error) {
       this.lastError = `The lab's history could not be read: ${describeError(error).message}`;
     } finally {
-      if (this.socket === socket) {
+      if (current()) {
         const backlog = this.backlog ?? [];
         this.backlog = null;
         this.loadingHistory = false;
@@ -227,9 +235,15 @@ export class StreamStore {
     }
   }
 
+  /**
+   * History pages and live batches, in sequence order, into the ring and the accumulators. The filter is
+   * applied here too: history is read unfiltered, and live events sent before the server read a new
+   * subscription still follow the old one.
+   */
   private ingest(incoming: WireEvent[]): void {
     // Whatever is at or below the newest shown is in already (history and live overlap by design).
-    const events = incoming.filter((event) => event.seq > this.lastSeq);
+    const filter = this.filter;
+    const events = incoming.filter((event) => event.seq > this.lastSeq && matchesFilter(event, filter));
     if (events.length > 0) this.lastSeq = events.at(-1)!.seq;
     let topology = false;
     const rows = new Array<EventRow>(events.length);
@@ -244,6 +258,11 @@ export class StreamStore {
         this.removeGroup(event.group as number);
     }
     this.ring.pushAll(rows);
+    if (!this.frozen) {
+      this.highlight.add(rows);
+      this.highlight.forgetBefore(this.ring.at(0)?.seq ?? 0);
+      this.relatedCount = this.highlight.count;
+    }
     this.received += events.length;
     if (this.paused) this.sincePause += events.length;
     if (topology) this.topologyListener?.();
@@ -262,24 +281,45 @@ export class StreamStore {
     } else setTimeout(flush, 100);
   }
 
+  /**
+   * A new filter: the server streams only what it lets through, and the table starts again from the lab's
+   * history read through it, so that it never mixes rows of the old filter with rows of the new.
+   */
   subscribe(filter: StreamFilter): void {
     this.filter = filter;
-    this.send({ type: 'subscribe', filter });
+    this.lastSeq = -1;
+    this.clearRows();
+    const { lab, socket } = this;
+    if (lab && socket && this.send({ type: 'subscribe', filter })) void this.loadHistory(lab, socket);
   }
 
   setPaused(paused: boolean): void {
     this.paused = paused;
     this.frozen = paused ? this.ring.toArray() : null;
     this.sincePause = 0;
+    // Rows that arrived while frozen were not shown; the highlight is found again over what is.
+    this.select(this.selected);
     this.version += 1;
   }
 
   select(row: EventRow | null): void {
+    this.highlight.select(row, this.frozen ?? this.liveRows());
+    this.relatedCount = this.highlight.count;
     this.selected = row;
   }
 
+  /** Whether a row shares a fault flow with the selected one (reading it follows the selection). */
+  inSelectedFlow(row: EventRow): boolean {
+    return this.selected !== null && this.highlight.has(row);
+  }
+
+  /** The ring's rows, oldest first, without copying them. */
+  private *liveRows(): Generator<EventRow> {
+    for (let i = 0; i < this.ring.size; i++) yield this.ring.at(i)!;
+  }
+
   clearRows(): void {
-    this.selected = null;
+    this.select(null);
     this.ring.clear();
     this.latency.clear();
     this.tracker.clear();
