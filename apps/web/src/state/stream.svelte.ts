@@ -1,7 +1,8 @@
 /**
- * The lab's live event stream over its websocket: a bounded ring of rows for the table, the fault-rate
- * and fault-latency accumulators for the charts, the server's drop counts, and the page-request groups
- * waiting for this dashboard to answer them as the outside fault handler.
+ * The lab's event stream: its history (kept by the server) read through the filter, then its websocket;
+ * a bounded ring of rows for the table, the rows of the selected event's fault flows, the fault-latency
+ * accumulators for the charts, the server's drop counts, and the page-request groups waiting for this
+ * dashboard to answer them as the outside fault handler.
  *
  * Thousands of events a second arrive here. They go into plain (non-reactive) structures; one reactive
  * `version` is bumped at most once per animation frame, and that is what the table and charts follow.

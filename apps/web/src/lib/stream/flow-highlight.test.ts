@@ -35,7 +35,7 @@ describe('FlowHighlight', () => {
     expect(highlight.count).toBe(1);
     highlight.add([rows[3]!, rows[4]!, row(6, { kind: 'dma.retried', flows: [7] })]);
     expect(highlight.count).toBe(3);
-    // The scan is not repeated: a row handed in again is not counted twice.
+    // A row handed in again is not counted twice.
     highlight.add([rows[4]!]);
     expect(highlight.count).toBe(3);
   });
