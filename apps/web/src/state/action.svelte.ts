@@ -8,6 +8,12 @@ export class Action<T = unknown> {
   error = $state<Failure | null>(null);
   result = $state<T | null>(null);
 
+  /** Forgets the last outcome (its subject changed). */
+  reset(): void {
+    this.error = null;
+    this.result = null;
+  }
+
   async run(task: () => Promise<T>): Promise<T | null> {
     this.busy = true;
     this.error = null;

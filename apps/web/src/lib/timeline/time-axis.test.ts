@@ -7,6 +7,7 @@ describe('simulated-time axis', () => {
     expect(formatSimTime(1500, 100)).toBe('1,500 ns');
     expect(formatSimTime(25_000, 5_000)).toBe('25 µs');
     expect(formatSimTime(1_234_000_000, 1_000_000)).toBe('1,234 ms');
+    expect(formatSimTime(-0, 1_000)).toBe('0 µs');
   });
   it('steps by 1/2/5 × 10^k, never below 1 ns when zoomed to nanoseconds', () => {
     expect(tickStep(10, 10)).toBe(1);

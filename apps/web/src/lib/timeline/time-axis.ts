@@ -7,7 +7,8 @@ export interface Tick {
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
 
 /** A time in ns in the unit that suits the tick step (so labels on one axis share a unit). */
-export function formatSimTime(ns: number, stepNs: number): string {
+export function formatSimTime(time: number, stepNs: number): string {
+  const ns = time === 0 ? 0 : time; // never "-0 µs"
   if (stepNs >= 1_000_000) return `${NUMBER.format(ns / 1_000_000)} ms`;
   if (stepNs >= 1_000) return `${NUMBER.format(ns / 1_000)} µs`;
   return `${NUMBER.format(ns)} ns`;

@@ -1,0 +1,266 @@
+/**
+ * What the timeline shows: the ended fault flows of the shown live lab (polled from GET /labs/:lab/flows,
+ * following its clock) or of a saved run (its whole fault log, GET /runs/:run/faults, loaded with progress),
+ * the view's simulated-time window, and the selected flow with the flows related to it.
+ */
+import type { FlowDetail, SystemView } from '@iommu-lab/client';
+import { api, describeError } from '../lib/client';
+import { type AddressSpaceOf, FlowTable, type TimelineFlow } from '../lib/timeline/flow-table';
+import { fromFaultRecord, fromFlowRecord, runTopology } from '../lib/timeline/sources';
+import { MIN_SPAN_NS, type ViewWindow } from '../lib/timeline/view-window';
+
+const POLL_MS = 1000;
+/** Pages of 1 000 flows read per poll at most, so a lab that has run for long catches up over a few polls. */
+const PAGES_PER_POLL = 20;
+const RUN_PAGE = 10_000;
+/** A live view opens on the last 200 µs of simulated time, or everything if less. */
+const LIVE_SPAN_NS = 200_000;
+/** The most flows kept related to a selection (outlined on the canvas). */
+const RELATED_MAX = 512;
+
+export type Relation = 'group' | 'transaction' | null;
+
+export interface RunSource {
+  id: string;
+  label: string;
+  experiment: string;
+  simulatedNs: number;
+}
+
+/** The process an SVA fault ran in: the device's bond on that PASID, from a lab's picture. */
+export function liveAddressSpaces(picture: () => SystemView | null): AddressSpaceOf {
+  return (flow) => {
+    const system = picture();
+    const device = system?.devices.find((d) => d.id === flow.device);
+    const bond = device?.bonds.find((b) => b.pasid === flow.pasid);
+    if (bond) return bond.process;
+    const domain = device?.pasids.find((p) => p.pasid === flow.pasid)?.domain ?? device?.domain;
+    return system?.domains.find((d) => d.id === domain)?.process ?? null;
+  };
+}
+
+export class TimelineStore {
+  mode = $state<'live' | 'run'>('live');
+  run = $state<RunSource | null>(null);
+  /** The flows; replaced (not mutated in place for Svelte) on a new source, mutated by polls: watch `version`. */
+  table = $state.raw(new FlowTable());
+  version = $state(0);
+  view = $state<ViewWindow>({ startNs: 0, endNs: LIVE_SPAN_NS });
+  /** Live: keep the window's end on the lab's clock (off once the user zooms or pans). */
+  follow = $state(true);
+  /** The lab's simulated time (live) or the run's end. */
+  nowNs = $state(0);
+  loading = $state<{ done: number; total: number } | null>(null);
+  error = $state<string | null>(null);
+
+  /** Table index of the selected flow, or -1. */
+  selected = $state(-1);
+  relation = $state<Relation>(null);
+  /** Flow indices related to the selection, -1-terminated (what the canvas outlines). */
+  related = $state.raw(new Int32Array([-1]));
+  relatedCount = $state(0);
+  /** Live: the selected flow's story (its events, causes, effects); null in a run (a fault log keeps no events). */
+  story = $state.raw<FlowDetail | null>(null);
+  storyError = $state<string | null>(null);
+
+  private lab: string | null = null;
+  private after = -1;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private token = 0;
+
+  get selectedFlow(): TimelineFlow | null {
+    return this.selected >= 0 ? (this.table.records[this.selected] ?? null) : null;
+  }
+
+  /** Follows a live lab from its first kept flow. */
+  openLive(lab: string, picture: () => SystemView | null): void {
+    this.stop();
+    const token = ++this.token;
+    this.mode = 'live';
+    this.run = null;
+    this.lab = lab;
+    this.after = -1;
+    this.reset(new FlowTable(liveAddressSpaces(picture)));
+    this.follow = true;
+    void this.poll(token, true);
+  }
+
+  /** Loads a saved run's whole fault log, page by page, with progress. */
+  async openRun(id: string): Promise<void> {
+    this.stop();
+    const token = ++this.token;
+    this.mode = 'run';
+    this.lab = null;
+    this.follow = false;
+    this.error = null;
+    try {
+      const run = await api.runs.get(id);
+      const { iommuOf, addressSpaceOf } = runTopology(run.config);
+      this.run = { id, label: run.label, experiment: run.experimentId, simulatedNs: run.simulatedNs };
+      const table = new FlowTable(addressSpaceOf);
+      this.reset(table);
+      this.nowNs = run.simulatedNs;
+      this.loading = { done: 0, total: run.faultRecords };
+      let after = -1;
+      for (;;) {
+        const page = await api.runs.faults(id, { after, limit: RUN_PAGE });
+        if (token !== this.token) return;
+        const rows = page.records.map((row) => fromFaultRecord(row, iommuOf));
+        // The fault log is in the order flows ended; sort defensively, the culling relies on it.
+        rows.sort((a, b) => a.endNs - b.endNs);
+        for (const row of rows) table.add(row);
+        this.loading = { done: table.count, total: page.total };
+        this.version++;
+        if (page.records.length < RUN_PAGE || page.next < 0) break;
+        after = page.next;
+      }
+      this.loading = null;
+      this.fit();
+    } catch (error) {
+      if (token === this.token) {
+        this.error = describeError(error).message;
+        this.loading = null;
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.token++;
+  }
+
+  private reset(table: FlowTable): void {
+    this.table = table;
+    this.version++;
+    this.clearSelection();
+    this.error = null;
+    this.loading = null;
+  }
+
+  private async poll(token: number, first: boolean): Promise<void> {
+    const lab = this.lab;
+    if (!lab) return;
+    try {
+      const clock = await api.labs.clock(lab);
+      if (token !== this.token) return;
+      for (let page = 0; page < PAGES_PER_POLL; page++) {
+        const answer = await api.flows(lab, { after: this.after, limit: 1000 });
+        if (token !== this.token) return;
+        for (const flow of answer.flows) this.table.add(fromFlowRecord(flow));
+        if (answer.flows.length === 0 || answer.next < 0) break;
+        this.after = answer.next;
+      }
+      this.nowNs = Math.max(clock.timeNs, this.table.count > 0 ? this.table.endNs[this.table.count - 1]! : 0);
+      this.version++;
+      this.error = null;
+      if (first)
+        this.view = {
+          startNs: Math.max(0, this.nowNs - LIVE_SPAN_NS),
+          endNs: Math.max(this.nowNs, MIN_SPAN_NS),
+        };
+      else if (this.follow) this.followClock();
+    } catch (error) {
+      if (token !== this.token) return;
+      this.error = describeError(error).message;
+    }
+    this.timer = setTimeout(() => void this.poll(token, false), POLL_MS);
+  }
+
+  private followClock(): void {
+    const span = this.view.endNs - this.view.startNs;
+    this.view = { startNs: this.nowNs - span, endNs: this.nowNs };
+  }
+
+  /** The user moved the window: stop following the clock. */
+  setView(view: ViewWindow): void {
+    this.view = view;
+    this.follow = false;
+  }
+
+  setFollow(follow: boolean): void {
+    this.follow = follow;
+    if (follow) this.followClock();
+  }
+
+  /** Every flow in view, with a margin. */
+  fit(): void {
+    const table = this.table;
+    if (table.count === 0) return;
+    let start = Infinity;
+    for (let i = 0; i < table.count; i++) start = Math.min(start, table.startNs[i]!);
+    const end = Math.max(table.endNs[table.count - 1]!, this.mode === 'live' ? this.nowNs : 0);
+    const margin = Math.max((end - start) * 0.02, MIN_SPAN_NS);
+    // Simulated time starts at 0: no margin before it.
+    this.setView({ startNs: start >= 0 ? Math.max(0, start - margin) : start - margin, endNs: end + margin });
+  }
+
+  select(index: number): void {
+    this.selected = index;
+    this.relation = null;
+    this.related = new Int32Array([-1]);
+    this.relatedCount = 0;
+    this.story = null;
+    this.storyError = null;
+    const flow = this.selectedFlow;
+    if (!flow || this.mode !== 'live' || !this.lab) return;
+    const lab = this.lab;
+    api.flow(lab, flow.flow).then(
+      (story) => {
+        if (this.selectedFlow?.flow === flow.flow) this.story = story;
+      },
+      (error: unknown) => {
+        if (this.selectedFlow?.flow === flow.flow) this.storyError = describeError(error).message;
+      },
+    );
+  }
+
+  selectFlowId(id: number): void {
+    this.select(this.table.indexOf(id));
+  }
+
+  clearSelection(): void {
+    this.select(-1);
+  }
+
+  /** Outlines the flows that share the selection's group (or transaction) and frames them all. */
+  relate(relation: Exclude<Relation, null>): void {
+    const flow = this.selectedFlow;
+    if (!flow) return;
+    const table = this.table;
+    const matches: number[] = [];
+    for (let i = 0; i < table.count && matches.length < RELATED_MAX; i++) {
+      const other = table.records[i]!;
+      if (i === this.selected || other.device !== flow.device || other.iommu !== flow.iommu) continue;
+      if (
+        relation === 'group'
+          ? other.group === flow.group && flow.group !== null
+          : other.transaction === flow.transaction && flow.transaction !== null
+      )
+        matches.push(i);
+    }
+    this.relation = relation;
+    this.related = Int32Array.from([...matches, -1]);
+    this.relatedCount = matches.length;
+    let start = flow.startNs;
+    let end = flow.endNs;
+    for (const i of matches) {
+      start = Math.min(start, table.startNs[i]!);
+      end = Math.max(end, table.endNs[i]!);
+    }
+    const margin = Math.max((end - start) * 0.1, MIN_SPAN_NS);
+    this.setView({ startNs: start - margin, endNs: end + margin });
+  }
+
+  /** Frames one flow. */
+  frame(index: number): void {
+    const table = this.table;
+    if (index < 0 || index >= table.count) return;
+    const start = table.startNs[index]!;
+    const end = table.endNs[index]!;
+    const margin = Math.max((end - start) * 0.5, MIN_SPAN_NS);
+    this.setView({ startNs: start - margin, endNs: end + margin });
+  }
+}
+
+export const timelineStore = new TimelineStore();
