@@ -1,39 +1,14 @@
-/** uPlot options shared by the dashboard's charts: a live rate line and histograms on bin-index axes. */
+/**
+ * uPlot options shared by the dashboard's charts: the palette, and histograms on bin-index axes (lines over
+ * simulated time are components/charts/SeriesChart.svelte, with lib/charts/ for its axes and zoom).
+ */
 import uPlot from 'uplot';
 import { formatNs } from './histogram';
-import { formatSimTime, simTimeUnit } from './series/sim-time';
-
-function spanUnit(u: uPlot) {
-  return simTimeUnit((u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0));
-}
 
 export const PALETTE = ['#1f5fbf', '#c2410c', '#15803d', '#7e22ce', '#b91c1c', '#0e7490'];
-
-/** Rates against simulated time (x in ns, labelled in the unit the shown span calls for). */
-export function rateChartOptions(labels: string[]): Omit<uPlot.Options, 'width' | 'height'> {
-  return {
-    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(0.001, (max ?? 0) * 1.1)] } },
-    series: [
-      { label: 'simulated time', value: (u, ns) => (ns === null ? '' : formatSimTime(ns, spanUnit(u))) },
-      ...labels.map((label, index) => ({
-        label,
-        stroke: PALETTE[index % PALETTE.length]!,
-        width: 1.5,
-        points: { show: false },
-      })),
-    ],
-    axes: [
-      {
-        label: 'simulated time',
-        values: (u, splits) => splits.map((ns) => formatSimTime(ns, spanUnit(u))),
-        space: 80,
-      },
-      { label: 'per µs of simulated time', size: 60 },
-    ],
-    legend: { live: false },
-    cursor: { drag: { x: false, y: false } },
-  };
-}
+const DASHES = [undefined, [6, 3], [2, 2], [8, 3, 2, 3]];
+/** Line i's dash (the first solid), so lines differ without colour too, and one over another shows both. */
+export const lineDash = (line: number): number[] | undefined => DASHES[line % DASHES.length];
 
 /**
  * Histograms drawn over bin indices (bins are log-spaced, so evenly spaced indices read like a log axis),
@@ -67,7 +42,11 @@ export function histogramChartOptions(
       {
         label: 'latency (bin lower bound)',
         values: (_u, splits) =>
-          splits.map((index) => (Number.isInteger(index) ? formatNs(bins()[index] ?? 0) : '')),
+          // Only bins that exist get a label (an axis wider than the bins showed "0 ns" for the rest).
+          splits.map((index) => {
+            const bound = Number.isInteger(index) ? bins()[index] : undefined;
+            return bound === undefined ? '' : formatNs(bound);
+          }),
         space: 60,
       },
       { label: options.yLabel, size: 60 },

@@ -1,16 +1,15 @@
 /**
- * uPlot options of a comparison: per-hop latency as grouped bars (one bar per run in each hop), series
- * overlaid on simulated time (one line per run), histograms whose runs differ by colour and by dash.
+ * uPlot options of a comparison: per-hop latency as grouped bars (one bar per run in each hop), histograms
+ * whose runs differ by colour and by dash, and each run's colour (its series are overlaid on simulated time
+ * by components/charts/SeriesChart.svelte, with the same dashes).
  */
 import uPlot from 'uplot';
-import { PALETTE } from '../charts';
+import { PALETTE, lineDash } from '../charts';
 import { formatTime } from './figures';
 
 type Options = Omit<uPlot.Options, 'width' | 'height'>;
-/** Run i's line: a colour and, past the first, a dash, so runs differ without colour too. */
+/** Run i's colour; past the first run, its line also has a dash (lineDash), so runs differ without colour too. */
 export const runColour = (run: number) => PALETTE[run % PALETTE.length]!;
-const DASHES = [undefined, [6, 3], [2, 2], [8, 3, 2, 3]];
-const runDash = (run: number) => DASHES[run % DASHES.length];
 
 /**
  * "Where did the time go": each hop's mean per run, bars side by side. The x axis has a slot per run per
@@ -62,29 +61,6 @@ export function hopBarData(meanNs: readonly (readonly (number | null)[])[], runs
   return [x, ...perRun];
 }
 
-/** One series of every run over simulated time (x in ns). */
-export function seriesChartOptions(unit: string, runs: readonly string[]): Options {
-  return {
-    scales: { x: { time: false } },
-    series: [
-      { label: 'simulated time', value: (_u, ns) => (ns === null ? '' : formatTime(ns)) },
-      ...runs.map((label, run) => ({
-        label,
-        stroke: runColour(run),
-        width: 1.5,
-        dash: runDash(run),
-        points: { show: false },
-        spanGaps: false,
-      })),
-    ],
-    axes: [
-      { label: 'simulated time', values: (_u, splits) => splits.map((ns) => formatTime(ns)), space: 80 },
-      { label: unit, size: 70 },
-    ],
-    cursor: { drag: { x: true, y: false } },
-  };
-}
-
 /** A histogram of every run: the first as bars, the others as stepped outlines with dashes. */
 export function histogramOverlayOptions(
   bins: readonly number[],
@@ -107,7 +83,7 @@ export function histogramOverlayOptions(
         stroke: runColour(run),
         fill: run === 0 ? `${runColour(run)}55` : undefined,
         width: run === 0 ? 0 : 2,
-        dash: runDash(run),
+        dash: lineDash(run),
         paths: run === 0 ? bars : steps,
         points: { show: false },
       })),
@@ -115,7 +91,8 @@ export function histogramOverlayOptions(
     axes: [
       {
         label: 'latency, simulated (bin lower bound)',
-        values: (_u, splits) => splits.map((i) => (Number.isInteger(i) ? formatTime(bins[i] ?? 0) : '')),
+        values: (_u, splits) =>
+          splits.map((i) => (Number.isInteger(i) && i in bins ? formatTime(bins[i]!) : '')),
         space: 70,
       },
       { label: yLabel, size: 70 },
