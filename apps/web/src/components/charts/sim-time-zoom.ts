@@ -73,8 +73,10 @@ export class SimTimeZoom {
     this.show(null);
   }
 
+  /** The data's extent, or null when there is nothing to zoom into (no point, or a single one). */
   private extent(): XRange | null {
-    return this.chart ? dataExtent(this.chart.data[0] as readonly number[]) : null;
+    const extent = this.chart ? dataExtent(this.chart.data[0] as readonly number[]) : null;
+    return extent && extent.endNs > extent.startNs ? extent : null;
   }
 
   private show(range: XRange | null): void {
