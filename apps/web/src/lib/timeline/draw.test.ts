@@ -1,34 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { type Frame, FrameScratch, type FrameStats, drawFrame } from './draw';
+import { DENSE_FLOWS, type Frame, FrameScratch, type FrameStats, drawFrame, laneY, pixelOf } from './draw';
 import { FlowTable } from './flow-table';
 import { flowAt } from './hit-test';
 import { AXIS_H, GUTTER_W, layoutTracks } from './layout';
+import { PHASE_COLOURS } from './phases';
 import { priFlow } from './test-flows';
 
-/** A 2D context that records what it is asked to draw (rect calls of each fill). */
+/** A 2D context that records the fill colours it is given and keeps the last image put (else no-ops). */
 function recordingContext() {
-  let rects = 0;
-  const fills: number[] = [];
+  const fills: string[] = [];
+  const put: { image: { width: number; height: number; data: Uint8ClampedArray } | null } = { image: null };
   const ctx = new Proxy(
     {},
     {
       get(_target, key) {
-        if (key === 'rect') return () => rects++;
-        if (key === 'fill')
-          return () => {
-            fills.push(rects);
-            rects = 0;
-          };
+        if (key === 'createImageData')
+          return (width: number, height: number) => ({
+            width,
+            height,
+            data: new Uint8ClampedArray(width * height * 4),
+          });
+        if (key === 'putImageData') return (image: typeof put.image) => (put.image = image);
         return () => undefined;
       },
-      set: () => true,
+      set(_target, key, value) {
+        if (key === 'fillStyle') fills.push(value as string);
+        return true;
+      },
     },
   ) as unknown as CanvasRenderingContext2D;
-  return { ctx, fills };
+  return { ctx, fills, put };
 }
 
 function frameOver(startNs: number, endNs: number, width = 1200): Frame {
-  return { width, height: 800, startNs, endNs, scrollY: 0, selected: -1, related: new Int32Array([-1]) };
+  return {
+    width,
+    height: 800,
+    startNs,
+    endNs,
+    scrollY: 0,
+    dpr: 1,
+    selected: -1,
+    related: new Int32Array([-1]),
+  };
 }
 
 /** 10 000 flows 10 µs apart, 2 µs each, on one device. */
@@ -48,17 +62,37 @@ describe('drawing a timeline frame', () => {
     expect(stats.visited).toBe(11);
   });
 
-  it('zoomed out, paints at most a few rectangles per pixel column and row, not one per hop', () => {
+  it('few flows in view: fillRect one phase colour at a time, never one per hop', () => {
     const table = manyFlows();
     const stats: FrameStats = { visited: 0, rects: 0 };
-    const { ctx, fills } = recordingContext();
-    drawFrame(ctx, table, layoutTracks(table), frameOver(0, 100_000_000, 1200), new FrameScratch(), stats);
+    const { ctx, fills, put } = recordingContext();
+    drawFrame(ctx, table, layoutTracks(table), frameOver(0, 5_000_000, 1200), new FrameScratch(), stats);
+    expect(stats.visited).toBeLessThanOrEqual(DENSE_FLOWS);
+    expect(put.image).toBeNull();
+    // Background, bands, six phases, gutter and axis: a handful of colours, not one per hop.
+    expect(fills.length).toBeLessThan(40);
+    expect(stats.rects).toBeGreaterThan(0);
+  });
+
+  it('zoomed out past DENSE_FLOWS: the bars are pixels in one image, each in its phase colour', () => {
+    const table = manyFlows();
+    const layout = layoutTracks(table);
+    const stats: FrameStats = { visited: 0, rects: 0 };
+    const { ctx, put } = recordingContext();
+    const frame = frameOver(0, 100_000_000, 1000 + GUTTER_W); // 100 µs per px
+    drawFrame(ctx, table, layout, frame, new FrameScratch(), stats);
     expect(stats.visited).toBe(10_000);
-    // Six phases, one fill each; rows: device, queue, handler, address space (one lane each here).
-    expect(fills.length).toBeGreaterThanOrEqual(6);
-    const columns = 1200 - GUTTER_W;
-    expect(stats.rects).toBeLessThanOrEqual(6 * 4 * columns);
-    expect(stats.rects).toBeLessThan(table.segs);
+    const image = put.image!;
+    expect([image.width, image.height]).toEqual([frame.width, frame.height]);
+    const pixels = new Uint32Array(image.data.buffer);
+    // Flow 5001 starts at 50 ms: pixel column 500 of the device track holds one of its phases' colours.
+    const y = Math.round(laneY(layout, 0, 0, 0)) + 1;
+    const colours = new Set(PHASE_COLOURS.map(pixelOf));
+    expect(colours.has(pixels[y * image.width + GUTTER_W + 500]!)).toBe(true);
+    // Below the last track nothing is drawn: the background stays white.
+    const below = Math.round(AXIS_H + layout.height + 10);
+    expect(pixels[below * image.width + GUTTER_W + 500]).toBe(pixelOf('#ffffff'));
+    expect(pixelOf('#ff0000')).toBe(0xff0000ff);
   });
 
   it('a click finds the flow whose bar is under the pointer, and nothing between bars', () => {
