@@ -43,6 +43,7 @@ function setup(): PageBench {
     dpr: 1,
     selected: -1,
     related: new Int32Array([-1]),
+    series: null,
   };
 
   /** The baseline: every segment, its own fill. */

@@ -147,6 +147,8 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
       await page.reload();
       await page.getByTestId('view-timeline').waitFor();
       await expect.poll(() => data('flows')).toBe(String(run.faultRecords));
+      // The run's series, drawn above the tracks, counts the same flows.
+      await expect.poll(() => data('series-flows')).toBe(String(run.faultRecords));
       const tracks = (await data('tracks'))!.split('\n');
       expect(tracks.some((track) => track.endsWith('stage 1'))).toBe(true);
       expect(tracks.some((track) => track.endsWith('stage 2'))).toBe(true);

@@ -4,8 +4,10 @@
  * the view's simulated-time window, and the selected flow with the flows related to it.
  */
 import type { FlowDetail, SystemView } from '@iommu-lab/client';
+import type { SeriesAnswerView } from '@iommu-lab/wire';
 import { api, describeError } from '../lib/client';
 import { type AddressSpaceOf, FlowTable, type TimelineFlow } from '../lib/timeline/flow-table';
+import { type TimelineSeries, seriesBinNs, timelineSeries } from '../lib/timeline/series-strip';
 import { fromFaultRecord, fromFlowRecord, runTopology } from '../lib/timeline/sources';
 import { MIN_SPAN_NS, type ViewWindow } from '../lib/timeline/view-window';
 
@@ -51,6 +53,10 @@ export class TimelineStore {
   /** The lab's simulated time (live) or the run's end. */
   nowNs = $state(0);
   loading = $state<{ done: number; total: number } | null>(null);
+  /** The source's series (flows started, queue occupancy), drawn beside the bars; null until read. */
+  series = $state.raw<TimelineSeries | null>(null);
+  /** Why there are none (a run stored without series), or null. */
+  seriesNote = $state<string | null>(null);
   error = $state<string | null>(null);
 
   /** Table index of the selected flow, or -1. */
@@ -115,6 +121,7 @@ export class TimelineStore {
         after = page.next;
       }
       this.loading = null;
+      await this.readSeries(token, () => api.runSeries(id, seriesBinNs(run.simulatedNs)));
       this.fit();
     } catch (error) {
       if (token === this.token) {
@@ -132,6 +139,8 @@ export class TimelineStore {
 
   private reset(table: FlowTable): void {
     this.table = table;
+    this.series = null;
+    this.seriesNote = null;
     this.version++;
     this.clearSelection();
     this.error = null;
@@ -152,6 +161,7 @@ export class TimelineStore {
         this.after = answer.next;
       }
       this.nowNs = Math.max(clock.timeNs, this.table.count > 0 ? this.table.endNs[this.table.count - 1]! : 0);
+      await this.readSeries(token, () => api.labSeries(lab, seriesBinNs(this.nowNs)));
       this.version++;
       this.error = null;
       if (first)
@@ -165,6 +175,18 @@ export class TimelineStore {
       this.error = describeError(error).message;
     }
     this.timer = setTimeout(() => void this.poll(token, false), POLL_MS);
+  }
+
+  /** The series beside the flows; a source without them (a run stored without series) says so, nothing fails. */
+  private async readSeries(token: number, read: () => Promise<SeriesAnswerView>): Promise<void> {
+    try {
+      const answer = await read();
+      if (token !== this.token) return;
+      this.series = timelineSeries(answer);
+      this.seriesNote = null;
+    } catch (error) {
+      if (token === this.token) this.seriesNote = `No series: ${describeError(error).message}`;
+    }
   }
 
   private followClock(): void {

@@ -42,6 +42,7 @@ function frameOver(startNs: number, endNs: number, width = 1200): Frame {
     dpr: 1,
     selected: -1,
     related: new Int32Array([-1]),
+    series: null,
   };
 }
 

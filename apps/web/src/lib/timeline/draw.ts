@@ -12,7 +12,7 @@
  * Outlines, arrows, the gutter and the axis are drawn over either with the canvas; the axis formats its
  * few tick labels.
  */
-import type { FlowTable } from './flow-table';
+import { type FlowTable, MAX_LANES } from './flow-table';
 import {
   AXIS_H,
   GUTTER_W,
@@ -20,12 +20,14 @@ import {
   type Layout,
   SECTION_H,
   SECTION_TITLES,
+  STRIP_H,
+  TICKS_H,
   barHeight,
   trackHeight,
 } from './layout';
 import { PHASE_COLOURS } from './phases';
+import type { TimelineSeries } from './series-strip';
 import { formatSimTime, tickStep } from './time-axis';
-import { MAX_LANES } from './flow-table';
 
 export interface Frame {
   /** Css px. */
@@ -41,6 +43,8 @@ export interface Frame {
   selected: number;
   /** Flow indices outlined as related to the selection (its group, its transaction); -1 ends the list. */
   related: Int32Array;
+  /** The lab's or run's series (flows started, queue occupancy), or null while there are none. */
+  series: TimelineSeries | null;
 }
 
 /** Cause arrows of every visible flow are drawn only when this few are visible (else they are noise). */
@@ -130,6 +134,7 @@ export function drawFrame(
         '#c0392b',
       );
   }
+  drawOccupancy(ctx, table, layout, frame);
   drawGutter(ctx, table, layout, frame);
   drawAxis(ctx, frame);
 }
@@ -277,6 +282,8 @@ function drawAxis(ctx: CanvasRenderingContext2D, frame: Frame): void {
   ctx.fillRect(0, 0, frame.width, AXIS_H);
   ctx.strokeStyle = '#c9d3df';
   ctx.beginPath();
+  ctx.moveTo(0, TICKS_H - 0.5);
+  ctx.lineTo(frame.width, TICKS_H - 0.5);
   ctx.moveTo(0, AXIS_H - 0.5);
   ctx.lineTo(frame.width, AXIS_H - 0.5);
   ctx.stroke();
@@ -284,15 +291,92 @@ function drawAxis(ctx: CanvasRenderingContext2D, frame: Frame): void {
   ctx.fillStyle = '#33475b';
   ctx.font = '11px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
-  ctx.fillText('simulated time', 8, AXIS_H / 2);
+  ctx.fillText('simulated time', 8, TICKS_H / 2);
   ctx.beginPath();
   for (let t = Math.ceil(frame.startNs / step) * step; t <= frame.endNs; t += step) {
     const x = xOf(t, frame);
-    ctx.moveTo(x + 0.5, AXIS_H - 6);
-    ctx.lineTo(x + 0.5, AXIS_H);
-    ctx.fillText(formatSimTime(t, step), x + 3, AXIS_H / 2 - 2);
+    ctx.moveTo(x + 0.5, TICKS_H - 6);
+    ctx.lineTo(x + 0.5, TICKS_H);
+    ctx.fillText(formatSimTime(t, step), x + 3, TICKS_H / 2 - 2);
   }
   ctx.stroke();
+  drawRateStrip(ctx, frame);
+}
+
+/**
+ * The highest value of `counts` over the bins under each pixel column from x, merged into runs of equal
+ * value: calls `run(x0, x1, value)` per run. Bins wider than a pixel repeat; narrower ones are maxed.
+ */
+function columns(
+  frame: Frame,
+  series: TimelineSeries,
+  counts: Float64Array,
+  run: (x0: number, x1: number, value: number) => void,
+): void {
+  const nsPerPx = (frame.endNs - frame.startNs) / (frame.width - GUTTER_W);
+  let from = GUTTER_W;
+  let current = -1;
+  for (let x = GUTTER_W; x < frame.width; x++) {
+    const t0 = frame.startNs + (x - GUTTER_W) * nsPerPx;
+    const i0 = Math.max(0, Math.floor((t0 - series.startNs) / series.binNs));
+    const i1 = Math.min(counts.length - 1, Math.floor((t0 + nsPerPx - series.startNs) / series.binNs));
+    let value = 0;
+    for (let i = i0; i <= i1; i++) value = Math.max(value, counts[i]!);
+    if (value !== current) {
+      if (current >= 0) run(from, x, current);
+      from = x;
+      current = value;
+    }
+  }
+  if (current >= 0) run(from, frame.width, current);
+}
+
+/** Flows started per bin (the series), as bars under the ticks, scaled to the busiest bin. */
+function drawRateStrip(ctx: CanvasRenderingContext2D, frame: Frame): void {
+  const series = frame.series;
+  ctx.fillStyle = '#33475b';
+  ctx.fillText('flows started', 8, TICKS_H + STRIP_H / 2 - 6);
+  if (!series || series.maxFlows === 0) {
+    ctx.fillText('(no series yet)', 8, TICKS_H + STRIP_H / 2 + 7);
+    return;
+  }
+  ctx.fillText(
+    `per ${formatSimTime(series.binNs, series.binNs)}, ≤ ${series.maxFlows}`,
+    8,
+    TICKS_H + STRIP_H / 2 + 7,
+  );
+  ctx.fillStyle = '#4e79a7';
+  const bottom = AXIS_H - 2;
+  const room = STRIP_H - 6;
+  columns(frame, series, series.flowsStarted, (x0, x1, value) => {
+    if (value === 0) return;
+    const h = Math.max(1, (value / series.maxFlows) * room);
+    ctx.fillRect(x0, bottom - h, x1 - x0, h);
+  });
+}
+
+/** Each IOMMU's hardware-queue occupancy (series) as a step line over its queue track. */
+function drawOccupancy(ctx: CanvasRenderingContext2D, table: FlowTable, layout: Layout, frame: Frame): void {
+  const series = frame.series;
+  if (!series || series.maxOccupancy === 0) return;
+  ctx.strokeStyle = 'rgba(20, 35, 58, 0.55)';
+  ctx.lineWidth = 1;
+  for (const index of layout.order) {
+    const track = table.tracks[index]!;
+    if (track.kind !== 'queue') continue;
+    const counts = series.occupancy.get(track.key.slice('queue|'.length));
+    if (!counts) continue;
+    const top = AXIS_H + layout.top[index]! - frame.scrollY + 2;
+    const height = trackHeight(track.lanes) - 4;
+    if (top + height < AXIS_H || top > frame.height) continue;
+    ctx.beginPath();
+    columns(frame, series, counts, (x0, x1, value) => {
+      const y = top + height - (value / series.maxOccupancy) * height;
+      ctx.lineTo(x0, y);
+      ctx.lineTo(x1, y);
+    });
+    ctx.stroke();
+  }
 }
 
 /** The left middle and right middle of a bar, css px. */

@@ -4,7 +4,10 @@
  */
 import { type FlowTable, MAX_LANES, TRACK_KINDS, type TrackKind } from './flow-table';
 
-export const AXIS_H = 26;
+/** The header above the tracks: the time ticks, then the strip of flows started per bin (series-strip.ts). */
+export const TICKS_H = 26;
+export const STRIP_H = 34;
+export const AXIS_H = TICKS_H + STRIP_H;
 export const SECTION_H = 18;
 /** A lane's height: 14 px while a track has few, thinner as it needs more (a track stays under ~130 px). */
 export const LANE_H = 14;
@@ -20,7 +23,7 @@ export const GUTTER_W = 190;
 
 export const SECTION_TITLES: Record<TrackKind, string> = {
   device: 'Devices (per PASID): whole fault flows',
-  queue: 'IOMMU hardware queues: time in the queue',
+  queue: 'IOMMU hardware queues: time in the queue; line: occupancy (series)',
   handler: 'Fault handlers',
   'address space': 'CPU address spaces: mm faults',
 };
