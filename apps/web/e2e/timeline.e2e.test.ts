@@ -143,9 +143,14 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
       const stages = new Set(page1.records.map((record) => record.stage));
       expect(stages).toEqual(new Set([1, 2]));
 
-      await page.goto(`${dash.base}#/timeline?run=${run.id}`);
-      await page.reload();
+      // From the run's results in the Experiments view, its link opens the timeline on the run.
+      await page.goto(`${dash.base}#/experiments`);
+      await page.getByTestId('view-experiments').waitFor();
+      await page.getByTestId('experiment-nested-timeline').click();
+      await page.getByTestId('open-nested').click();
+      await page.getByTestId('run-timeline').click();
       await page.getByTestId('view-timeline').waitFor();
+      expect(page.url()).toContain(`#/timeline?run=${run.id}`);
       await expect.poll(() => data('flows')).toBe(String(run.faultRecords));
       // The run's series, drawn above the tracks, counts the same flows.
       await expect.poll(() => data('series-flows')).toBe(String(run.faultRecords));

@@ -17,6 +17,8 @@ const PAGES_PER_POLL = 20;
 const RUN_PAGE = 10_000;
 /** A live view opens on the last 200 µs of simulated time, or everything if less. */
 const LIVE_SPAN_NS = 200_000;
+/** A live timeline keeps the latest this many flows; past it, the older half goes (a run's log is shown whole). */
+export const LIVE_MAX_FLOWS = 200_000;
 /** The most flows kept related to a selection (outlined on the canvas). */
 const RELATED_MAX = 512;
 
@@ -55,6 +57,8 @@ export class TimelineStore {
   loading = $state<{ done: number; total: number } | null>(null);
   /** The source's series (flows started, queue occupancy), drawn beside the bars; null until read. */
   series = $state.raw<TimelineSeries | null>(null);
+  /** Set once a live timeline dropped its older flows (LIVE_MAX_FLOWS). */
+  trimmed = $state<string | null>(null);
   /** Why there are none (a run stored without series), or null. */
   seriesNote = $state<string | null>(null);
   error = $state<string | null>(null);
@@ -70,6 +74,7 @@ export class TimelineStore {
   storyError = $state<string | null>(null);
 
   private lab: string | null = null;
+  private picture: () => SystemView | null = () => null;
   private after = -1;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private token = 0;
@@ -85,6 +90,8 @@ export class TimelineStore {
     this.mode = 'live';
     this.run = null;
     this.lab = lab;
+    this.trimmed = null;
+    this.picture = picture;
     this.after = -1;
     this.reset(new FlowTable(liveAddressSpaces(picture)));
     this.follow = true;
@@ -157,6 +164,7 @@ export class TimelineStore {
         const answer = await api.flows(lab, { after: this.after, limit: 1000 });
         if (token !== this.token) return;
         for (const flow of answer.flows) this.table.add(fromFlowRecord(flow));
+        if (this.table.count > LIVE_MAX_FLOWS) this.keepLatest(lab);
         if (answer.flows.length === 0 || answer.next < 0) break;
         this.after = answer.next;
       }
@@ -187,6 +195,17 @@ export class TimelineStore {
     } catch (error) {
       if (token === this.token) this.seriesNote = `No series: ${describeError(error).message}`;
     }
+  }
+
+  /** Bounded memory for a lab followed for hours: a new table of the latest half (selection cleared). */
+  private keepLatest(lab: string): void {
+    const kept = this.table.records.slice(this.table.count - LIVE_MAX_FLOWS / 2);
+    const table = new FlowTable(liveAddressSpaces(this.picture));
+    for (const flow of kept) table.add(flow);
+    const series = this.series;
+    this.reset(table);
+    this.series = series;
+    this.trimmed = `Showing the latest ${(LIVE_MAX_FLOWS / 2).toLocaleString('en-US')} flows of lab ${lab}.`;
   }
 
   private followClock(): void {
