@@ -5,7 +5,7 @@
  * fillStyle and fillRect, no culling, no batching. Both on the same canvas, each frame ended by a one-pixel
  * read so that the time includes the rasterisation the draw calls queued.
  */
-import { type Frame, FrameScratch, type FrameStats, drawFrame } from '../src/lib/timeline/draw';
+import { FrameScratch, type FrameStats, drawFrame, newFrame } from '../src/lib/timeline/draw';
 import { FlowTable, type TimelineFlow } from '../src/lib/timeline/flow-table';
 import { AXIS_H, GUTTER_W, barHeight, layoutTracks } from '../src/lib/timeline/layout';
 import { PHASE_COLOURS } from '../src/lib/timeline/phases';
@@ -34,17 +34,7 @@ function setup(): PageBench {
   let endNs = 1;
   const scratch = new FrameScratch();
   const stats: FrameStats = { visited: 0, rects: 0 };
-  const frame: Frame = {
-    width: WIDTH,
-    height: HEIGHT,
-    startNs: 0,
-    endNs: 1,
-    scrollY: 0,
-    dpr: 1,
-    selected: -1,
-    related: new Int32Array([-1]),
-    series: null,
-  };
+  const frame = newFrame(WIDTH, HEIGHT);
 
   /** The baseline: every segment, its own fill. */
   function naive(): void {

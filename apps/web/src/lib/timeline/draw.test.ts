@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DENSE_FLOWS, type Frame, FrameScratch, type FrameStats, drawFrame, laneY, pixelOf } from './draw';
+import {
+  DENSE_FLOWS,
+  type Frame,
+  FrameScratch,
+  type FrameStats,
+  drawFrame,
+  laneY,
+  newFrame,
+  pixelOf,
+} from './draw';
 import { FlowTable } from './flow-table';
 import { flowAt } from './hit-test';
 import { AXIS_H, GUTTER_W, layoutTracks } from './layout';
@@ -33,17 +42,7 @@ function recordingContext() {
 }
 
 function frameOver(startNs: number, endNs: number, width = 1200): Frame {
-  return {
-    width,
-    height: 800,
-    startNs,
-    endNs,
-    scrollY: 0,
-    dpr: 1,
-    selected: -1,
-    related: new Int32Array([-1]),
-    series: null,
-  };
+  return { ...newFrame(width, 800), startNs, endNs };
 }
 
 /** 10 000 flows 10 µs apart, 2 µs each, on one device. */

@@ -47,6 +47,21 @@ export interface Frame {
   series: TimelineSeries | null;
 }
 
+/** A frame to reuse from one draw to the next (its fields are set before each). */
+export function newFrame(width: number, height: number): Frame {
+  return {
+    width,
+    height,
+    startNs: 0,
+    endNs: 1,
+    scrollY: 0,
+    dpr: 1,
+    selected: -1,
+    related: new Int32Array([-1]),
+    series: null,
+  };
+}
+
 /** Cause arrows of every visible flow are drawn only when this few are visible (else they are noise). */
 export const ARROW_LIMIT = 400;
 
