@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FlowRecord, WorkloadSpec } from '@iommu-lab/client';
+import { HOP_COLUMNS } from '../src/lib/timeline/sources';
 import { CHROMIUM, STEP_MS, requireDebianPackage, useDashboard } from './dashboard';
 
 const browserPackage = requireDebianPackage('the fault timeline, end to end', CHROMIUM);
@@ -170,6 +171,18 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
       expect(await detail.getByTestId('flow-detail-stage').textContent()).toBe('stage 2');
       expect(await detail.textContent()).toContain('A saved run keeps its fault log');
       await expect.poll(() => data('selected-rect')).not.toBeNull();
+      // Its hops are the fault log's non-null hop columns; a click on its bar selects it again.
+      const hopColumns = HOP_COLUMNS.filter(([, column]) => stage2[column] !== null);
+      expect(await detail.getByTestId('flow-detail-hops').locator('tbody tr').count()).toBe(
+        hopColumns.length,
+      );
+      const rect = (await data('selected-rect'))!.split(',').map(Number);
+      await canvas().press('Escape');
+      await expect.poll(() => data('selected-rect')).toBeNull();
+      await canvas().click({ position: { x: rect[0]! + rect[2]! / 2, y: rect[1]! + rect[3]! / 2 } });
+      await expect
+        .poll(() => detail.getByTestId('flow-detail-head').textContent())
+        .toContain(`#${stage2.flow}`);
       await dash.shot('timeline-run');
       expect(dash.pageErrors).toEqual([]);
     },
