@@ -305,6 +305,10 @@ describe.skipIf(!browserPackage.present)('the dashboard, end to end in Chromium'
       await dash.page.getByTestId('iotlb-vtd0').waitFor();
       await dash.page.getByTestId('atc-nic0').waitFor();
       expect(await dash.page.getByTestId('iotlb-vtd0').textContent()).toMatch(/\d+(\.\d)?%/);
+      // The page request queue's occupancy, drawn on simulated time (the series chart of the other views).
+      const prq = dash.page.getByTestId('queue-vtd0-pageRequest-chart');
+      await prq.locator('canvas').first().waitFor();
+      expect(Number(await prq.getAttribute('data-x-max'))).toBeGreaterThan(0);
       await shot('inspector');
     },
     STEP_MS,
