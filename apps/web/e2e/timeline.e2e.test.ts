@@ -23,6 +23,21 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
     }
   }
 
+  /** The lab's ended DMA transactions (the events that end one). */
+  async function transactionEnds(lab: string): Promise<number> {
+    let count = 0;
+    for (let after = -1; ;) {
+      const page = await dash.client.history.events(lab, {
+        after,
+        limit: 1000,
+        kinds: 'dma.completed,dma.faulted',
+      });
+      count += page.events.length;
+      if (page.events.length < 1000) return count;
+      after = page.next;
+    }
+  }
+
   const canvas = () => dash.page.getByTestId('timeline-canvas');
   const data = async (name: string) => canvas().getAttribute(`data-${name}`);
 
@@ -58,6 +73,9 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
       const more = await allFlows(lab.id);
       expect(more.length).toBeGreaterThan(flows.length);
       await expect.poll(() => data('flows')).toBe(String(more.length));
+      // Each DMA transaction of the lab is a bar of its own on the device's DMA track.
+      await expect.poll(() => data('transactions')).toBe(String(await transactionEnds(lab.id)));
+      expect((await data('tracks'))!.split('\n')).toContain(`${device.device} · DMA`);
       const clock = await client.labs.clock(lab.id);
       await expect.poll(async () => Number(await data('end-ns'))).toBe(clock.timeNs);
       expect(clock.timeNs).toBeGreaterThan(endBefore);
@@ -105,6 +123,15 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
       );
       await detail.getByTestId('flow-jump-group').click();
       await expect.poll(() => detail.getByTestId('flow-related').textContent()).toContain(`${group.length}`);
+
+      // Its DMA transaction's other flows (and the transaction's own bar, outlined, not counted).
+      const transaction = (await allFlows(lab)).filter(
+        (flow) => flow.transaction === slowest.transaction && flow.flow !== slowest.flow,
+      );
+      await detail.getByTestId('flow-jump-transaction').click();
+      await expect
+        .poll(async () => (await detail.getByTestId('flow-related').textContent())!.replace(/\s+/g, ' '))
+        .toContain(`${transaction.length} other flow(s) of transaction #${slowest.transaction}`);
 
       // The walk of its address: the table as it is now, said so.
       await detail.getByTestId('flow-jump-walk').click();

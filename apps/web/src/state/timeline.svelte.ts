@@ -6,9 +6,22 @@
 import type { FlowDetail, SystemView } from '@iommu-lab/client';
 import type { SeriesAnswerView } from '@iommu-lab/wire';
 import { api, describeError } from '../lib/client';
-import { type AddressSpaceOf, FlowTable, type TimelineFlow } from '../lib/timeline/flow-table';
+import {
+  type AddressSpaceOf,
+  FlowTable,
+  type TimelineFlow,
+  type TimelineRecord,
+  type TimelineTransaction,
+  isTransaction,
+} from '../lib/timeline/flow-table';
 import { type TimelineSeries, seriesBinNs, timelineSeries } from '../lib/timeline/series-strip';
-import { fromFaultRecord, fromFlowRecord, runTopology } from '../lib/timeline/sources';
+import {
+  TRANSACTION_END_KINDS,
+  fromDmaEnd,
+  fromFaultRecord,
+  fromFlowRecord,
+  runTopology,
+} from '../lib/timeline/sources';
 import { MIN_SPAN_NS, type ViewWindow } from '../lib/timeline/view-window';
 
 const POLL_MS = 1000;
@@ -76,11 +89,23 @@ export class TimelineStore {
   private lab: string | null = null;
   private picture: () => SystemView | null = () => null;
   private after = -1;
+  /** The history's `after` for the transactions' end events. */
+  private dmaAfter = -1;
+  /** Records read but not yet added (they ended after the clock read at the start of the poll). */
+  private pending: TimelineRecord[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private token = 0;
 
+  /** The selected record when it is a fault flow. */
   get selectedFlow(): TimelineFlow | null {
-    return this.selected >= 0 ? (this.table.records[this.selected] ?? null) : null;
+    const record = this.selected >= 0 ? this.table.records[this.selected] : undefined;
+    return record === undefined || isTransaction(record) ? null : record;
+  }
+
+  /** The selected record when it is a DMA transaction. */
+  get selectedTransaction(): TimelineTransaction | null {
+    const record = this.selected >= 0 ? this.table.records[this.selected] : undefined;
+    return isTransaction(record) ? record : null;
   }
 
   /** Follows a live lab from its first kept flow. */
@@ -93,6 +118,8 @@ export class TimelineStore {
     this.trimmed = null;
     this.picture = picture;
     this.after = -1;
+    this.dmaAfter = -1;
+    this.pending = [];
     this.reset(new FlowTable(liveAddressSpaces(picture)));
     this.follow = true;
     void this.poll(token, true);
@@ -158,16 +185,30 @@ export class TimelineStore {
     const lab = this.lab;
     if (!lab) return;
     try {
+      // Everything that ended by the clock read first is in both logs when they are read after it: add up
+      // to that time, in end order (the culling needs it), and keep later records for the next poll.
       const clock = await api.labs.clock(lab);
       if (token !== this.token) return;
       for (let page = 0; page < PAGES_PER_POLL; page++) {
         const answer = await api.flows(lab, { after: this.after, limit: 1000 });
         if (token !== this.token) return;
-        for (const flow of answer.flows) this.table.add(fromFlowRecord(flow));
-        if (this.table.count > LIVE_MAX_FLOWS) this.keepLatest(lab);
+        for (const flow of answer.flows) this.pending.push(fromFlowRecord(flow));
         if (answer.flows.length === 0 || answer.next < 0) break;
         this.after = answer.next;
       }
+      for (let page = 0; page < PAGES_PER_POLL; page++) {
+        const answer = await api.history.events(lab, {
+          after: this.dmaAfter,
+          limit: 1000,
+          kinds: TRANSACTION_END_KINDS.join(','),
+        });
+        if (token !== this.token) return;
+        for (const event of answer.events) this.pending.push(fromDmaEnd(event));
+        if (answer.events.length === 0 || answer.next < 0) break;
+        this.dmaAfter = answer.next;
+      }
+      this.addPendingUpTo(clock.timeNs);
+      if (this.table.count > LIVE_MAX_FLOWS) this.keepLatest(lab);
       this.nowNs = Math.max(clock.timeNs, this.table.count > 0 ? this.table.endNs[this.table.count - 1]! : 0);
       await this.readSeries(token, () => api.labSeries(lab, seriesBinNs(this.nowNs)));
       this.version++;
@@ -208,6 +249,13 @@ export class TimelineStore {
     this.trimmed = `Showing the latest ${(LIVE_MAX_FLOWS / 2).toLocaleString('en-US')} flows of lab ${lab}.`;
   }
 
+  /** Adds the pending records that ended by `ns`, in end order; the rest wait. */
+  private addPendingUpTo(ns: number): void {
+    const ready = this.pending.filter((record) => record.endNs <= ns).sort((a, b) => a.endNs - b.endNs);
+    this.pending = this.pending.filter((record) => record.endNs > ns);
+    for (const record of ready) this.table.add(record);
+  }
+
   private followClock(): void {
     const span = this.view.endNs - this.view.startNs;
     this.view = { startNs: this.nowNs - span, endNs: this.nowNs };
@@ -215,7 +263,8 @@ export class TimelineStore {
 
   /** The user moved the window: stop following the clock. */
   setView(view: ViewWindow): void {
-    this.view = view;
+    // Simulated time starts at 0: a window reaching before it slides right rather than show negative time.
+    this.view = view.startNs < 0 ? { startNs: 0, endNs: view.endNs - view.startNs } : view;
     this.follow = false;
   }
 
@@ -232,8 +281,7 @@ export class TimelineStore {
     for (let i = 0; i < table.count; i++) start = Math.min(start, table.startNs[i]!);
     const end = Math.max(table.endNs[table.count - 1]!, this.mode === 'live' ? this.nowNs : 0);
     const margin = Math.max((end - start) * 0.02, MIN_SPAN_NS);
-    // Simulated time starts at 0: no margin before it.
-    this.setView({ startNs: start >= 0 ? Math.max(0, start - margin) : start - margin, endNs: end + margin });
+    this.setView({ startNs: start - margin, endNs: end + margin });
   }
 
   select(index: number): void {
@@ -260,6 +308,10 @@ export class TimelineStore {
     this.select(this.table.indexOf(id));
   }
 
+  selectTransaction(id: number): void {
+    this.select(this.table.indexOfTransaction(id));
+  }
+
   clearSelection(): void {
     this.select(-1);
   }
@@ -270,9 +322,16 @@ export class TimelineStore {
     if (!flow) return;
     const table = this.table;
     const matches: number[] = [];
+    // The transaction's own bar is outlined too, but not counted among its flows.
+    const bars: number[] = [];
     for (let i = 0; i < table.count && matches.length < RELATED_MAX; i++) {
       const other = table.records[i]!;
-      if (i === this.selected || other.device !== flow.device || other.iommu !== flow.iommu) continue;
+      if (i === this.selected || other.device !== flow.device) continue;
+      if (isTransaction(other)) {
+        if (relation === 'transaction' && other.transaction === flow.transaction) bars.push(i);
+        continue;
+      }
+      if (other.iommu !== flow.iommu) continue;
       if (
         relation === 'group'
           ? other.group === flow.group && flow.group !== null
@@ -281,11 +340,11 @@ export class TimelineStore {
         matches.push(i);
     }
     this.relation = relation;
-    this.related = Int32Array.from([...matches, -1]);
+    this.related = Int32Array.from([...matches, ...bars, -1]);
     this.relatedCount = matches.length;
     let start = flow.startNs;
     let end = flow.endNs;
-    for (const i of matches) {
+    for (const i of [...matches, ...bars]) {
       start = Math.min(start, table.startNs[i]!);
       end = Math.max(end, table.endNs[i]!);
     }

@@ -4,7 +4,7 @@
  * The bars are drawn from the flow table's typed arrays with nothing allocated. Only flows that can touch
  * the visible time range are visited (binary search on their sorted ends). Then one of two painters, by
  * density, both measured by bench/timeline-frame.ts:
- * - few flows in view: fillRect, one phase colour at a time (six fillStyle changes, not one per hop), a bar
+ * - few flows in view: fillRect, one colour at a time (a fillStyle per phase, not per hop), a bar
  *   skipped where its row already has that colour up to its right edge;
  * - many (zoomed out): the bars are written as pixels into a reused ImageData and put once, since at that
  *   density each bar is a pixel or two wide and the canvas's per-call cost, not the pixels, is the frame
@@ -25,7 +25,7 @@ import {
   barHeight,
   trackHeight,
 } from './layout';
-import { PHASE_COLOURS } from './phases';
+import { BAR_COLOURS, TRANSACTION_SEGMENT } from './phases';
 import type { TimelineSeries } from './series-strip';
 import { formatSimTime, tickStep } from './time-axis';
 
@@ -91,7 +91,7 @@ export function pixelOf(hex: string): number {
   const rgb = Number.parseInt(hex.slice(1), 16);
   return ((0xff << 24) | ((rgb & 0xff) << 16) | (rgb & 0xff00) | ((rgb >> 16) & 0xff)) >>> 0;
 }
-const PHASE_PIXELS = Uint32Array.from(PHASE_COLOURS, pixelOf);
+const BAR_PIXELS = Uint32Array.from(BAR_COLOURS, pixelOf);
 const BAND_PIXELS = Uint32Array.from(['#f6f8fb', '#ffffff'], pixelOf);
 const WHITE = pixelOf('#ffffff');
 
@@ -169,9 +169,9 @@ function paintRects(
   const scale = (width - GUTTER_W) / (endNs - startNs);
   scratch.ensure(table.tracks.length);
   const edge = scratch.rowEdge;
-  for (let phase = 0; phase < PHASE_COLOURS.length; phase++) {
+  for (let phase = 0; phase < BAR_COLOURS.length; phase++) {
     edge.fill(-Infinity);
-    ctx.fillStyle = PHASE_COLOURS[phase]!;
+    ctx.fillStyle = BAR_COLOURS[phase]!;
     for (let f = first; f < last; f++) {
       if (table.startNs[f]! > endNs || table.endNs[f]! < startNs) continue;
       const barTo = table.firstBar[f]! + table.barCount[f]!;
@@ -191,6 +191,8 @@ function paintRects(
           if (x0 < GUTTER_W) x0 = GUTTER_W;
           if (x1 > width) x1 = width;
           if (x1 - x0 < 1) x1 = x0 + 1;
+          // Back-to-back transactions on one lane stay told apart by a pixel's gap.
+          else if (phase === TRANSACTION_SEGMENT && x1 - x0 > 3) x1 -= 1;
           if (x1 <= edge[row]! + 0.5) continue;
           if (x0 < edge[row]!) x0 = edge[row]!;
           edge[row] = x1;
@@ -247,7 +249,8 @@ function paintPixels(
         if (x0 < left) x0 = left;
         if (x1 > w) x1 = w;
         if (x1 <= x0) x1 = x0 + 1;
-        const colour = PHASE_PIXELS[table.segPhase[s]!]!;
+        else if (table.segPhase[s] === TRANSACTION_SEGMENT && x1 - x0 > 3) x1 -= 1;
+        const colour = BAR_PIXELS[table.segPhase[s]!]!;
         for (let y = y0; y < y1; y++) {
           const row = y * w;
           for (let x = x0; x < x1; x++) px[row + x] = colour;

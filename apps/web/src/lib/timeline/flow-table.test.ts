@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FlowTable, MAX_LANES } from './flow-table';
-import { phaseIndex } from './phases';
+import { TRANSACTION_SEGMENT, phaseIndex } from './phases';
 import { priFlow } from './test-flows';
 
 describe('the timeline flow table', () => {
@@ -68,5 +68,34 @@ describe('the timeline flow table', () => {
     expect(table.count).toBe(2);
     expect(table.causeIndex[1]).toBe(0);
     expect(table.causeIndex[0]).toBe(-1);
+  });
+
+  it('draws a DMA transaction as one bar on its device DMA track, kept apart from the flows', () => {
+    const table = new FlowTable();
+    table.add(priFlow(8, 100));
+    table.add({
+      kind: 'dma',
+      transaction: 8,
+      device: 'nic0',
+      pasid: 1,
+      address: '0x1000',
+      length: 4096,
+      access: 'w',
+      outcome: 'completed',
+      startNs: 0,
+      endNs: 3000,
+      latencyNs: 3000,
+      recoveries: 1,
+      flows: [8],
+    });
+    expect(table.count).toBe(2);
+    expect([table.flowCount, table.transactions]).toEqual([1, 1]);
+    // Flow 8 and transaction 8 are different records.
+    expect([table.indexOf(8), table.indexOfTransaction(8)]).toEqual([0, 1]);
+    const dma = table.tracks.find((track) => track.kind === 'dma')!;
+    expect(dma.label).toBe('nic0 · DMA');
+    const bar = table.firstBar[1]!;
+    expect([table.barCount[1], table.barStart[bar], table.barEnd[bar]]).toEqual([1, 0, 3000]);
+    expect(table.segPhase[table.firstSeg[bar]!]).toBe(TRANSACTION_SEGMENT);
   });
 });

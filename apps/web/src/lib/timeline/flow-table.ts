@@ -2,6 +2,8 @@
  * The timeline's data: ended fault flows laid out as bars on tracks, in typed arrays so that a frame can
  * draw tens of thousands of them without allocating (the drawing reads these arrays and nothing else).
  *
+ * A DMA transaction of a live lab (its dma.completed or dma.faulted event) is one bar on its device's DMA
+ * track, from submission to its end: the flows it went through happen inside it.
  * A flow gives up to four bars, one per track it crossed (the idea of Perfetto's flows: one causal chain
  * over several tracks):
  * - its device's track (per PASID, per stage when a device faults at both): the whole flow, every hop in
@@ -15,11 +17,11 @@
  * Flows arrive in the order they ended (a lab's flow log and a run's fault log are both kept that way), so
  * `endNs` is sorted and a visible range is found by binary search (see `firstEndingAfter`).
  */
-import { phaseIndex } from './phases';
+import { TRANSACTION_SEGMENT, phaseIndex } from './phases';
 
 export const MAX_LANES = 32;
 
-export const TRACK_KINDS = ['device', 'queue', 'handler', 'address space'] as const;
+export const TRACK_KINDS = ['dma', 'device', 'queue', 'handler', 'address space'] as const;
 export type TrackKind = (typeof TRACK_KINDS)[number];
 
 /** What the timeline needs of a flow: the lab's flow record, or a run's fault-log row rebuilt as one. */
@@ -55,6 +57,31 @@ export interface TimelineFlow {
   causes: number[];
   replaces: { flow: number; because: string } | null;
 }
+
+/** A DMA transaction as the timeline draws it (lab events dma.completed / dma.faulted). */
+export interface TimelineTransaction {
+  kind: 'dma';
+  transaction: number;
+  device: string;
+  pasid: number | null;
+  address: string;
+  length: number;
+  access: string;
+  /** completed, or faulted: it ended with an error completion. */
+  outcome: 'completed' | 'faulted';
+  startNs: number;
+  endNs: number;
+  latencyNs: number;
+  /** Faults resolved on the way. */
+  recoveries: number;
+  /** Every fault flow it went through, in order. */
+  flows: number[];
+}
+
+export type TimelineRecord = TimelineFlow | TimelineTransaction;
+
+export const isTransaction = (record: TimelineRecord | null | undefined): record is TimelineTransaction =>
+  record !== null && record !== undefined && 'kind' in record;
 
 export interface Track {
   kind: TrackKind;
@@ -97,7 +124,9 @@ export class FlowTable {
   /** The flow's first cause that is in the table (its index), or -1: the arrow drawn into it. */
   causeIndex = new Int32Array(1024);
   /** The records themselves, for the detail pane (never read while drawing). */
-  readonly records: TimelineFlow[] = [];
+  readonly records: TimelineRecord[] = [];
+  /** How many of the records are DMA transactions (the rest are fault flows). */
+  transactions = 0;
   /** Longest flow so far: how far before a range's start a flow ending inside it may begin. */
   maxLatencyNs = 0;
   /** False if a flow ever arrived out of end order; culling then scans everything. */
@@ -122,6 +151,7 @@ export class FlowTable {
   readonly tracks: Track[] = [];
   private readonly trackByKey = new Map<string, number>();
   private readonly indexById = new Map<number, number>();
+  private readonly indexByTransaction = new Map<number, number>();
   /** Bumped when a track is added or gains a lane: the layout must be recomputed. */
   layoutVersion = 0;
   /** Bumped on every change: a frame must be drawn. */
@@ -134,16 +164,51 @@ export class FlowTable {
     return this.indexById.get(flow) ?? -1;
   }
 
-  add(flow: TimelineFlow): void {
-    if (this.indexById.has(flow.flow)) return;
+  /** Fault flows in the table (the records that are not transactions). */
+  get flowCount(): number {
+    return this.count - this.transactions;
+  }
+
+  /** The table index of a DMA transaction, or -1. */
+  indexOfTransaction(transaction: number): number {
+    return this.indexByTransaction.get(transaction) ?? -1;
+  }
+
+  add(record: TimelineRecord): void {
+    if (isTransaction(record)) this.addTransaction(record);
+    else this.addFlow(record);
+  }
+
+  /** A row of the flow arrays for a record ending at endNs (culling needs the ends sorted). */
+  private row(id: number, startNs: number, endNs: number): number {
     const i = this.count;
     if (i === this.flowId.length) this.growFlows(i * 2);
-    if (i > 0 && flow.endNs < this.endNs[i - 1]!) this.sorted = false;
-    this.flowId[i] = flow.flow;
-    this.startNs[i] = flow.startNs;
-    this.endNs[i] = flow.endNs;
+    if (i > 0 && endNs < this.endNs[i - 1]!) this.sorted = false;
+    this.flowId[i] = id;
+    this.startNs[i] = startNs;
+    this.endNs[i] = endNs;
     this.firstBar[i] = this.bars;
     this.causeIndex[i] = -1;
+    this.count++;
+    this.maxLatencyNs = Math.max(this.maxLatencyNs, endNs - startNs);
+    return i;
+  }
+
+  private addTransaction(tx: TimelineTransaction): void {
+    if (this.indexByTransaction.has(tx.transaction)) return;
+    const i = this.row(tx.transaction, tx.startNs, tx.endNs);
+    this.records.push(tx);
+    this.indexByTransaction.set(tx.transaction, i);
+    this.transactions++;
+    this.bar(i, this.track('dma', tx.device, `${tx.device} · DMA`), tx.startNs, tx.endNs);
+    this.seg(tx.startNs, tx.endNs, TRANSACTION_SEGMENT);
+    this.barCount[i] = 1;
+    this.version++;
+  }
+
+  private addFlow(flow: TimelineFlow): void {
+    if (this.indexById.has(flow.flow)) return;
+    const i = this.row(flow.flow, flow.startNs, flow.endNs);
     for (const cause of flow.causes) {
       const at = this.indexById.get(cause);
       if (at !== undefined) {
@@ -153,8 +218,6 @@ export class FlowTable {
     }
     this.records.push(flow);
     this.indexById.set(flow.flow, i);
-    this.count++;
-    this.maxLatencyNs = Math.max(this.maxLatencyNs, flow.endNs - flow.startNs);
 
     const deviceTrack = this.deviceTrack(flow);
     this.bar(i, deviceTrack, flow.startNs, flow.endNs);

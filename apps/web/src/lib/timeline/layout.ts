@@ -22,6 +22,7 @@ export const TRACK_PAD = 4;
 export const GUTTER_W = 190;
 
 export const SECTION_TITLES: Record<TrackKind, string> = {
+  dma: 'DMA transactions: submission to completion',
   device: 'Devices (per PASID): whole fault flows',
   queue: 'IOMMU hardware queues: time in the queue; line: occupancy (series)',
   handler: 'Fault handlers',

@@ -39,3 +39,9 @@ export function phaseIndex(hop: string): number {
   const phase = HOP_PHASE[hop];
   return phase === undefined ? PHASES.indexOf('driver') : PHASES.indexOf(phase);
 }
+
+/** A DMA transaction's bar (not a hop: the span from submission to completion that the flows happened in). */
+export const TRANSACTION_COLOUR = '#a6c8e8';
+/** Every bar colour by segment code: the phases, then the transaction (TRANSACTION_SEGMENT). */
+export const BAR_COLOURS: readonly string[] = [...PHASE_COLOURS, TRANSACTION_COLOUR];
+export const TRANSACTION_SEGMENT = PHASE_COLOURS.length;

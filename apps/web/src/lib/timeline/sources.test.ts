@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { FaultRecord } from '@iommu-lab/client';
+import type { FaultRecord, WireEvent } from '@iommu-lab/client';
 import { HOPS } from '../../../../../packages/emulator/src/flow/fault-flow';
-import { HOP_COLUMNS, fromFaultRecord, runTopology } from './sources';
+import { HOP_COLUMNS, fromDmaEnd, fromFaultRecord, runTopology } from './sources';
 import { priFlow } from './test-flows';
 
 /** The fault-log row the collector writes for a flow (apps/api/src/runs/fault-collector.ts). */
@@ -62,5 +62,32 @@ describe('timeline sources', () => {
     expect(iommuOf('gone')).toBe('?');
     expect(addressSpaceOf(priFlow(1, 0))).toBe('app');
     expect(addressSpaceOf(priFlow(1, 0, { pasid: null }))).toBeNull();
+  });
+
+  it('a transaction began its latency before the event that ended it', () => {
+    const event = {
+      seq: 5,
+      timeNs: 26_224,
+      kind: 'dma.completed',
+      transaction: 3,
+      device: 'nic0',
+      pasid: 1,
+      address: '0x7f0000000000',
+      length: 16384,
+      access: 'r',
+      privileged: false,
+      latencyNs: 26_224,
+      recoveries: 1,
+      flows: [29],
+    } as unknown as WireEvent;
+    expect(fromDmaEnd(event)).toMatchObject({
+      kind: 'dma',
+      transaction: 3,
+      startNs: 0,
+      endNs: 26_224,
+      outcome: 'completed',
+      flows: [29],
+    });
+    expect(fromDmaEnd({ ...event, kind: 'dma.faulted' } as WireEvent).outcome).toBe('faulted');
   });
 });

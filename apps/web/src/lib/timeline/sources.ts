@@ -1,11 +1,12 @@
 /**
  * Flows for the timeline from its two sources: a live lab's flow records (GET /labs/:lab/flows, already in
- * the shape it needs) and a saved run's fault log (GET /runs/:run/faults), whose rows keep each hop's
+ * the shape it needs) with its DMA transactions (its dma.completed / dma.faulted events), and a saved run's
+ * fault log (GET /runs/:run/faults), whose rows keep each hop's
  * latency in its own column. A row's hops are rebuilt in the emulator's hop order from the flow's start
  * (hops are consecutive and sum to the latency: flow/fault-flow.ts), so both sources draw the same bars.
  */
-import type { FaultRecord, FlowRecord } from '@iommu-lab/client';
-import type { AddressSpaceOf, TimelineFlow } from './flow-table';
+import type { FaultRecord, FlowRecord, WireEvent } from '@iommu-lab/client';
+import type { AddressSpaceOf, TimelineFlow, TimelineTransaction } from './flow-table';
 
 /** The fault log's hop columns in the emulator's HOPS order (a test holds them equal). */
 export const HOP_COLUMNS = [
@@ -36,6 +37,29 @@ const MECHANISM: Record<string, string> = {
 
 export function fromFlowRecord(record: FlowRecord): TimelineFlow {
   return record;
+}
+
+/** The event kinds that end a DMA transaction with its latency (emulator sim/events.ts DmaEnd). */
+export const TRANSACTION_END_KINDS = ['dma.completed', 'dma.faulted'] as const;
+
+/** A transaction from the event that ended it: it began latencyNs before. */
+export function fromDmaEnd(event: WireEvent): TimelineTransaction {
+  const latencyNs = event.latencyNs as number;
+  return {
+    kind: 'dma',
+    transaction: event.transaction as number,
+    device: event.device as string,
+    pasid: (event.pasid as number | null) ?? null,
+    address: event.address as string,
+    length: event.length as number,
+    access: event.access as string,
+    outcome: event.kind === 'dma.faulted' ? 'faulted' : 'completed',
+    startNs: event.timeNs - latencyNs,
+    endNs: event.timeNs,
+    latencyNs,
+    recoveries: event.recoveries as number,
+    flows: event.flows as number[],
+  };
 }
 
 /** A run's fault-log row as a flow; `iommuOf` names the device's IOMMU (from the run's config). */
