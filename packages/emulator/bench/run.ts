@@ -1,6 +1,7 @@
 /** `npm run bench` in this package: every emulator benchmark, one after another on one core. */
 import { benchDma } from './dma.bench';
 import { benchFaults } from './faults.bench';
+import { benchSvaBinds } from './sva-binds.bench';
 import { benchTranslate } from './translate.bench';
 
 console.log(
@@ -10,3 +11,5 @@ console.log(
 await benchFaults();
 await benchTranslate();
 benchDma();
+// Last: it builds 64 k processes and leaves the heap the fullest.
+benchSvaBinds();
