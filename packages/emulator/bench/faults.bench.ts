@@ -17,6 +17,8 @@ const PAGES_PER_TRANSACTION = 32;
 const FAULTS = 200_000;
 /** The allocation figure samples the heap: a shorter run is enough for a stable per-fault mean. */
 const ALLOCATION_FAULTS = 50_000;
+/** The cost-growth figures: this many faults, spread over the devices. */
+const SPREAD_FAULTS = 100_000;
 
 /**
  * A batch fault workload on the given emulator, built and ready: `pages` fresh pages per transaction (so
@@ -66,6 +68,46 @@ function faultWorkload(
       return done;
     },
   };
+}
+
+/** SPREAD_FAULTS single-page faults from `devices` PRI devices, each bound to its own process: faults/s. */
+function spreadFaultRate(devices: number): number {
+  const system = new System({ seed: 1, memoryFrames: 2 ** 22 });
+  system.addIommu({
+    id: 'vtd0',
+    family: 'vtd',
+    profile: 'mainline',
+    capabilities: { pageRequestQueueDepth: 4096 },
+  });
+  const streams = [];
+  for (let d = 0; d < devices; d++) {
+    system.addDevice({ id: `dev${d}`, iommu: 'vtd0', ats: true, pri: { capacity: 64 }, pasidBits: 20 });
+    system.createProcess({ id: `p${d}` });
+    system.mmap(`p${d}`, { address: '0x100000000', size: 2 ** 30, prot: 'rw' });
+    const { pasid } = system.svaBind(`dev${d}`, `p${d}`);
+    streams.push({
+      device: `dev${d}`,
+      pasid,
+      pattern: 'sequential' as const,
+      base: '0x100000000',
+      workingSet: 2 ** 30,
+      accessSize: 4096,
+      count: SPREAD_FAULTS / devices,
+      // About 64 in flight in all (at least one per device: 1,000 at 1,000 devices).
+      concurrency: Math.max(1, Math.floor(64 / devices)),
+    });
+  }
+  // A workload holds at most 256 streams: several run side by side.
+  const workloads = [];
+  for (let i = 0; i < streams.length; i += 256)
+    workloads.push(system.runWorkload({ streams: streams.slice(i, i + 256) }));
+  const start = performance.now();
+  system.runUntilIdle();
+  const seconds = (performance.now() - start) / 1000;
+  const faults = system.metrics().system.faults.pageRequests;
+  if (faults !== SPREAD_FAULTS || !workloads.every((workload) => workload.finished))
+    throw new Error(`spread fault benchmark: ${faults} faults over ${devices} devices`);
+  return faults / seconds;
 }
 
 /** One batch run on the given emulator: page faults resolved per second of wall time. */
@@ -138,6 +180,21 @@ export async function benchFaults(): Promise<void> {
     better: 'higher',
     note: `${note} (goal ≥ 2.5 M/s); baseline: 32-page DMA that hits the IOTLB, pages/s`,
   });
+  // How the per-fault cost grows with devices: the same 100,000 single-page faults spread over 1, 10, 100
+  // and 1,000 PRI devices (each with its own process bound for SVA), against 1 device in the same round.
+  const oneDevice = () => spreadFaultRate(1);
+  oneDevice();
+  for (const devices of [10, 100, 1000]) {
+    spreadFaultRate(devices);
+    reportRuns({
+      name: `faults-1-per-group-${devices}-devices`,
+      unit: 'faults/s',
+      ...(await interleave(ROUNDS, () => spreadFaultRate(devices), oneDevice)),
+      better: 'higher',
+      note: `${SPREAD_FAULTS.toLocaleString('en-US')} faults a run over ${devices} devices on one IOMMU, 1 per group; baseline: the same faults from 1 device`,
+    });
+  }
+
   // Garbage per fault, from the sampling heap profiler: the fault path's allocations over a whole run
   // (page tables the mm fault fills included), against the hit path's per one-page transaction.
   const allocation = await interleave(
