@@ -53,16 +53,14 @@ export function svaBind(device: Device, process: Process, context: SvaContext): 
         { reason: 'pasid-too-large' },
       );
     }
-  } else if (!context.pasids.hasFree(device.maxPasids)) {
-    fail('ENOSPC', `no free PASID below ${device.maxPasids} for ${device.id}.`, {
-      reason: 'pasid-space-exhausted',
-    });
-  }
-  if (pasid !== undefined) checkPasidSlot(device, pasid);
-  else {
+    checkPasidSlot(device, pasid);
+  } else {
+    const candidate = context.pasids.lowestFree(device.maxPasids);
+    if (candidate === undefined)
+      fail('ENOSPC', `no free PASID below ${device.maxPasids} for ${device.id}.`, {
+        reason: 'pasid-space-exhausted',
+      });
     // The PASID the mm would get must be free on this device too (iommu_attach_device_pasid: -EBUSY).
-    const candidate = context.pasids.allocate(device.maxPasids)!;
-    context.pasids.free(candidate);
     checkPasidSlot(device, candidate);
   }
 
