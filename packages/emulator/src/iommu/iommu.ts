@@ -15,6 +15,7 @@ import {
 import type { Device } from '../device/device';
 import { BlockedDomain, type Domain, NO_PASID } from '../domain/domain';
 import type { NestedDomain } from '../domain/nested-domain';
+import type { SvaDomain } from '../domain/sva-domain';
 import { PERMISSION_OK, PERM_RWX, type Access, checkPermission } from '../pagetable/permissions';
 import type { FaultCategory, KernelProfile } from '../profile/kernel-profile';
 import { HardwareQueue } from '../fault/hardware-queue';
@@ -22,6 +23,7 @@ import { SvaFaultHandler } from '../fault/handlers/sva-handler';
 import type { PageRequest } from '../fault/page-request';
 import type { FaultQueueEntry, StalledTransaction } from '../fault/stall';
 import type { SimEnvironment } from '../sim/environment';
+import type { Process } from '../process/process';
 import { type IommuCapabilities, levelsFor } from './capabilities';
 import type { IommuFamilyModel } from './family';
 import {
@@ -66,6 +68,8 @@ export class Iommu {
   /** Devices behind this IOMMU by requester ID (StreamID on SMMUv3). */
   readonly devices = new Map<number, Device>();
   readonly domains = new Map<string, Domain>();
+  /** Each bound process's SVA domain here (one per mm and IOMMU), so a bind finds it at once (sva-bind.ts). */
+  readonly svaDomains = new Map<Process, SvaDomain>();
   /** VT-d page request queue / SMMUv3 PRI queue. */
   readonly pageRequestQueue: HardwareQueue<PageRequest>;
   /** VT-d fault recording registers / SMMUv3 event queue (stall events and unrecoverable records). */

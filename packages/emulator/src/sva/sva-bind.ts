@@ -70,15 +70,16 @@ export function svaBind(device: Device, process: Process, context: SvaContext): 
     process.pasid = pasid;
     context.bus.emit({ kind: 'pasid.allocated', process: process.id, pasid });
   }
-  let domain = [...iommu.domains.values()].find(
-    (candidate): candidate is SvaDomain => candidate instanceof SvaDomain && candidate.process === process,
-  );
+  // Linux walks the mm's SVA domains (iommu_mm->sva_domains) and keeps the one that attaches, i.e. the one
+  // on this IOMMU; the IOMMU's map from process to SVA domain finds it without a walk.
+  let domain = iommu.svaDomains.get(process);
   if (!domain) {
     const { id, tag } = context.newDomainIdentity();
     domain = new SvaDomain(id, iommu, tag, process);
     // domain->iopf_handler = iommu_sva_iopf_handler
     domain.faultHandler = iommu.svaHandler;
     iommu.domains.set(id, domain);
+    iommu.svaDomains.set(process, domain);
     context.bus.emit({ kind: 'domain.created', domain: id, iommu: iommu.id, type: 'sva' });
   }
   setPasidDomain(device, pasid, domain, context);
@@ -100,6 +101,7 @@ export function svaUnbind(device: Device, process: Process, context: SvaContext)
   if (bond.domain.attachments.size === 0) {
     bond.domain.free();
     iommu.domains.delete(bond.domain.id);
+    iommu.svaDomains.delete(process);
     context.bus.emit({ kind: 'domain.destroyed', domain: bond.domain.id, iommu: iommu.id });
   }
   context.bus.emit({ kind: 'sva.unbound', device: device.id, process: process.id, pasid: bond.pasid });
