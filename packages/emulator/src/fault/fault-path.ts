@@ -877,8 +877,3 @@ export class FaultPath implements HandlerContext {
     });
   }
 }
-
-/** Address-size faults stall on SMMUv3 too; config faults never do (§6). */
-export function isStallableKind(kind: number): boolean {
-  return kind === FAULT_ADDRESS_SIZE || isRecoverableKind(kind);
-}

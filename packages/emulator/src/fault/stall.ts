@@ -15,6 +15,7 @@ import type { Transaction } from '../dma/transaction';
 import { faultKindName } from '../iommu/fault-kind';
 import type { FaultRecord } from '../iommu/fault-record';
 import type { Iommu } from '../iommu/iommu';
+import { isStallableKind } from '../iommu/stallable-fault-kinds';
 import type { Translation } from '../iommu/translation';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
 import type { SimEnvironment } from '../sim/environment';
@@ -27,7 +28,6 @@ import {
   NO_HOP,
 } from '../flow/fault-flow';
 import type { FaultPath } from './fault-path';
-import { isStallableKind } from './fault-path';
 import type { ResponseCause } from './iopf-group';
 import {
   PAGE_REQUEST_LAST_PAGE,
