@@ -24,6 +24,7 @@ import {
 import type { ScopeMetrics } from '../metrics/metrics';
 import { ACCESS_BIT } from '../pagetable/permissions';
 import type { SimEnvironment } from '../sim/environment';
+import type { EventPayloads } from '../sim/events';
 import { type DmaRequest, Transaction } from './transaction';
 import { translateForDevice } from './translation-path';
 
@@ -225,40 +226,25 @@ export class DmaEngine implements TransactionControl {
       transaction.resuming = null;
     }
     this.active.delete(transaction.id);
-    for (const scope of [this.env.metrics.system, transaction.deviceMetrics, transaction.iommuMetrics]) {
-      if (state === 'completed') scope.completed++;
-      else if (state === 'faulted') scope.faulted++;
-      else scope.aborted++;
-      scope.dmaLatency.record(transaction.latencyNs);
-    }
+    countEnd(this.env.metrics.system, state, transaction.latencyNs);
+    countEnd(transaction.deviceMetrics, state, transaction.latencyNs);
+    countEnd(transaction.iommuMetrics, state, transaction.latencyNs);
     if (state !== 'aborted') this.emitEnd(transaction);
     transaction.request.onEnd?.(transaction);
   }
 
+  /** The end event, built only when someone listens to its kind. */
   private emitEnd(transaction: Transaction): void {
-    const { request } = transaction;
-    const common = {
-      transaction: transaction.id,
-      device: request.device.id,
-      pasid: request.pasid === NO_PASID ? null : request.pasid,
-      address: formatAddress(request.page, request.offset),
-      length: request.length,
-      access: request.access,
-      privileged: request.privileged,
-      latencyNs: transaction.latencyNs,
-      recoveries: transaction.recoveries,
-      flows: transaction.flows ?? [],
-    };
+    const { bus } = this.env;
     if (transaction.state === 'completed') {
-      if (this.env.bus.wants('dma.completed')) {
-        this.env.bus.emit({ kind: 'dma.completed', ...common });
-      }
+      if (bus.wants('dma.completed')) bus.emit(endEvent('dma.completed', transaction));
       return;
     }
+    if (!bus.wants('dma.faulted')) return;
+    const { request } = transaction;
     const page = request.page + transaction.pageIndex;
-    this.env.bus.emit({
-      kind: 'dma.faulted',
-      ...common,
+    bus.emit({
+      ...endEvent('dma.faulted', transaction),
       bytesDone: transaction.bytesDone,
       error: transaction.error!,
       fault: transaction.fault?.fault ?? null,
@@ -266,6 +252,35 @@ export class DmaEngine implements TransactionControl {
         transaction.fault?.address ?? formatAddress(page, transaction.pageIndex === 0 ? request.offset : 0),
     });
   }
+}
+
+/** One scope's count of how transactions end, and their latency. */
+function countEnd(scope: ScopeMetrics, state: 'completed' | 'faulted' | 'aborted', latencyNs: number): void {
+  if (state === 'completed') scope.completed++;
+  else if (state === 'faulted') scope.faulted++;
+  else scope.aborted++;
+  scope.dmaLatency.record(latencyNs);
+}
+
+/** What dma.completed and dma.faulted both say, in the order the trace has it. */
+function endEvent<K extends 'dma.completed' | 'dma.faulted'>(
+  kind: K,
+  transaction: Transaction,
+): { kind: K } & EventPayloads['dma.completed'] {
+  const { request } = transaction;
+  return {
+    kind,
+    transaction: transaction.id,
+    device: request.device.id,
+    pasid: request.pasid === NO_PASID ? null : request.pasid,
+    address: formatAddress(request.page, request.offset),
+    length: request.length,
+    access: request.access,
+    privileged: request.privileged,
+    latencyNs: transaction.latencyNs,
+    recoveries: transaction.recoveries,
+    flows: transaction.flows ?? [],
+  };
 }
 
 const NO_FLOWS: readonly number[] = [];
