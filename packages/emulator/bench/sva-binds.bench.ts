@@ -65,33 +65,18 @@ export function benchSvaBinds(): void {
     binds.push(bindRun());
     maps.push(mapRun());
   }
-  const first = (runs: BlockTimes[]) => runs.map((times) => times[0]!);
-  const last = (runs: BlockTimes[]) => runs.map((times) => times[BLOCKS - 1]!);
-  const growth = (runs: BlockTimes[]) => runs.map((times) => times[BLOCKS - 1]! / times[0]!);
   const shape = `${BINDS.toLocaleString('en-US')} binds, ${DEVICES} devices on ${IOMMUS} IOMMUs, one process each`;
   const baseline = `baseline: ${BINDS.toLocaleString('en-US')} Map insertions in the same blocks`;
-  reportRuns({
-    name: 'sva-binds-first-block',
-    unit: `ms/${BLOCK} binds`,
-    runs: first(binds),
-    baselineRuns: first(maps),
-    better: 'lower',
-    note: `${shape}; ${baseline}`,
-  });
-  reportRuns({
-    name: 'sva-binds-last-block',
-    unit: `ms/${BLOCK} binds`,
-    runs: last(binds),
-    baselineRuns: last(maps),
-    better: 'lower',
-    note: `${shape}; ${baseline}`,
-  });
-  reportRuns({
-    name: 'sva-binds-growth',
-    unit: 'last/first',
-    runs: growth(binds),
-    baselineRuns: growth(maps),
-    better: 'lower',
-    note: `goal ≤ 1.5; ${baseline}, last block / first`,
-  });
+  const figures: [name: string, unit: string, of: (times: BlockTimes) => number, note: string][] = [
+    ['sva-binds-first-block', `ms/${BLOCK} binds`, (times) => times[0]!, `${shape}; ${baseline}`],
+    ['sva-binds-last-block', `ms/${BLOCK} binds`, (times) => times[BLOCKS - 1]!, `${shape}; ${baseline}`],
+    [
+      'sva-binds-growth',
+      'last/first',
+      (times) => times[BLOCKS - 1]! / times[0]!,
+      `goal ≤ 1.5; ${baseline}, last block / first`,
+    ],
+  ];
+  for (const [name, unit, of, note] of figures)
+    reportRuns({ name, unit, runs: binds.map(of), baselineRuns: maps.map(of), better: 'lower', note });
 }
