@@ -7,14 +7,13 @@
  * timed in the same blocks, whose own growth (rehashing) is the floor of what a growing structure costs.
  */
 import { System } from '../src/system';
-import { reportRuns } from './report';
+import { ROUNDS, reportRuns } from './report';
 
 const IOMMUS = 4;
 const DEVICES = 1_000;
 const BINDS = 65_536;
 const BLOCK = 8_192;
 const BLOCKS = BINDS / BLOCK;
-const RUNS = 3;
 
 /** Milliseconds each block of BLOCK operations took, in order. */
 type BlockTimes = number[];
@@ -61,7 +60,7 @@ export function benchSvaBinds(): void {
   const binds: BlockTimes[] = [];
   const maps: BlockTimes[] = [];
   // Alternating, so machine noise hits both alike.
-  for (let run = 0; run < RUNS; run++) {
+  for (let run = 0; run < ROUNDS; run++) {
     binds.push(bindRun());
     maps.push(mapRun());
   }
