@@ -51,7 +51,13 @@ export { Histogram, binLowerBound, type HistogramSummary } from './metrics/histo
 export type { MetricsSnapshot, ScopeSnapshot, FaultSnapshot } from './metrics/metrics';
 export { MAX_SERIES_BINS, rebinSeries, type SeriesQuery, type SimSeriesAnswer } from './metrics/sim-series';
 export type { Transaction, TransactionState } from './dma/transaction';
-export type { TransactionError } from './fault/fault-path';
+export type { Livelock, TransactionError } from './fault/fault-path';
+export {
+  DEFAULT_LIVELOCK,
+  describeLivelock,
+  type LivelockFigures,
+  type LivelockOptions,
+} from './fault/livelock-detector';
 export type { Device, DeviceFeature } from './device/device';
 export type { Domain, DomainType } from './domain/domain';
 export type { Iommu } from './iommu/iommu';

@@ -66,7 +66,8 @@ import { Scheduler } from './sim/scheduler';
 import { PasidAllocator } from './sva/pasid-allocator';
 import { type SvaContext, dropProcessPasid, svaBind, svaUnbind } from './sva/sva-bind';
 import { type SystemSnapshot, describeQueues, describeSystem } from './describe';
-import { FaultPath } from './fault/fault-path';
+import { FaultPath, type Livelock } from './fault/fault-path';
+import { DEFAULT_LIVELOCK } from './fault/livelock-detector';
 import { HOPS } from './flow/fault-flow';
 import {
   type HandlerSpec as RegistrySpec,
@@ -132,7 +133,7 @@ export class System {
   readonly iommus = new Map<string, Iommu>();
   readonly devices = new Map<string, Device>();
   readonly processes = new Map<string, Process>();
-  readonly options: Required<Omit<SystemOptions, 'latency'>>;
+  readonly options: Required<Omit<SystemOptions, 'latency' | 'livelock'>>;
   readonly faults: FaultPath;
   private readonly dmaEngine: DmaEngine;
   private readonly pasids: PasidAllocator;
@@ -158,7 +159,7 @@ export class System {
       latency: resolveLatency(options.latency),
       metrics: new Metrics(scheduler),
     };
-    this.faults = new FaultPath(this.env);
+    this.faults = new FaultPath(this.env, { ...DEFAULT_LIVELOCK, ...options.livelock });
     this.dmaEngine = new DmaEngine(this.env, this.faults);
     this.pasids = new PasidAllocator(this.options.pasidBits);
     this.attachContext = {
@@ -187,6 +188,11 @@ export class System {
 
   get transactionsInFlight(): number {
     return this.dmaEngine.inFlight;
+  }
+
+  /** The page request queue overflow storm that stopped the system, if one did (nothing runs after it). */
+  get livelock(): Livelock | null {
+    return this.faults.livelock;
   }
 
   step(): boolean {

@@ -70,6 +70,15 @@ describe('toRow', () => {
     );
   });
 
+  it('says what an overflow storm lost, against what bound, and that the system stopped', () => {
+    const livelock = { kind: 'fault.livelock', queue: 'PRQ', lostRequests: 4097, usefulFaults: 16 };
+    expect(toRow(event({ ...livelock, bound: 256, device: 'd3' }))).toMatchObject({
+      device: 'd3',
+      detail: 'PRQ overflow storm: 4097 lost for 16 useful (bound 256 per fault), system stopped',
+    });
+    expect(FAULT_KINDS).toContain('fault.livelock');
+  });
+
   it('falls back to scalar fields for other kinds', () => {
     expect(
       toRow(event({ kind: 'iommu.added', iommu: 'vtd0', family: 'vtd', profile: 'proposal' })).detail,

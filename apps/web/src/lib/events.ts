@@ -48,6 +48,7 @@ const KIND_GROUPS: Record<EventKind, 'fault' | 'dma' | 'topology' | 'cache' | 'p
   'pri.unexpected-response': 'fault',
   'iommu.queue-overflow': 'fault',
   'iommu.partials-discarded': 'fault',
+  'fault.livelock': 'fault',
   'fault.partials-dropped': 'fault',
   'fault.group': 'fault',
   'fault.awaiting-client': 'fault',
@@ -115,6 +116,8 @@ function detailOf(event: WireEvent): string {
       return `PRG ${str(event.prgIndex)}${event.last ? ' last' : ''} ${str(event.perm)}`;
     case 'pri.response':
       return `PRG ${str(event.prgIndex)}: ${str(event.response)}`;
+    case 'fault.livelock':
+      return `${str(event.queue)} overflow storm: ${str(event.lostRequests)} lost for ${str(event.usefulFaults)} useful (bound ${str(event.bound)} per fault), system stopped`;
     case 'dma.completed':
       return `${str(event.access)} ${str(event.length)} B in ${str(event.latencyNs)} ns, ${str(event.recoveries)} recovered`;
     case 'dma.faulted':

@@ -20,6 +20,7 @@ import { MapFaultHandler, type MapRegion } from '../fault/handlers/map-handler';
 import { SvaFaultHandler } from '../fault/handlers/sva-handler';
 import { type Iommu, defaultFaultCategories } from '../iommu/iommu';
 import { DEFAULT_LATENCY, type LatencyModel } from '../latency/latency-model';
+import { DEFAULT_LIVELOCK, type LivelockOptions } from '../fault/livelock-detector';
 import type { PageTable } from '../pagetable/page-table';
 import { formatProt } from '../pagetable/permissions';
 import type { FaultCategory } from '../profile/kernel-profile';
@@ -125,9 +126,16 @@ function exportOptions(system: System): ExportedConfig['options'] {
   const changed = (Object.keys(DEFAULT_LATENCY) as (keyof LatencyModel)[]).filter(
     (key) => latency[key] !== DEFAULT_LATENCY[key],
   );
+  const livelock = system.faults.livelockOptions;
+  const livelockChanged = (Object.keys(DEFAULT_LIVELOCK) as (keyof LivelockOptions)[]).filter(
+    (key) => livelock[key] !== DEFAULT_LIVELOCK[key],
+  );
   return {
     ...system.options,
     ...(changed.length > 0 ? { latency: Object.fromEntries(changed.map((key) => [key, latency[key]])) } : {}),
+    ...(livelockChanged.length > 0
+      ? { livelock: Object.fromEntries(livelockChanged.map((key) => [key, livelock[key]])) }
+      : {}),
   };
 }
 

@@ -251,6 +251,16 @@ export const SystemOptionsSchema = Type.Object(
     /** Width of the global PASID space (default 20). */
     pasidBits: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
     latency: Type.Optional(Type.Partial(LatencySchema)),
+    /** Page request queue overflow storm detection (fault/livelock-detector.ts); defaults there. */
+    livelock: Type.Optional(
+      Type.Object(
+        {
+          /** Lost page requests per useful fault past which the system stops (default 256; 0: never). */
+          bound: Type.Optional(Type.Number({ minimum: 0 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,8 @@
 /**
  * Fault-path metrics, counted for the whole system, the device and its IOMMU at once: page requests,
  * groups and responses by code; faults by category, stage and outcome; fault-handling latency (request
- * sent to response received); PRI credit waits; stalls and resumes; queue overflows. Page requests,
+ * sent to response received); PRI credit waits; stalls and resumes; queue overflows and the livelock they
+ * can end in. Page requests,
  * responses, resumes and outstanding requests also go to the series in simulated time (sim-series.ts).
  */
 import type { Device } from '../device/device';
@@ -99,6 +100,11 @@ export class FaultMetrics {
   queueOverflow(iommu: Iommu, queue: 'page-request' | 'fault'): void {
     for (const scope of [this.metrics.system, this.metrics.iommu(iommu.id)])
       countInto(scope.faults.queueOverflows, queue);
+  }
+
+  /** The IOMMU's page request queue overflow storm stopped the system (livelock-detector.ts). */
+  livelock(iommu: Iommu): void {
+    for (const scope of [this.metrics.system, this.metrics.iommu(iommu.id)]) scope.faults.livelocks++;
   }
 
   private scopes(device: Device): readonly ScopeMetrics[] {

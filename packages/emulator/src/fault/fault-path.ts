@@ -51,6 +51,12 @@ import { StallUnit } from './stall';
 import { resolveOwnFault } from './self-fault';
 import { FaultMetrics } from './fault-metrics';
 import {
+  type LivelockFigures,
+  type LivelockOptions,
+  DEFAULT_LIVELOCK,
+  LivelockDetector,
+} from './livelock-detector';
+import {
   type FaultFlow,
   type FlowOutcome,
   HOP_CLIENT_WAIT,
@@ -93,6 +99,14 @@ export interface TransactionControl {
 /** Pages a device translates ahead when building a burst (one work item's worth). */
 const MAX_BURST_PAGES = 32;
 
+/** How a page request queue's overflow storm stopped the system (livelock-detector.ts). */
+export interface Livelock extends LivelockFigures {
+  iommu: string;
+  queue: string;
+  /** Simulated time it was detected, when the system stopped. */
+  atNs: number;
+}
+
 export class FaultPath implements HandlerContext {
   readonly metrics: FaultMetrics;
   readonly flows: FlowRecorder;
@@ -106,8 +120,24 @@ export class FaultPath implements HandlerContext {
   private readonly lookahead: Translation = newTranslation();
   private readonly lookaheadHit: CacheHit = newCacheHit();
   private readonly found: FoundHandler = { handler: null, domain: null, category: null, cause: 'no-handler' };
+  /** One overflow-storm detector per IOMMU, made at its first page request. */
+  private readonly detectors = new Map<Iommu, LivelockDetector>();
+  private readonly figures: LivelockFigures = {
+    windowBatches: 0,
+    windowRequests: 0,
+    lostRequests: 0,
+    overflowRetries: 0,
+    usefulFaults: 0,
+    lostPerUsefulFault: 0,
+    bound: 0,
+  };
+  /** Set when a livelock stopped the system: nothing runs after it. */
+  livelock: Livelock | null = null;
 
-  constructor(readonly env: SimEnvironment) {
+  constructor(
+    readonly env: SimEnvironment,
+    readonly livelockOptions: LivelockOptions = DEFAULT_LIVELOCK,
+  ) {
     this.metrics = new FaultMetrics(env.metrics);
     this.flows = new FlowRecorder(env.bus, env.metrics, env.memory.frames);
     this.stall = new StallUnit(env, this);
@@ -309,31 +339,71 @@ export class FaultPath implements HandlerContext {
   /**
    * A page request arrives at the IOMMU and waits in its page request queue. A full queue drops it and
    * sets the overflow flag; the hardware itself answers a dropped last request with Success, so the device
-   * retries instead of hanging (VT-d PRS.PRO, SMMUv3 PRIQ overflow; reference §7 marks this [?]).
+   * retries instead of hanging (VT-d PRS.PRO, SMMUv3 PRIQ overflow; reference §7 marks this [?]). Unless
+   * those retries have become a storm that makes no progress: then the system stops (`livelocked`).
    */
   receivePageRequest(iommu: Iommu, request: PageRequest): void {
+    // The rest of a group that arrived together with the request that stopped the system.
+    if (this.livelock !== null) return;
     const queue = iommu.pageRequestQueue;
     const now = this.env.scheduler.nowNs;
     const { flow } = request;
     flow?.hop(HOP_TO_IOMMU, now, HOP_QUEUE_WAIT);
     if (!queue.push(request, now)) {
       this.metrics.queueOverflow(iommu, 'page-request');
-      this.env.bus.emit({
-        kind: 'iommu.queue-overflow',
-        iommu: iommu.id,
-        queue: queue.name,
-        device: request.device.id,
-        lastRequest: isLast(request),
-        request: request.seq,
-        flow: flow?.id ?? null,
-      });
-      if (isLast(request) && !request.stopMarker) {
+      if (this.env.bus.wants('iommu.queue-overflow'))
+        this.env.bus.emit({
+          kind: 'iommu.queue-overflow',
+          iommu: iommu.id,
+          queue: queue.name,
+          device: request.device.id,
+          lastRequest: isLast(request),
+          request: request.seq,
+          flow: flow?.id ?? null,
+        });
+      const answered = isLast(request) && !request.stopMarker;
+      const detector = this.detectorOf(iommu);
+      detector.refused();
+      // The place that would answer with the automatic Success is where the storm is caught.
+      if (detector.check(this.figures)) this.livelocked(iommu, request);
+      else if (answered) {
+        detector.retried();
         this.metrics.answered(request.device, 'SUCCESS', 'queue-overflow');
         this.sendResponse(request, 'SUCCESS', 'queue-overflow', 0);
       } else if (flow !== null) this.endFlow(flow, 'dropped', NO_HOP);
       return;
     }
     this.kickDriver(iommu);
+  }
+
+  /**
+   * The overflow storm passed its bound: the fault path records it (event and metric) and stops the
+   * system, so a run ends instead of spinning; the request that tripped it gets no answer.
+   */
+  private livelocked(iommu: Iommu, request: PageRequest): void {
+    const atNs = this.env.scheduler.nowNs;
+    const queue = iommu.pageRequestQueue.name;
+    this.livelock = { iommu: iommu.id, queue, atNs, ...this.figures };
+    this.metrics.livelock(iommu);
+    this.env.bus.emit({
+      kind: 'fault.livelock',
+      iommu: iommu.id,
+      queue,
+      device: request.device.id,
+      flow: request.flow?.id ?? null,
+      ...this.figures,
+    });
+    this.env.scheduler.stop();
+  }
+
+  private detectorOf(iommu: Iommu): LivelockDetector {
+    let detector = this.detectors.get(iommu);
+    if (detector === undefined)
+      this.detectors.set(
+        iommu,
+        (detector = new LivelockDetector(this.livelockOptions.bound, iommu.pageRequestQueue)),
+      );
+    return detector;
   }
 
   /** Wakes the IOMMU driver's queue thread if it is idle. */
@@ -352,6 +422,8 @@ export class FaultPath implements HandlerContext {
   private drainQueue(iommu: Iommu): void {
     const service = this.env.latency.queueServiceNs;
     const now = this.env.scheduler.nowNs;
+    const detector = this.detectorOf(iommu);
+    detector.batchBegins();
     let offsetNs = 0;
     for (let left = iommu.pageRequestQueue.length; left > 0; left--, offsetNs += service) {
       const request = iommu.pageRequestQueue.shift(now + offsetNs)!;
@@ -359,6 +431,7 @@ export class FaultPath implements HandlerContext {
       const verdict = checkPageRequest(iommu, request);
       if (verdict === 'report') this.report(request, offsetNs);
       else if (verdict !== 'drop' && isLast(request)) {
+        detector.progressed(1);
         this.metrics.answered(request.device, 'INVALID', verdict);
         this.sendResponse(request, 'INVALID', verdict, offsetNs + this.env.latency.responseNs);
       } else if (request.flow !== null) this.endFlow(request.flow, 'dropped', NO_HOP);
@@ -390,6 +463,7 @@ export class FaultPath implements HandlerContext {
         state.partial.length = 0;
       }
       iommu.pageRequestQueue.clearOverflow();
+      this.detectorOf(iommu).discarded(discarded.length);
       this.discardPartials(discarded);
       this.env.bus.emit({
         kind: 'iommu.partials-discarded',
@@ -413,6 +487,7 @@ export class FaultPath implements HandlerContext {
     const found = findFaultHandler(device, request, this.found);
     this.metrics.reported(device, request, found.category);
     if (found.handler === null) {
+      if (request.transport === 'pri') this.detectorOf(device.iommu).progressed(1);
       this.metrics.answered(device, 'INVALID', found.cause);
       this.answerRequest(request, 'INVALID', found.cause, offsetNs + this.env.latency.responseNs);
       return;
@@ -429,6 +504,7 @@ export class FaultPath implements HandlerContext {
       return false;
     });
     faults.push(request);
+    if (request.transport === 'pri') this.detectorOf(device.iommu).progressed(faults.length);
     const builtNs = this.env.scheduler.nowNs + offsetNs;
     const group = new IopfGroup(this.nextGroupId++, device, faults, found.domain, found.category, builtNs);
     group.handler = found.handler;

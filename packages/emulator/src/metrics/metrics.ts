@@ -28,6 +28,8 @@ export class FaultCounters {
   readonly resumes = { RETRY: 0, ABORT: 0 };
   readonly deviceHandled = new Map<string, number>();
   readonly queueOverflows = new Map<string, number>();
+  /** Page request queue overflow storms that stopped the system (fault/livelock-detector.ts): 0 or 1. */
+  livelocks = 0;
   /** Fault flows ended, by mechanism and outcome. */
   readonly flows = new FlowCounters();
   /** A recoverable fault's flow end to end: translation failed → DMA resumed or failed (flow/fault-flow.ts). */
@@ -52,6 +54,8 @@ export class FaultCounters {
       resumes: { ...this.resumes },
       deviceHandled: Object.fromEntries(this.deviceHandled),
       queueOverflows: Object.fromEntries(this.queueOverflows),
+      // Only once there was one (as byKind lists only kinds seen): metrics without one read as before.
+      ...(this.livelocks > 0 ? { livelocks: this.livelocks } : {}),
       flows: this.flows.snapshot(),
       latencyNs: this.latency.summary(),
       handlingLatencyNs: this.handlingLatency.summary(),
@@ -75,6 +79,8 @@ export interface FaultSnapshot {
   resumes: { RETRY: number; ABORT: number };
   deviceHandled: Record<string, number>;
   queueOverflows: Record<string, number>;
+  /** Present (1) when an overflow storm stopped the system. */
+  livelocks?: number;
   /** Flows ended by "mechanism:outcome". */
   flows: Record<string, number>;
   /** Fault flows end to end (recoverable mechanisms). */

@@ -18,6 +18,7 @@ import type { HandlerType } from '../fault/handlers/fault-handler';
 import type { ResponseCause } from '../fault/iopf-group';
 import type { FaultTransport, ResponseCode } from '../fault/page-request';
 import type { FlowRecord } from '../flow/fault-flow';
+import type { LivelockFigures } from '../fault/livelock-detector';
 
 interface DmaEnd {
   transaction: number;
@@ -164,6 +165,11 @@ export interface EventPayloads {
   };
   /** After an overflow the driver drained its queue and dropped all partial requests (iopf_queue_discard_partial). */
   'iommu.partials-discarded': { iommu: string; requests: number[]; flows: number[] };
+  /**
+   * The page request queue's overflow storm passed its bound (fault/livelock-detector.ts) and the system
+   * stopped: nothing runs after this event. `device` and `flow`: the refused request that tripped it.
+   */
+  'fault.livelock': LivelockFigures & { iommu: string; queue: string; device: string; flow: number | null };
   /** Partial requests of a device freed by a detach or reset, without a response (iopf_queue_remove_device). */
   'fault.partials-dropped': {
     device: string;
@@ -303,6 +309,7 @@ const KINDS: Record<EventKind, true> = {
   'pri.unexpected-response': true,
   'iommu.queue-overflow': true,
   'iommu.partials-discarded': true,
+  'fault.livelock': true,
   'fault.partials-dropped': true,
   'fault.group': true,
   'fault.awaiting-client': true,

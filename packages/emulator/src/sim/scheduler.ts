@@ -24,6 +24,8 @@ export class Scheduler {
   private cancelled = 0;
   private current = 0;
   private executed = 0;
+  /** Set by `stop`: the run is over, nothing is scheduled or run any more. */
+  private stopped = false;
 
   /** Simulated time now, in ns. Advances only when an event runs or `runUntil` reaches its target. */
   get nowNs(): number {
@@ -47,6 +49,7 @@ export class Scheduler {
       });
     }
     const seq = this.nextSeq++;
+    if (this.stopped) return seq;
     let i = this.size++;
     // Sift up, moving parents down until the new event's slot is found.
     while (i > 0) {
@@ -77,6 +80,17 @@ export class Scheduler {
       }
       return;
     }
+  }
+
+  /**
+   * Ends the run for good (a livelock, fault/livelock-detector.ts): every waiting event is dropped and
+   * nothing scheduled later runs, so `runUntilIdle` returns and a live clock finds nothing to do.
+   */
+  stop(): void {
+    this.stopped = true;
+    for (let i = 0; i < this.size; i++) this.actions[i] = NOOP;
+    this.size = 0;
+    this.cancelled = 0;
   }
 
   /** Time of the next event that will run, or undefined when idle. */

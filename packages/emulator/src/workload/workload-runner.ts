@@ -125,6 +125,15 @@ export class WorkloadRun {
     return this.progress.ended === this.progress.total;
   }
 
+  /**
+   * How it ended: every transaction did, or an overflow storm stopped the system before (`system.livelock`
+   * has its figures); null while it runs.
+   */
+  get endedBy(): 'finished' | 'livelock' | null {
+    if (this.finished) return 'finished';
+    return this.system.livelock !== null ? 'livelock' : null;
+  }
+
   /** Schedules the first submissions; the system's scheduler drives the rest. */
   start(): this {
     const start = this.system.nowNs;

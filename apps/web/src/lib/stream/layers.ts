@@ -61,6 +61,7 @@ export const KIND_LAYERS: Record<EventKind, Layer> = {
   'pri.unexpected-response': 'iommu',
   'iommu.queue-overflow': 'iommu',
   'iommu.partials-discarded': 'iommu',
+  'fault.livelock': 'iommu',
   'fault.partials-dropped': 'driver',
   'fault.group': 'driver',
   'fault.awaiting-client': 'driver',
