@@ -152,7 +152,7 @@ export class RunManager {
   /** Never rejects: whatever fails while a batch is stored or the run finishes ends this run. */
   private async receive(job: Job, message: FromWorker): Promise<void> {
     if (!this.active.has(job.run)) return;
-    if (message.type === 'failed') return this.end(job, 'failed', message.error);
+    if (message.type === 'failed') return this.failed(job, message);
     if (message.type === 'trace') return;
     try {
       this.db.faults.append(job.run, message.rows, message.progress);
@@ -180,6 +180,19 @@ export class RunManager {
     this.release(job);
     this.tell(job, { status: 'done', progress: 1, transactions, totalTransactions });
     this.finish(job);
+  }
+
+  /** The worker failed the run: the records it made before are kept (a livelock's), then it ends failed. */
+  private async failed(job: Job, message: Extract<FromWorker, { type: 'failed' }>): Promise<void> {
+    if (message.rows && message.progress) {
+      try {
+        this.db.faults.append(job.run, message.rows, message.progress);
+      } catch (error) {
+        return this.end(job, 'failed', `${message.error} (${this.reason(job, error)})`);
+      }
+      job.faultRecords += message.rows.length;
+    }
+    return this.end(job, 'failed', message.error);
   }
 
   /** Why a run failed on `error`, in one sentence: a storage fault says what is safely on disk. */

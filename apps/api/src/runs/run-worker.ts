@@ -1,11 +1,13 @@
 /**
  * One run, in a worker thread so the server stays responsive: builds the experiment's system with the
- * run's seed, runs its workload to the end, and sends fault records in batches with the progress. The
+ * run's seed, runs its workload to the end, and sends fault records in batches with the progress. A
+ * workload the emulator stops as a livelock (a page request queue overflow storm) fails the run with the
+ * livelock's figures, after the records it made so far. The
  * emulator never waits for the database: the main thread writes each batch and acknowledges it, and the
  * worker runs ahead by at most MAX_UNACKED batches, which bounds the memory a fast run can take.
  */
 import { parentPort } from 'node:worker_threads';
-import type { SimSeriesAnswer } from '@iommu-lab/emulator';
+import { type SimSeriesAnswer, describeLivelock } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FaultRow, RunProgress } from '@iommu-lab/db';
 import { experimentSystem } from './experiment-system';
@@ -28,7 +30,8 @@ export type FromWorker =
       series: SimSeriesAnswer;
     }
   | { type: 'trace'; trace: Trace }
-  | { type: 'failed'; error: string };
+  /** `rows` and `progress`: what the run did before it failed, when it got that far (a livelock). */
+  | { type: 'failed'; error: string; rows?: FaultRow[]; progress?: RunProgress };
 
 const BATCH_ROWS = 10_000;
 const MAX_UNACKED = 4;
@@ -68,7 +71,19 @@ async function run(config: ExperimentConfig, seed: number): Promise<void> {
   });
   let lastSent = performance.now();
   while (!workload.finished) {
-    if (system.runUntilIdle(EVENTS_PER_SLICE) === 0 && !workload.finished)
+    const ran = system.runUntilIdle(EVENTS_PER_SLICE);
+    const { livelock } = system;
+    if (livelock !== null) {
+      const { iommu, queue, atNs, ...figures } = livelock;
+      port.postMessage({
+        type: 'failed',
+        error: `${describeLivelock(iommu, queue, atNs, figures)}; ${workload.progress.ended} of ${workload.progress.total} transactions had ended.`,
+        rows: collector.take(),
+        progress: progress(),
+      } satisfies FromWorker);
+      return;
+    }
+    if (ran === 0 && !workload.finished)
       throw new Error(
         `the workload cannot finish: nothing is left to simulate after ${workload.progress.ended} of ${workload.progress.total} transactions ended`,
       );
