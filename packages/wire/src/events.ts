@@ -55,10 +55,52 @@ export const EventPage = Type.Object({
   oldest: Type.Integer(),
 });
 
-/** Client → server. */
+/**
+ * How a client wants its event batches: `json` (the default) as `{type:'events', events:[{…}, …]}`, each
+ * event an object; `tuples` as `{type:'event-tuples', …}` (EventTuplesMessageSchema): each event an array
+ * of its values under a layout of keys given once per batch, so neither end writes or parses an event's keys.
+ */
+export const StreamEncodingSchema = Type.Enum(['json', 'tuples']);
+export type StreamEncoding = Static<typeof StreamEncodingSchema>;
+
+/**
+ * One shape of event in a `tuples` batch: its kind, and every key of the event in the event's own order,
+ * `kind` among them. Events of one kind share a layout unless their keys differ (in order or in number).
+ */
+export const EventLayoutSchema = Type.Object(
+  { kind: Type.Enum([...EVENT_KINDS]), keys: Type.Array(Type.String(), { minItems: 1 }) },
+  { additionalProperties: false },
+);
+export type EventLayout = Static<typeof EventLayoutSchema>;
+
+/**
+ * A batch in the `tuples` encoding. Each entry of `events` is `[layout, ...values]`: `layout` indexes
+ * `layouts`, and the values are the event's, in the layout's key order, `kind` left out (the layout has
+ * it). Values are JSON values as in the `json` encoding (addresses hex strings, nested lists and records
+ * as they are). E.g. `{kind:'dma.page', transaction:1, device:'vf0', …, seq:6, timeNs:0}` travels as
+ * `layouts: [{kind:'dma.page', keys:['kind','transaction','device',…,'seq','timeNs']}]` and `[0, 1, 'vf0', …, 6, 0]`.
+ * Decoding gives the same object (same keys, same order) the `json` encoding gives. Layouts are per batch,
+ * so every batch decodes alone (a batch dropped for a slow client takes nothing the next one needs).
+ */
+export const EventTuplesMessageSchema = Type.Object(
+  {
+    type: Type.Literal('event-tuples'),
+    layouts: Type.Array(EventLayoutSchema),
+    events: Type.Array(Type.Array(Type.Unknown(), { minItems: 1 })),
+    dropped: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type EventTuplesMessage = Static<typeof EventTuplesMessageSchema>;
+
+/** Client → server. A subscription replaces the previous one whole: filter and encoding (absent: none, `json`). */
 export const ClientMessageSchema = Type.Union([
   Type.Object(
-    { type: Type.Literal('subscribe'), filter: Type.Optional(StreamFilterSchema) },
+    {
+      type: Type.Literal('subscribe'),
+      filter: Type.Optional(StreamFilterSchema),
+      encoding: Type.Optional(StreamEncodingSchema),
+    },
     { additionalProperties: false },
   ),
   Type.Object(
@@ -81,6 +123,8 @@ export type ServerMessage =
       filter: StreamFilter;
     }
   | { type: 'events'; events: WireEvent[]; dropped: number }
+  /** The same batch for a client subscribed with `encoding: 'tuples'`. */
+  | EventTuplesMessage
   | { type: 'dropped'; count: number; total: number }
   | { type: 'responded'; cookie: number; code: string }
   | { type: 'reset'; lab: string }

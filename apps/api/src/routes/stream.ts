@@ -58,7 +58,8 @@ export const streamRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
         const message = parsed as ClientMessage;
         if (message.type === 'ping') client.send({ type: 'pong' });
-        else if (message.type === 'subscribe') lab.hub.setFilter(client, message.filter ?? {});
+        else if (message.type === 'subscribe')
+          lab.hub.subscribe(client, message.filter ?? {}, message.encoding ?? 'json');
         else {
           try {
             lab.system.respondToFault(message.cookie, message.code);

@@ -12,12 +12,17 @@
  * group, each flush cuts the group's new events into batches once, and a batch is serialised the first
  * time a client sends it, then the same bytes go to every client of the group. A flush that takes long
  * yields to the event loop between clients, so new clients and REST requests are answered meanwhile.
+ *
+ * A client chooses its encoding when it subscribes: `json` (each event an object, the default) or `tuples`
+ * (event-tuples.ts: each event an array of values under layouts sent once a batch). A batch is serialised
+ * at most once per encoding, when the first client that wants that encoding sends it.
  */
 import type { EmulatorEvent } from '@iommu-lab/emulator';
-import type { ServerMessage, StreamFilter } from '@iommu-lab/wire';
+import type { ServerMessage, StreamEncoding, StreamFilter } from '@iommu-lab/wire';
 import type { WebSocket } from 'ws';
 import { ClientSocket, type SocketLimits } from './client-socket';
 import { type EventMatcher, compileFilter } from './event-filter';
+import { EventTupleEncoder } from './event-tuples';
 
 export interface StreamLimits extends SocketLimits {
   /** Events a client may have queued before new ones are dropped. */
@@ -43,16 +48,21 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
 const FLUSH_SLICE_MS = 4;
 
 /**
- * Events cut once for a group, serialised once for all of its clients. Its `dropped` is always 0: a
- * client's own losses go in a `dropped` notice just before, so the bytes stay the same for every client.
+ * Events cut once for a group, serialised once per encoding for all of its clients. Its `dropped` is always
+ * 0: a client's own losses go in a `dropped` notice just before, so the bytes stay the same for every client.
  */
 class Batch {
-  private bytes: Buffer | null = null;
+  private json: Buffer | null = null;
+  private tuples: Buffer | null = null;
 
-  constructor(readonly events: EmulatorEvent[]) {}
+  constructor(
+    readonly events: EmulatorEvent[],
+    private readonly encoder: EventTupleEncoder,
+  ) {}
 
-  get message(): Buffer {
-    return (this.bytes ??= Buffer.from(JSON.stringify({ type: 'events', events: this.events, dropped: 0 })));
+  message(encoding: StreamEncoding): Buffer {
+    if (encoding === 'tuples') return (this.tuples ??= Buffer.from(this.encoder.encode(this.events, 0)));
+    return (this.json ??= Buffer.from(JSON.stringify({ type: 'events', events: this.events, dropped: 0 })));
   }
 }
 
@@ -63,12 +73,15 @@ export class StreamClient {
   private dropped = 0;
   droppedTotal = 0;
   sent = 0;
+  /** How its batches are written, from its last subscription. */
+  encoding: StreamEncoding = 'json';
   readonly channel: ClientSocket;
 
   constructor(
     readonly socket: WebSocket,
     public filter: StreamFilter,
     private readonly limits: StreamLimits,
+    private readonly encoder: EventTupleEncoder,
   ) {
     this.channel = new ClientSocket(socket, limits);
   }
@@ -83,7 +96,7 @@ export class StreamClient {
     this.queue = [];
     this.queuedEvents = 0;
     for (let start = 0; start < kept.length; start += this.limits.batchEvents)
-      this.push(new Batch(kept.slice(start, start + this.limits.batchEvents)));
+      this.push(new Batch(kept.slice(start, start + this.limits.batchEvents), this.encoder));
   }
 
   /**
@@ -117,7 +130,7 @@ export class StreamClient {
       this.tellDropped();
       const batch = this.queue.shift()!;
       this.queuedEvents -= batch.events.length;
-      if (!this.channel.write(batch.message)) return;
+      if (!this.channel.write(batch.message(this.encoding))) return;
       this.sent += batch.events.length;
     }
     if (this.queue.length === 0 && this.channel.bufferedAmount < this.limits.highWaterBytes)
@@ -159,6 +172,8 @@ export class StreamHub {
   readonly clients = new Set<StreamClient>();
   private readonly groups = new Map<string, Group>();
   private readonly groupOf = new Map<StreamClient, string>();
+  /** Compiled layouts of this lab's events, shared by every batch. */
+  private readonly encoder = new EventTupleEncoder();
   /** Events published since the last flush, for every group to take its share. */
   private pending: EmulatorEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
@@ -170,7 +185,7 @@ export class StreamHub {
   add(socket: WebSocket, filter: StreamFilter): StreamClient {
     // Events published before the client came (and its hello said where history ends) are not its own.
     this.distribute();
-    const client = new StreamClient(socket, filter, this.limits);
+    const client = new StreamClient(socket, filter, this.limits, this.encoder);
     this.clients.add(client);
     this.join(client, filter);
     socket.on('close', () => {
@@ -181,10 +196,14 @@ export class StreamHub {
     return client;
   }
 
-  /** A new filter applies to events already queued as well as to those to come. */
-  setFilter(client: StreamClient, filter: StreamFilter): void {
+  /**
+   * A new subscription: its filter applies to events already queued as well as to those to come, its
+   * encoding to every batch sent from now on.
+   */
+  subscribe(client: StreamClient, filter: StreamFilter, encoding: StreamEncoding): void {
     this.leave(client);
     client.filter = filter;
+    client.encoding = encoding;
     client.refilter(this.join(client, filter).matcher);
   }
 
@@ -247,7 +266,7 @@ export class StreamHub {
       const newest = matched.length > maxQueuedEvents ? matched.slice(-maxQueuedEvents) : matched;
       const batches: Batch[] = [];
       for (let start = 0; start < newest.length; start += batchEvents)
-        batches.push(new Batch(newest.slice(start, start + batchEvents)));
+        batches.push(new Batch(newest.slice(start, start + batchEvents), this.encoder));
       for (const client of group.clients) client.offer(batches, matched.length);
     }
   }

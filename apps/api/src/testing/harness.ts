@@ -97,10 +97,17 @@ export class StreamClient {
     }
   }
 
+  /** The events of every batch received, in either encoding (`tuples` read as packages/wire documents it). */
   events(): Record<string, unknown>[] {
-    return this.messages.flatMap((message) =>
-      message.type === 'events' ? (message.events as unknown as Record<string, unknown>[]) : [],
-    );
+    return this.messages.flatMap((message) => {
+      if (message.type === 'events') return message.events as unknown as Record<string, unknown>[];
+      if (message.type !== 'event-tuples') return [];
+      return message.events.map((row) => {
+        const { kind, keys } = message.layouts[row[0] as number]!;
+        const values = row.slice(1);
+        return Object.fromEntries(keys.map((key) => [key, key === 'kind' ? kind : values.shift()]));
+      });
+    });
   }
 
   close(): void {
