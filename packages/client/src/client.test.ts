@@ -1,7 +1,16 @@
+import { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { type Running, freePort, startServer } from '@iommu-lab/api/src/testing/harness';
-import { ApiError, ConnectionError, type IommuLabClient, createClient } from './index';
-import type { FaultAnswer, ServerMessage, WireEvent } from './index';
+import {
+  ApiError,
+  ConnectionError,
+  type IommuLabClient,
+  LabStream,
+  ProtocolError,
+  createClient,
+} from './index';
+import type { FaultAnswer, LabStreamMessage, ServerMessage, WireEvent } from './index';
 
 /**
  * Reads from an async iterator (with next(), so the iterator stays open) until `done` holds, or fails
@@ -33,6 +42,11 @@ async function collectUntil<T>(
   }
   return items;
 }
+
+/** DMA on passthrough-pinned's vf0, one page a transaction. */
+const sequential = (count: number) => ({
+  streams: [{ device: 'vf0', pattern: 'sequential' as const, base: '0x0', workingSet: 1 << 24, count }],
+});
 
 describe('client: labs and topology', () => {
   let server: Running;
@@ -249,6 +263,72 @@ describe('client: labs and topology', () => {
     for await (const event of events) rest.push(event);
     expect(rest).toEqual([]);
     expect(closing).not.toBe('');
+  });
+
+  // The stream asks for the compact tuples encoding and yields what json would (event-tuples.test.ts: the codec).
+  const encodingsOf = (lab: string) => [...server.app.labs.get(lab).hub.clients].map((c) => c.encoding);
+
+  it('events() asks for tuples and yields every event of the history', async () => {
+    const lab = (await client.labs.create({ preset: 'passthrough-pinned' })).id;
+    const events = client.events(lab);
+    await events.ready;
+    expect(encodingsOf(lab)).toEqual(['tuples']);
+    await client.workload(lab, { workload: sequential(200) });
+    const history = server.app.labs.get(lab).history;
+    const received = await collectUntil<WireEvent>(events, (all) => all.at(-1)?.seq === history.latestSeq);
+    const page = await client.history.events(lab, { limit: 1000 });
+    expect(page.events.length).toBe(received.length);
+    // The history's answer puts seq, timeNs and kind first (its schema); the stream keeps the event's order.
+    expect(received).toEqual(page.events);
+    events.close();
+  });
+
+  it('stream() yields tuples batches as events messages; json when asked for, with the same events', async () => {
+    const lab = (await client.labs.create({ preset: 'passthrough-pinned' })).id;
+    const compact = client.stream(lab);
+    const target = { url: `${server.url.replace('http', 'ws')}/api/v1/labs/${lab}/stream`, headers: {} };
+    const plain = new LabStream({ ...target, request: 'GET stream', baseUrl: server.url }, {}, 'json');
+    await Promise.all([compact.ready, plain.ready]);
+    expect(encodingsOf(lab).sort()).toEqual(['json', 'tuples']);
+    await client.workload(lab, { workload: sequential(50) });
+    const latest = server.app.labs.get(lab).history.latestSeq;
+    const eventsOf = async (stream: LabStream) =>
+      (
+        await collectUntil<LabStreamMessage>(stream, (all) =>
+          all.some((m) => m.type === 'events' && m.events.at(-1)?.seq === latest),
+        )
+      ).flatMap((m) => (m.type === 'events' ? m.events : []));
+    const [fromTuples, fromJson] = await Promise.all([eventsOf(compact), eventsOf(plain)]);
+    expect(fromTuples.length).toBeGreaterThanOrEqual(100);
+    expect(fromTuples.map((event) => JSON.stringify(event))).toEqual(
+      fromJson.map((event) => JSON.stringify(event)),
+    );
+    compact.close();
+    plain.close();
+  });
+
+  it('a batch the format does not allow ends the stream with a ProtocolError (EPROTO)', async () => {
+    const broken = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => broken.once('listening', () => resolve()));
+    broken.on('connection', (socket) => {
+      socket.on('message', (raw) => {
+        // Answers the stream's sync ping, then sends a row of a layout the batch does not have.
+        if (JSON.parse(String(raw)).type !== 'ping') return;
+        socket.send(JSON.stringify({ type: 'pong' }));
+        socket.send(JSON.stringify({ type: 'event-tuples', layouts: [], events: [[0, 1]], dropped: 0 }));
+      });
+    });
+    const url = `ws://127.0.0.1:${(broken.address() as AddressInfo).port}`;
+    const stream = new LabStream({ url, headers: {}, request: 'GET stream', baseUrl: url });
+    await stream.ready;
+    const failure = stream.next().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(await failure).toBeInstanceOf(ProtocolError);
+    expect(await failure).toMatchObject({ code: 'EPROTO', message: expect.stringMatching(/event 0/) });
+    await stream.closed;
+    broken.close();
   });
 
   it('faultHandler(): answers a pending MAP group after mapping the page, and the DMA completes', async () => {

@@ -395,8 +395,7 @@ export class IommuLabClient {
 
   /** The lab's events one by one (those matching the filter) until the stream closes. */
   events(lab: string, filter: StreamFilter = {}, options: EventStreamOptions = {}): EventStream {
-    const subscribed = Object.keys(filter).length > 0 ? filter : undefined;
-    return new EventStream(this.stream(lab, subscribed), filter, options);
+    return new EventStream(this.stream(lab, filter), filter, options);
   }
 
   /**

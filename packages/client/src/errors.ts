@@ -73,4 +73,10 @@ export function systemCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The server sent a message its protocol does not allow (code EPROTO, as the errno): a bug to report. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly code = 'EPROTO';
+}
+
 export const isApiError = (error: unknown): error is ApiError => error instanceof ApiError;

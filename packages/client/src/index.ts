@@ -11,7 +11,8 @@ export {
   type SweepWaitOptions,
   type WaitOptions,
 } from './client';
-export { ApiError, ConnectionError, isApiError } from './errors';
+export { ApiError, ConnectionError, ProtocolError, isApiError } from './errors';
+export { EventTupleDecoder } from './event-tuples';
 export {
   HEADLINE_FIGURES,
   RUN_FIGURES,
@@ -31,5 +32,6 @@ export {
   type EventStreamOptions,
   type FaultAnswer,
   type FaultPolicy,
+  type LabStreamMessage,
 } from './stream';
 export type * from './types';

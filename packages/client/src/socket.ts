@@ -53,10 +53,19 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
         for (const text of this.outbox.splice(0)) this.socket.send(text);
       },
       message: (raw) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw);
+        } catch {
+          return;
+        }
         let message: In;
         try {
-          message = JSON.parse(raw) as In;
-        } catch {
+          message = this.decode(parsed);
+        } catch (error) {
+          // A message the protocol does not allow ends the iteration with that error.
+          this.fail(error as Error);
+          this.close();
           return;
         }
         if (this.intercept(message)) return;
@@ -91,6 +100,11 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
           else waiter.resolve({ value: undefined, done: true });
       },
     });
+  }
+
+  /** Subclasses may turn a parsed message into what they yield (a compact batch into events); may throw. */
+  protected decode(parsed: unknown): In {
+    return parsed as In;
   }
 
   /** Subclasses may consume a message instead of yielding it (returns true). */

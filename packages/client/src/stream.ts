@@ -1,10 +1,22 @@
 /**
  * A lab's websocket stream (protocol in apps/api/README.md): the raw server messages, the events alone,
- * and the outside fault handler that answers `fault.awaiting-client` groups with a policy.
+ * and the outside fault handler that answers `fault.awaiting-client` groups with a policy. The stream asks
+ * for the compact `tuples` encoding and yields its batches as `events` messages, the same as `json` ones.
  */
 import { ApiError } from './errors';
+import { EventTupleDecoder } from './event-tuples';
 import { JsonSocket, type SocketTarget } from './socket';
-import type { ResponseCode, ServerMessage, StreamFilter, WireEvent } from './types';
+import type {
+  EventTuplesMessage,
+  ResponseCode,
+  ServerMessage,
+  StreamEncoding,
+  StreamFilter,
+  WireEvent,
+} from './types';
+
+/** What a LabStream yields: the server's messages, compact batches already decoded into `events`. */
+export type LabStreamMessage = Exclude<ServerMessage, EventTuplesMessage>;
 
 /**
  * The server applies a subscription from the moment it receives it; events it queued for this client just
@@ -38,7 +50,7 @@ export function subscriptionRefused(message: { code: string; message: string }):
 }
 
 /** `ws://…/api/v1/labs/:lab/stream`: yields every server message until the socket closes. */
-export class LabStream extends JsonSocket<ServerMessage> {
+export class LabStream extends JsonSocket<LabStreamMessage> {
   /** One entry per ping sent: a resolver for the client's own pings (whose pong is not yielded), else null. */
   private readonly pongs: ((() => void) | null)[] = [];
   private synced = false;
@@ -50,10 +62,16 @@ export class LabStream extends JsonSocket<ServerMessage> {
    * ConnectionError.
    */
   readonly ready: Promise<void>;
+  private readonly decoder = new EventTupleDecoder();
 
-  constructor(target: SocketTarget, filter?: StreamFilter) {
+  /** `encoding` is how the server is asked to write batches (they are yielded the same either way). */
+  constructor(
+    target: SocketTarget,
+    filter: StreamFilter = {},
+    private readonly encoding: StreamEncoding = 'tuples',
+  ) {
     super(target);
-    if (filter) this.subscribe(filter);
+    this.subscribe(filter);
     this.ready = this.opened
       .then(() => this.sync())
       .then(() => {
@@ -63,7 +81,13 @@ export class LabStream extends JsonSocket<ServerMessage> {
     this.ready.catch(() => {});
   }
 
-  protected override intercept(message: ServerMessage): boolean {
+  protected override decode(parsed: unknown): LabStreamMessage {
+    const message = parsed as ServerMessage;
+    if (message.type !== 'event-tuples') return message;
+    return { type: 'events', events: this.decoder.decode(message), dropped: message.dropped };
+  }
+
+  protected override intercept(message: LabStreamMessage): boolean {
     if (message.type === 'error' && !this.synced) this.refusal ??= subscriptionRefused(message);
     if (message.type !== 'pong') return false;
     const own = this.pongs.shift();
@@ -71,9 +95,9 @@ export class LabStream extends JsonSocket<ServerMessage> {
     return Boolean(own);
   }
 
-  /** Replaces the server-side filter. */
+  /** Replaces the server-side filter (the encoding stays the stream's). */
   subscribe(filter: StreamFilter = {}): void {
-    this.send({ type: 'subscribe', filter });
+    this.send({ type: 'subscribe', filter, encoding: this.encoding });
   }
 
   /** Answers a pending page-request group; the server says `responded`, or `error` (EINVAL) for a bad cookie. */

@@ -94,6 +94,9 @@ export type WireEvent = W.WireEvent;
 export type StreamFilter = W.StreamFilter;
 export type ClientMessage = W.ClientMessage;
 export type ServerMessage = W.ServerMessage;
+export type StreamEncoding = W.StreamEncoding;
+export type EventLayout = W.EventLayout;
+export type EventTuplesMessage = W.EventTuplesMessage;
 
 // ——— experiments and runs ———
 export type ExperimentConfig = W.ExperimentConfig;
