@@ -5,8 +5,16 @@
  * models, SVA (a process's CPU table) and nested stage 1 all walk this structure and interpret a miss
  * in their own terms.
  *
- * Storage is one Float64Array of 512-entry nodes, so a walk reads typed-array slots and allocates nothing.
- * An entry is 0 (not present), -n (pointer to node n) or a leaf encoded as pfn*32 + perms*2 + 1.
+ * Storage grows from one node and holds only what is mapped (issue 13: 8 preallocated 4 KiB nodes made a
+ * process with one resident page cost 32 KiB). A node starts compact: up to COMPACT_ENTRIES (index, entry)
+ * pairs sorted by index, 128 bytes, which is all the upper levels of a sparse table ever need; its next entry
+ * makes it full, 512 entries in a pool of full nodes. Both pools are typed arrays that double when full, so a
+ * walk reads typed-array slots and allocates nothing.
+ *
+ * An entry is 0 (not present), a leaf encoded as pfn*32 + perms*2 + 1, or a pointer -ref to a node's
+ * storage: ref n is compact node n, ref FULL_REF + f is full node f, so a walk goes from entry to entry
+ * without a lookup between. Node numbers (what a walk shows as the table's address, pte-decode.ts) are
+ * handed out as before, in order and the last freed first, so they do not depend on the storage.
  */
 import {
   ENTRIES_PER_TABLE,
@@ -71,9 +79,26 @@ export interface PageTableOptions {
 const NODE_ENTRIES = ENTRIES_PER_TABLE;
 const INDEX_MASK = ENTRIES_PER_TABLE - 1;
 const LEVEL_NAMES: Record<number, PageSizeName> = { 1: '4K', 2: '2M', 3: '1G' };
+/** Entries a compact node holds; one more and it becomes full. */
+const COMPACT_ENTRIES = 8;
+/** Slots of a compact node: its (index, entry) pairs. */
+const COMPACT_STRIDE = 2 * COMPACT_ENTRIES;
+/**
+ * Refs from here up are full nodes (ref - FULL_REF); below, compact nodes by number. 2^29 keeps refs small
+ * integers for V8, and no table gets near it (2^29 compact nodes would be 64 GiB).
+ */
+const FULL_REF = 2 ** 29;
+/** The full-node pools of a table that has none yet: never written, a table grows its own first. */
+const NO_FULL_NODES = new Float64Array(0);
+const NO_FULL_NODE_INFO = new Int32Array(0);
 
 function leafEntry(pfn: number, perms: number): number {
   return pfn * 32 + perms * 2 + 1;
+}
+
+/** Index of `page`'s entry in a level-`level` table: (page / span) & 511, exact for any page below 2^53. */
+function indexAt(page: number, level: number): number {
+  return (page / pagesPerEntry(level)) & INDEX_MASK;
 }
 
 export class PageTable {
@@ -82,15 +107,23 @@ export class PageTable {
   readonly pageLimit: number;
   private readonly maxLeafLevel: number;
   private readonly allowedLeafLevels: number;
-  private entries: Float64Array;
-  /** Present entries per node, so empty tables can be freed on unmap. */
-  private counts: Uint16Array;
+  /** Compact storage, COMPACT_STRIDE slots a node, by node number (a full node's stays unused). */
+  private compact = new Float64Array(COMPACT_STRIDE);
+  /** Present entries of each compact node (empty tables are freed). */
+  private compactCounts = new Uint8Array(1);
+  /** Full nodes, NODE_ENTRIES slots each. */
+  private full = NO_FULL_NODES;
+  /** Per full node: its present entries, and the number of the node it holds. */
+  private fullCounts = NO_FULL_NODE_INFO;
+  private fullNodeNumbers = NO_FULL_NODE_INFO;
+  /** The root's ref: node 0, compact until it fills. */
+  private rootRef = 0;
   private nodesUsed = 1;
+  private fullNodesUsed = 0;
   private readonly freeNodes: number[] = [];
+  private readonly freeFullNodes: number[] = [];
   /** 4 KiB pages currently mapped. */
   mappedPages = 0;
-  /** Descent path of the last `descend` call, by level. */
-  private readonly path = new Float64Array(6);
 
   constructor(options: PageTableOptions) {
     this.levels = options.levels;
@@ -104,13 +137,22 @@ export class PageTable {
     }
     this.allowedLeafLevels = allowed;
     this.maxLeafLevel = max;
-    this.entries = new Float64Array(NODE_ENTRIES * 8);
-    this.counts = new Uint16Array(8);
   }
 
   /** Number of table nodes in use, the root included. */
   get tables(): number {
     return this.nodesUsed - this.freeNodes.length;
+  }
+
+  /** Bytes of the typed arrays this table holds, free space included: its memory, give or take objects. */
+  get storageBytes(): number {
+    return (
+      this.compact.byteLength +
+      this.compactCounts.byteLength +
+      this.full.byteLength +
+      this.fullCounts.byteLength +
+      this.fullNodeNumbers.byteLength
+    );
   }
 
   supportsLeafLevel(level: number): boolean {
@@ -119,14 +161,12 @@ export class PageTable {
 
   /** Translates one page. Hot path: no allocation. */
   walk(page: number, out: WalkResult): boolean {
-    const entries = this.entries;
-    let node = 0;
+    let ref = this.rootRef;
     for (let level = this.levels; level >= 1; level--) {
       const span = pagesPerEntry(level);
-      // (page / span) & 511: truncation then the low 9 bits, exact for any page below 2^53.
-      const entry = entries[node * NODE_ENTRIES + ((page / span) & INDEX_MASK)]!;
+      const entry = this.entryAt(ref, (page / span) & INDEX_MASK);
       if (entry < 0) {
-        node = -entry;
+        ref = -entry;
         continue;
       }
       out.levelsWalked = this.levels - level + 1;
@@ -172,17 +212,16 @@ export class PageTable {
    */
   mapPage(page: number, pfn: number, perms: number): void {
     this.checkRange(page, 1);
-    let node = 0;
+    let ref = this.rootRef;
     for (let level: number = this.levels; level > 1; level--) {
-      const span = pagesPerEntry(level);
-      const entry = this.entries[node * NODE_ENTRIES + ((page / span) & INDEX_MASK)]!;
+      const entry = this.entryAt(ref, indexAt(page, level));
       if (entry > 0)
         fail('EEXIST', `iova ${formatAddress(page)} is already mapped by a larger page.`, {
           reason: 'overlap',
         });
       if (entry === 0) break;
-      node = -entry;
-      if (level === 2 && this.entries[node * NODE_ENTRIES + (page & INDEX_MASK)] !== 0) {
+      ref = -entry;
+      if (level === 2 && this.entryAt(ref, page & INDEX_MASK) !== 0) {
         fail('EEXIST', `iova ${formatAddress(page)} is already mapped.`, { reason: 'overlap' });
       }
     }
@@ -219,16 +258,16 @@ export class PageTable {
     const end = page + pageCount;
     let at = page;
     outer: while (at < end) {
-      let node = 0;
+      let ref = this.rootRef;
       for (let level = this.levels; level >= 1; level--) {
         const span = pagesPerEntry(level);
-        const entry = this.entries[node * NODE_ENTRIES + (Math.floor(at / span) % NODE_ENTRIES)]!;
+        const entry = this.entryAt(ref, indexAt(at, level));
         if (entry === 0) {
           at = at - (at % span) + span;
           continue outer;
         }
         if (entry > 0) return at;
-        node = -entry;
+        ref = -entry;
       }
     }
     return -1;
@@ -298,26 +337,33 @@ export class PageTable {
       at = base + span;
     }
     for (let i = 0; i < touched.length; i += 2) {
-      const slot = this.descend(touched[i]!, touched[i + 1]!);
-      const entry = this.entries[slot]!;
-      this.entries[slot] = leafEntry(Math.floor(entry / 32), perms);
+      const base = touched[i]!;
+      const level = touched[i + 1]!;
+      const ref = this.refHolding(base, level);
+      const index = indexAt(base, level);
+      // Replaces a present entry: the node neither grows nor moves.
+      this.setEntry(ref, index, leafEntry(Math.floor(this.entryAt(ref, index) / 32), perms));
     }
     return touched.length / 2;
   }
 
   /** Calls `visit` for every leaf in address order. */
   forEachLeaf(visit: (page: number, pfn: number, pages: number, perms: number) => void): void {
-    const recurse = (node: number, level: number, basePage: number): void => {
+    const recurse = (ref: number, level: number, basePage: number): void => {
       const span = pagesPerEntry(level);
-      for (let index = 0; index < NODE_ENTRIES; index++) {
-        const entry = this.entries[node * NODE_ENTRIES + index]!;
+      const isFull = ref >= FULL_REF;
+      // A full node's 512 slots, or a compact node's present pairs, both in index order.
+      const slots = isFull ? NODE_ENTRIES : this.compactCounts[ref]!;
+      for (let slot = 0; slot < slots; slot++) {
+        const index = isFull ? slot : this.compact[ref * COMPACT_STRIDE + 2 * slot]!;
+        const entry = this.entryAt(ref, index);
         if (entry === 0) continue;
         const page = basePage + index * span;
         if (entry < 0) recurse(-entry, level - 1, page);
         else visit(page, Math.floor(entry / 32), span, Math.floor(entry / 2) % 16);
       }
     };
-    recurse(0, this.levels, 0);
+    recurse(this.rootRef, this.levels, 0);
   }
 
   /**
@@ -327,11 +373,11 @@ export class PageTable {
   walkSteps(page: number, format?: PteFormat): WalkStep[] {
     this.checkRange(page, 1);
     const steps: WalkStep[] = [];
-    let node = 0;
+    let ref = this.rootRef;
     for (let level = this.levels; level >= 1; level--) {
-      const span = pagesPerEntry(level);
-      const index = Math.floor(page / span) % NODE_ENTRIES;
-      const entry = this.entries[node * NODE_ENTRIES + index]!;
+      const index = indexAt(page, level);
+      const entry = this.entryAt(ref, index);
+      const node = this.nodeNumber(ref);
       let step: WalkStep;
       if (entry < 0) step = { level, index, table: node, entry: 'table' };
       else if (entry === 0) step = { level, index, table: node, entry: 'empty' };
@@ -349,7 +395,7 @@ export class PageTable {
         const raw = encodeEntry(
           format,
           entry < 0
-            ? { kind: 'table', next: -entry }
+            ? { kind: 'table', next: this.nodeNumber(-entry) }
             : entry === 0
               ? { kind: 'empty' }
               : { kind: 'leaf', pfn: Math.floor(entry / 32), perms: Math.floor(entry / 2) % 16, level },
@@ -360,7 +406,7 @@ export class PageTable {
       }
       steps.push(step);
       if (entry >= 0) break;
-      node = -entry;
+      ref = -entry;
     }
     return steps;
   }
@@ -390,67 +436,163 @@ export class PageTable {
     return 1;
   }
 
+  /** Installs one leaf, creating the tables on the way (the caller checked that nothing overlaps). */
   private install(page: number, pfn: number, perms: number, level: number): void {
-    let node = 0;
-    for (let at = this.levels; at > level; at--) {
-      const slot = node * NODE_ENTRIES + (Math.floor(page / pagesPerEntry(at)) % NODE_ENTRIES);
-      let entry = this.entries[slot]!;
-      if (entry === 0) {
-        const child = this.allocateNode();
-        this.entries[slot] = -child;
-        this.counts[node]!++;
-        entry = -child;
+    let parentRef = -1;
+    let parentIndex = 0;
+    let ref = this.rootRef;
+    for (let at = this.levels; ; at--) {
+      const index = indexAt(page, at);
+      const existing = at === level ? 0 : this.entryAt(ref, index);
+      if (existing < 0) {
+        parentRef = ref;
+        parentIndex = index;
+        ref = -existing;
+        continue;
       }
-      node = -entry;
+      const entry = at === level ? leafEntry(pfn, perms) : -this.allocateNode();
+      const moved = this.setEntry(ref, index, entry);
+      // The node turned full: its parent (or the root ref) points at its new storage.
+      if (moved !== ref) {
+        if (parentRef < 0) this.rootRef = moved;
+        else this.setEntry(parentRef, parentIndex, -moved);
+      }
+      if (at === level) break;
+      parentRef = moved;
+      parentIndex = index;
+      ref = -entry;
     }
-    const slot = node * NODE_ENTRIES + (Math.floor(page / pagesPerEntry(level)) % NODE_ENTRIES);
-    this.entries[slot] = leafEntry(pfn, perms);
-    this.counts[node]!++;
     this.mappedPages += pagesPerEntry(level);
   }
 
-  /** Slot index of the entry for `page` at `level`; records the nodes on the way in `path`. */
-  private descend(page: number, level: number): number {
-    let node = 0;
-    for (let at = this.levels; at > level; at--) {
-      this.path[at] = node;
-      node = -this.entries[node * NODE_ENTRIES + (Math.floor(page / pagesPerEntry(at)) % NODE_ENTRIES)]!;
-    }
-    this.path[level] = node;
-    return node * NODE_ENTRIES + (Math.floor(page / pagesPerEntry(level)) % NODE_ENTRIES);
+  /** The ref of the node whose entry maps `page` at `level` (every table on the way exists). */
+  private refHolding(page: number, level: number): number {
+    let ref = this.rootRef;
+    for (let at = this.levels; at > level; at--) ref = -this.entryAt(ref, indexAt(page, at));
+    return ref;
+  }
+
+  /** The number of the node behind a ref: what a walk shows. */
+  private nodeNumber(ref: number): number {
+    return ref >= FULL_REF ? this.fullNodeNumbers[ref - FULL_REF]! : ref;
   }
 
   private remove(page: number, level: number): void {
-    const slot = this.descend(page, level);
-    this.entries[slot] = 0;
+    this.clear(this.rootRef, this.levels, page, level);
     this.mappedPages -= pagesPerEntry(level);
-    // Free tables that became empty, walking back up; the root stays.
-    for (let at = level; at < this.levels; at++) {
-      const node = this.path[at]!;
-      if (--this.counts[node]! > 0) return;
-      this.freeNodes.push(node);
-      const parent = this.path[at + 1]!;
-      this.entries[parent * NODE_ENTRIES + (Math.floor(page / pagesPerEntry(at + 1)) % NODE_ENTRIES)] = 0;
-    }
-    this.counts[0]!--;
   }
 
+  /**
+   * Clears the level-`level` entry for `page` under `ref` (a level-`nodeLevel` table), freeing the tables
+   * it leaves empty from the bottom up (the root stays); returns whether that node is empty now.
+   */
+  private clear(ref: number, nodeLevel: number, page: number, level: number): boolean {
+    const index = indexAt(page, nodeLevel);
+    if (nodeLevel > level) {
+      const child = -this.entryAt(ref, index);
+      if (!this.clear(child, nodeLevel - 1, page, level)) return false;
+      this.freeNode(child);
+    }
+    this.setEntry(ref, index, 0);
+    return (ref >= FULL_REF ? this.fullCounts[ref - FULL_REF] : this.compactCounts[ref]) === 0;
+  }
+
+  /** The entry at `index` of a node: a full node's slot, or the matching pair of a compact one (else 0). */
+  private entryAt(ref: number, index: number): number {
+    if (ref >= FULL_REF) return this.full[(ref - FULL_REF) * NODE_ENTRIES + index]!;
+    const compact = this.compact;
+    const start = ref * COMPACT_STRIDE;
+    const end = start + 2 * this.compactCounts[ref]!;
+    for (let at = start; at < end; at += 2) {
+      const held = compact[at]!;
+      if (held >= index) return held === index ? compact[at + 1]! : 0;
+    }
+    return 0;
+  }
+
+  /**
+   * Sets (0: clears) the entry at `index` of a node, keeping its count. Returns the node's ref, which
+   * changes only when a compact node past its size turns full: the caller repoints its parent.
+   */
+  private setEntry(ref: number, index: number, entry: number): number {
+    if (ref >= FULL_REF) {
+      const fullNode = ref - FULL_REF;
+      const slot = fullNode * NODE_ENTRIES + index;
+      if (this.full[slot] === 0 && entry !== 0) this.fullCounts[fullNode]!++;
+      else if (this.full[slot] !== 0 && entry === 0) this.fullCounts[fullNode]!--;
+      this.full[slot] = entry;
+      return ref;
+    }
+    const compact = this.compact;
+    const start = ref * COMPACT_STRIDE;
+    const count = this.compactCounts[ref]!;
+    const end = start + 2 * count;
+    let at = start;
+    while (at < end && compact[at]! < index) at += 2;
+    if (at < end && compact[at] === index) {
+      if (entry !== 0) compact[at + 1] = entry;
+      else {
+        compact.copyWithin(at, at + 2, end);
+        this.compactCounts[ref] = count - 1;
+      }
+    } else if (entry !== 0) {
+      if (count === COMPACT_ENTRIES) return this.setEntry(this.makeFull(ref), index, entry);
+      compact.copyWithin(at + 2, at, end);
+      compact[at] = index;
+      compact[at + 1] = entry;
+      this.compactCounts[ref] = count + 1;
+    }
+    return ref;
+  }
+
+  /**
+   * Moves compact node `node`'s entries into a full node, reused or new (the pool doubles); returns its ref.
+   * A full node stays full until it is empty: a table that was dense once is likely to be again.
+   */
+  private makeFull(node: number): number {
+    let fullNode = this.freeFullNodes.pop();
+    if (fullNode !== undefined) this.full.fill(0, fullNode * NODE_ENTRIES, (fullNode + 1) * NODE_ENTRIES);
+    else {
+      fullNode = this.fullNodesUsed++;
+      if (fullNode >= this.fullCounts.length) {
+        const capacity = Math.max(1, 2 * this.fullCounts.length);
+        this.full = grown(this.full, capacity * NODE_ENTRIES);
+        this.fullCounts = grown(this.fullCounts, capacity);
+        this.fullNodeNumbers = grown(this.fullNodeNumbers, capacity);
+      }
+    }
+    const start = node * COMPACT_STRIDE;
+    for (let pair = 0; pair < COMPACT_ENTRIES; pair++)
+      this.full[fullNode * NODE_ENTRIES + this.compact[start + 2 * pair]!] =
+        this.compact[start + 2 * pair + 1]!;
+    this.fullCounts[fullNode] = COMPACT_ENTRIES;
+    this.fullNodeNumbers[fullNode] = node;
+    this.compactCounts[node] = 0;
+    return FULL_REF + fullNode;
+  }
+
+  /** Frees an empty node: a full node's storage goes back to its pool, and the number to the free list. */
+  private freeNode(ref: number): void {
+    if (ref >= FULL_REF) this.freeFullNodes.push(ref - FULL_REF);
+    this.freeNodes.push(this.nodeNumber(ref));
+  }
+
+  /** A node number for a new, empty compact table: the last freed, else the next (storage doubles). */
   private allocateNode(): number {
     const reused = this.freeNodes.pop();
-    if (reused !== undefined) {
-      this.entries.fill(0, reused * NODE_ENTRIES, (reused + 1) * NODE_ENTRIES);
-      this.counts[reused] = 0;
-      return reused;
-    }
+    if (reused !== undefined) return reused;
     const node = this.nodesUsed++;
-    if (node >= this.counts.length) {
-      const grownEntries = new Float64Array(this.entries.length * 2);
-      grownEntries.set(this.entries);
-      this.entries = grownEntries;
-      const grownCounts = new Uint16Array(this.counts.length * 2);
-      grownCounts.set(this.counts);
-      this.counts = grownCounts;
+    if (node >= this.compactCounts.length) {
+      this.compactCounts = grown(this.compactCounts, 2 * this.compactCounts.length);
+      this.compact = grown(this.compact, 2 * this.compact.length);
     }
     return node;
   }
+}
+
+/** A copy of `array` with room for `length` elements. */
+function grown<T extends Float64Array | Int32Array | Uint8Array>(array: T, length: number): T {
+  const copy = new (array.constructor as new (length: number) => T)(length);
+  copy.set(array);
+  return copy;
 }
