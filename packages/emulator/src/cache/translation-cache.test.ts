@@ -5,6 +5,8 @@ import {
   PASID_TAG_SPAN,
   type Replacement,
   TranslationCache,
+  atcTag,
+  iotlbDomainBase,
   iotlbTag,
   newCacheHit,
 } from './translation-cache';
@@ -121,12 +123,29 @@ describe('translation cache: tags (VT-d DID + PASID, SMMU ASID/VMID, reference Â
       for (const pasid of [-1, 0, 1, 2 ** 20 - 1]) {
         const tag = iotlbTag(domain, pasid);
         tags.add(tag);
-        expect(tag).toBeGreaterThanOrEqual(iotlbTag(domain, -1));
-        expect(tag).toBeLessThan(iotlbTag(domain + 1, -1));
-        expect(iotlbTag(domain + 1, -1) - iotlbTag(domain, -1)).toBe(PASID_TAG_SPAN);
+        expect(tag).toBeGreaterThanOrEqual(iotlbDomainBase(domain));
+        expect(tag).toBeLessThan(iotlbDomainBase(domain) + PASID_TAG_SPAN);
+        expect(iotlbDomainBase(domain + 1) - iotlbDomainBase(domain)).toBe(PASID_TAG_SPAN);
       }
     }
     expect(tags.size).toBe(16);
+  });
+
+  it('gives every one of the 2^21 slots of a domain (no PASID, each 20-bit PASID) a tag of its own', () => {
+    for (const domain of [0, 1, 1000, 65535]) {
+      const seen = new Uint8Array(PASID_TAG_SPAN);
+      for (let pasid = -1; pasid < 2 ** 20; pasid++)
+        seen[iotlbTag(domain, pasid) - iotlbDomainBase(domain)]!++;
+      // 2^20 + 1 slots used, each once: the spread is a bijection of the PASID slot.
+      expect(seen.reduce((most, count) => Math.max(most, count), 0)).toBe(1);
+    }
+  });
+
+  it('an ATC tags requests without PASID 0, and each PASID apart', () => {
+    expect(atcTag(-1)).toBe(0);
+    const tags = new Set(Array.from({ length: 4096 }, (_, pasid) => atcTag(pasid)));
+    expect(tags.size).toBe(4096);
+    expect(tags.has(0)).toBe(false);
   });
 });
 
@@ -252,7 +271,7 @@ describe('translation cache: set conflicts', () => {
 });
 
 describe('translation cache: invalidation', () => {
-  const domain = (d: number) => [iotlbTag(d, -1), iotlbTag(d, -1) + PASID_TAG_SPAN - 1] as const;
+  const domain = (d: number) => [iotlbDomainBase(d), iotlbDomainBase(d) + PASID_TAG_SPAN - 1] as const;
 
   function filled() {
     const c = cache(64, 8, 'lru');

@@ -2,8 +2,10 @@
  * A set-associative translation cache, the shape of both the IOMMU's IOTLB and a device's ATC. An entry
  * maps a (tag, page) to a frame and permissions at 4 KiB, 2 MiB or 1 GiB granularity. The tag says whose
  * translation it is: for the IOTLB the domain and PASID (VT-d DID + PASID, SMMU ASID/VMID, reference §8),
- * for an ATC the PASID. The set index takes low bits of the virtual page number, as hardware does, so
- * strided working sets show conflict misses.
+ * for an ATC the PASID. The set is the virtual page number plus a per-tag offset (README.md beside this
+ * file): within one tag, pages a multiple of the set count apart share a set, so strided working sets show
+ * conflict misses as they do in hardware; across tags, the offset is a hash of domain and PASID, so page p
+ * of many domains spreads over the sets instead of piling into one.
  *
  * Everything lives in typed arrays: a lookup scans one set and allocates nothing.
  */
@@ -30,11 +32,49 @@ export function newCacheHit(): CacheHit {
   return { pfn: 0, perms: 0, leafLevel: 0 };
 }
 
-/** Tag ranges: an IOTLB tag is domainTag * 2^21 + (pasid + 1), so one domain's tags are contiguous. */
+/**
+ * One domain's block of IOTLB tags: 2^21 slots, one for requests without PASID and one per 20-bit PASID.
+ * An IOTLB tag is domainTag * 2^21 + its spread, so the tags of one domain, every PASID, are the block
+ * [iotlbDomainBase(domainTag), iotlbDomainBase(domainTag) + PASID_TAG_SPAN), and tags of the first 512
+ * domains stay small integers (no boxing when passed around).
+ */
 export const PASID_TAG_SPAN = 2 ** 21;
+const SPREAD_BITS = 21;
+const SPREAD_MASK = PASID_TAG_SPAN - 1;
 
+/** An odd multiplier (2^32 / φ) that sends consecutive domain tags far apart before the mix. */
+const DOMAIN_MULTIPLIER = 0x9e3779b9;
+
+/**
+ * A tag's spread, its low 21 bits: where its pages start in the sets, as a fraction of 2^21. murmur3's
+ * finaliser (xor-shift, odd multiply, twice; a bijection in which every input bit reaches the top output
+ * bits) cut to 21 bits, applied to the domain tag times an odd constant plus the PASID slot: consecutive
+ * domains, many PASIDs of one domain, and domain d with PASID d + c (as SVA binds produce) all land like
+ * random offsets. For one domain it is a bijection of the PASID slot, so two PASIDs never share a tag;
+ * domain 0 with slot 0 (an ATC's requests without PASID) has spread 0.
+ */
+function tagSpread(domainTag: number, pasidSlot: number): number {
+  let x = (Math.imul(domainTag, DOMAIN_MULTIPLIER) + pasidSlot) & SPREAD_MASK;
+  x ^= x >>> 10;
+  x = Math.imul(x, 0x85ebca6b) & SPREAD_MASK;
+  x ^= x >>> 11;
+  x = Math.imul(x, 0xc2b2ae35) & SPREAD_MASK;
+  return x ^ (x >>> 10);
+}
+
+export function iotlbDomainBase(domainTag: number): number {
+  return domainTag * PASID_TAG_SPAN;
+}
+
+/** The IOTLB tag of (domain, PASID); pasid -1 is a request without PASID. */
 export function iotlbTag(domainTag: number, pasid: number): number {
-  return domainTag * PASID_TAG_SPAN + (pasid + 1);
+  return iotlbDomainBase(domainTag) + tagSpread(domainTag, pasid + 1);
+}
+
+/** The ATC tag of a PASID: an ATC holds one device's translations, so the PASID alone (0: no PASID). */
+export function atcTag(pasid: number): number {
+  // spread(0, 0) is 0: requests without PASID, the common case, skip the hashing.
+  return pasid < 0 ? 0 : tagSpread(0, pasid + 1);
 }
 
 const EMPTY = -1;
@@ -45,6 +85,9 @@ export class TranslationCache {
   readonly sets: number;
   readonly replacement: Replacement;
   private readonly setMask: number;
+  /** Scale a tag's spread to its first set: a shift when the set count is a power of two, else sets / 2^21. */
+  private readonly spreadShift: number;
+  private readonly spreadScale: number;
   private readonly tags: Float64Array;
   private readonly bases: Float64Array;
   private readonly pfns: Float64Array;
@@ -81,6 +124,8 @@ export class TranslationCache {
     this.ways = ways;
     this.sets = entries / ways;
     this.setMask = (this.sets & (this.sets - 1)) === 0 ? this.sets - 1 : -1;
+    this.spreadShift = SPREAD_BITS - Math.log2(this.sets);
+    this.spreadScale = this.sets / PASID_TAG_SPAN;
     this.replacement = replacement;
     this.tags = new Float64Array(entries).fill(EMPTY);
     this.bases = new Float64Array(entries);
@@ -96,8 +141,9 @@ export class TranslationCache {
     const bases = this.bases;
     const tags = this.tags;
     const levels = this.levels;
+    const offset = this.setOffset(tag);
     if ((this.levelsInUse & 2) !== 0) {
-      const first = this.setIndex(page ^ tag) * ways;
+      const first = this.setOf(page, offset) * ways;
       for (let slot = first; slot < first + ways; slot++) {
         if (bases[slot] === page && tags[slot] === tag && levels[slot] === 1) return this.hitAt(slot, 0, out);
       }
@@ -106,7 +152,7 @@ export class TranslationCache {
       if ((this.levelsInUse & (1 << level)) === 0) continue;
       const span = pagesPerEntry(level);
       const base = page - offsetInSpan(page, span);
-      const first = this.setOf(tag, base, span) * ways;
+      const first = this.setOf(base / span, offset) * ways;
       for (let slot = first; slot < first + ways; slot++) {
         if (bases[slot] === base && tags[slot] === tag && levels[slot] === level)
           return this.hitAt(slot, page - base, out);
@@ -130,9 +176,8 @@ export class TranslationCache {
     // 4 KiB leaves (the common case) skip the span arithmetic.
     const offset = leafLevel === 1 ? 0 : offsetInSpan(page, pagesPerEntry(leafLevel));
     const base = page - offset;
-    const first =
-      (leafLevel === 1 ? this.setIndex(page ^ tag) : this.setOf(tag, base, pagesPerEntry(leafLevel))) *
-      this.ways;
+    const vpn = leafLevel === 1 ? page : base / pagesPerEntry(leafLevel);
+    const first = this.setOf(vpn, this.setOffset(tag)) * this.ways;
     // One pass: the entry itself (refresh in place), else the first empty way, else the oldest stamp.
     const { tags, stamps, bases, levels } = this;
     let victim = -1;
@@ -216,14 +261,17 @@ export class TranslationCache {
     return total === 0 ? 0 : this.hits / total;
   }
 
-  private setOf(tag: number, base: number, span: number): number {
-    // Low bits of the virtual page number of this size, folded with the tag so two domains using the same
-    // addresses do not always collide.
-    return this.setIndex((base / span) ^ tag);
+  /** The first set of `tag`'s pages: its spread (low 21 bits) scaled to the set count. */
+  private setOffset(tag: number): number {
+    const spread = tag & SPREAD_MASK;
+    return this.setMask >= 0 ? spread >>> this.spreadShift : Math.floor(spread * this.spreadScale);
   }
 
-  /** Set of a hashed key: a mask when the set count is a power of two (integer division is slow). */
-  private setIndex(key: number): number {
-    return this.setMask >= 0 ? key & this.setMask : (key & 0x7fffffff) % this.sets;
+  /**
+   * Set of the virtual page number `vpn` (at its entry's size) under a tag's offset: a mask when the set
+   * count is a power of two (integer division is slow).
+   */
+  private setOf(vpn: number, offset: number): number {
+    return this.setMask >= 0 ? (vpn + offset) & this.setMask : ((vpn & 0x7fffffff) + offset) % this.sets;
   }
 }

@@ -4,17 +4,12 @@
  * without ATS send untranslated requests straight to the IOMMU. The cost of each step comes from the
  * latency model. Hot path: no allocation.
  */
-import type { CacheHit } from '../cache/translation-cache';
+import { type CacheHit, atcTag } from '../cache/translation-cache';
 import type { Device } from '../device/device';
 import type { LatencyModel } from '../latency/latency-model';
 import { PERMISSION_OK, checkPermission } from '../pagetable/permissions';
 import { FAULT_NONE } from '../iommu/fault-kind';
 import { SOURCE_ATC, SOURCE_IDENTITY, type Translation } from '../iommu/translation';
-
-/** ATC entries are tagged by PASID alone: tag = pasid + 1, so requests without PASID use tag 0. */
-export function atcTag(pasid: number): number {
-  return pasid + 1;
-}
 
 export function translateForDevice(
   device: Device,

@@ -4,6 +4,7 @@
  * sva: a process's CPU page table (sva-domain.ts); nested: a guest's stage 1 over a stage-2 DMA domain
  * (nested-domain.ts). Each translating domain has a numeric tag that, with the PASID, tags its IOTLB entries.
  */
+import { iotlbTag } from '../cache/translation-cache';
 import type { Device } from '../device/device';
 import type { Iommu } from '../iommu/iommu';
 import type { FaultHandler } from '../fault/handlers/fault-handler';
@@ -33,6 +34,8 @@ export abstract class Domain {
   faultHandler: FaultHandler | null = null;
   /** Whether translations of this domain are cached in the IOTLB and ATC (a field: read on the hot path). */
   readonly translates: boolean;
+  /** IOTLB tag of requests without PASID, computed once: the hashing is off the common hot path. */
+  readonly noPasidIotlbTag: number;
 
   constructor(
     readonly id: string,
@@ -46,6 +49,7 @@ export abstract class Domain {
     readonly pageLimit: number,
   ) {
     this.translates = type !== 'blocked' && type !== 'identity';
+    this.noPasidIotlbTag = iotlbTag(tag, NO_PASID);
   }
 
   /**

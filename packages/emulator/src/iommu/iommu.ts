@@ -9,6 +9,8 @@ import {
   type CacheHit,
   PASID_TAG_SPAN,
   TranslationCache,
+  atcTag,
+  iotlbDomainBase,
   iotlbTag,
   newCacheHit,
 } from '../cache/translation-cache';
@@ -156,7 +158,7 @@ export class Iommu {
       return true;
     }
     if (page >= domain.pageLimit) return this.refuse(out, FAULT_ADDRESS_SIZE, domain.stage);
-    const tag = iotlbTag(domain.tag, pasid);
+    const tag = pasid === NO_PASID ? domain.noPasidIotlbTag : iotlbTag(domain.tag, pasid);
     if (this.iotlb.lookup(tag, page, this.hit)) {
       out.pfn = this.hit.pfn;
       out.perms = this.hit.perms;
@@ -236,7 +238,7 @@ export class Iommu {
    * device could refetch the stale translation from the IOTLB (reference §8, ordering rule).
    */
   flushDomain(domain: Domain, startPage: number, endPage: number, cause: string): void {
-    const low = iotlbTag(domain.tag, NO_PASID);
+    const low = iotlbDomainBase(domain.tag);
     const dropped = this.iotlb.invalidate(low, low + PASID_TAG_SPAN - 1, startPage, endPage);
     const whole = endPage === Number.POSITIVE_INFINITY;
     this.env.bus.emit({
@@ -269,7 +271,7 @@ export class Iommu {
     let low = 0;
     let high = Number.POSITIVE_INFINITY;
     if (domain !== null) {
-      low = iotlbTag(domain.tag, pasid ?? NO_PASID);
+      low = pasid === null ? iotlbDomainBase(domain.tag) : iotlbTag(domain.tag, pasid);
       high = pasid === null ? low + PASID_TAG_SPAN - 1 : low;
     }
     const whole = endPage === Number.POSITIVE_INFINITY && startPage === 0;
@@ -304,7 +306,7 @@ export class Iommu {
     const atc = device.atc;
     if (atc === null) return 0;
     const [start, end] = atcInvalidationSpan(startPage, endPage);
-    const low = pasid === null ? 0 : pasid + 1;
+    const low = pasid === null ? 0 : atcTag(pasid);
     const high = pasid === null ? Number.POSITIVE_INFINITY : low;
     const dropped = atc.invalidate(low, high, start, end);
     const whole = end === Number.POSITIVE_INFINITY;
