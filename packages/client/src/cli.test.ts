@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, freePort, startServer } from '@iommu-lab/api/src/testing/harness';
+import { overflowStormExperiment } from '@iommu-lab/api/src/testing/overflow-storm';
 import { type ExperimentConfig, type IommuLabClient, type Preset, createClient } from './index';
 
 const BIN = new URL('../bin/iommu-lab.mjs', import.meta.url).pathname;
@@ -133,6 +134,25 @@ describe('the iommu-lab CLI', () => {
     expect(compared.stdout).toMatch(/dispatch\s+2\s+[\d.]+%\s+2\s+[\d.]+%/);
     const json = await cli(['--url', server.url, '--json', 'compare', ...ids]);
     expect(JSON.parse(json.stdout)).toMatchObject({ configDiff: [{ path: '/seed', values: [5, 6] }] });
+  });
+
+  it('run <storm>: the run ended by a livelock is failed, its reason beside it and on stderr, exit 1', async () => {
+    const storm = file('storm.json', { name: 'storm', config: overflowStormExperiment() });
+    const result = await cli(['--url', server.url, 'run', storm]);
+    expect(result.code).toBe(1);
+    const reason =
+      /^run (\S+) {2}seed 1 {2}failed: (livelock: page request queue overflow storm on vtd0 \(PRQ\): .*)$/m.exec(
+        result.stdout,
+      );
+    expect(reason, result.stdout).not.toBeNull();
+    const [, id, error] = reason!;
+    expect(error).toMatch(/lost per useful fault, past the bound of 256 \(system option livelock\.bound\)/);
+    expect(result.stderr).toContain(`error: ERUN: run ${id} failed: ${error}`);
+    expect((await client.runs.get(id!)).error).toBe(error);
+    const json = await cli(['--url', server.url, '--json', 'run', storm]);
+    expect(json.code).toBe(1);
+    const [run] = (JSON.parse(json.stdout) as { runs: { status: string; error: string }[] }).runs;
+    expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/^livelock: /) });
   });
 
   it('faults <run> --format csv|jsonl downloads the fault log, to a file or stdout', async () => {

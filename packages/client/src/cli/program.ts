@@ -237,7 +237,9 @@ async function runCommand(
       ),
     );
   else {
-    for (const run of runs) ctx.io.out(`run ${run.id}  ${run.label}  ${run.status}`);
+    // A run that did not finish says why beside its status (a livelock's figures, a full disk, …).
+    for (const run of runs)
+      ctx.io.out(`run ${run.id}  ${run.label}  ${run.status}${run.error ? `: ${run.error}` : ''}`);
     ctx.io.out('');
     ctx.io.out(metricsTable(runs));
   }
