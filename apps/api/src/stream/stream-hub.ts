@@ -8,6 +8,9 @@
  * Dropping the oldest also keeps memory flat with many slow clients: they all hold the same recent
  * batches rather than each its own window of the past.
  *
+ * Published events are flushed within flushMs, and at the next turn of the event loop once a whole batch's
+ * worth is waiting.
+ *
  * Fan-out costs one serialisation per batch, not one per client: clients with the same filter share a
  * group, each flush cuts the group's new events into batches once, and a batch is serialised the first
  * time a client sends it, then the same bytes go to every client of the group. A flush that takes long
@@ -31,7 +34,7 @@ export interface StreamLimits extends SocketLimits {
   highWaterBytes: number;
   /** Events per message. */
   batchEvents: number;
-  /** How often queued events are flushed. */
+  /** How long published events may wait to be flushed (a whole batch's worth is flushed at once). */
   flushMs: number;
 }
 
@@ -209,8 +212,17 @@ export class StreamHub {
 
   publish(event: EmulatorEvent): void {
     if (this.clients.size === 0) return;
-    this.pending.push(event);
-    this.timer ??= setTimeout(() => this.flush(), this.limits.flushMs);
+    // A full batch goes out as soon as the loop is free (after the lab's tick), not flushMs later: a lab
+    // running flat out would otherwise publish more than a client's queue holds between two flushes, and
+    // clients that keep up would lose events for the wait alone.
+    if (this.pending.push(event) === this.limits.batchEvents) this.flushSoon();
+    else this.timer ??= setTimeout(() => this.flush(), this.limits.flushMs);
+  }
+
+  private flushSoon(): void {
+    if (this.flushing.length > 0) return; // a flush that yielded continues at the next turn already
+    this.cancel();
+    this.timer = setImmediate(() => this.flush());
   }
 
   flush(): void {
