@@ -1,21 +1,36 @@
-// A websocket stream reader in its own process: connects, parses every message as a real client would,
-// and after a warm-up counts events (and drops told) for a while; prints {events, dropped, seconds}.
+// A websocket stream reader in its own process, doing what a real client does with each message: parses it
+// and, for a `tuples` batch, decodes its rows into event objects with the client's own decoder
+// (@iommu-lab/client's EventTupleDecoder), so that every batch ends as event objects whichever the encoding
+// (JSON.parse builds them for `json` batches). With encoding `tuples` it subscribes for that encoding first.
+// After a warm-up it counts events (and drops told) for a while; prints {events, dropped, seconds}.
+import { register } from 'tsx/esm/api';
 import { WebSocket } from 'ws';
 
-const [url, warmupMs, measureMs] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+register();
+const { EventTupleDecoder } = await import('@iommu-lab/client');
+
+const [url, warmupMs, measureMs, encoding] = [
+  process.argv[2],
+  Number(process.argv[3]),
+  Number(process.argv[4]),
+  process.argv[5] ?? 'json',
+];
+const decoder = new EventTupleDecoder();
 const socket = new WebSocket(url);
 let events = 0;
 let dropped = 0;
 let measuring = false;
 socket.on('message', (raw) => {
   const message = JSON.parse(String(raw));
+  const batch = message.type === 'event-tuples' ? decoder.decode(message) : message.events;
   if (!measuring) return;
-  if (message.type === 'events') {
-    events += message.events.length;
+  if (batch) {
+    events += batch.length;
     dropped += message.dropped;
   } else if (message.type === 'dropped') dropped += message.count;
 });
 socket.on('open', () => {
+  if (encoding !== 'json') socket.send(JSON.stringify({ type: 'subscribe', encoding }));
   process.send?.('open');
   setTimeout(() => {
     measuring = true;

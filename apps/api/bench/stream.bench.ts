@@ -1,7 +1,11 @@
 /**
  * Websocket stream throughput: events per second one client (in its own process) receives from a lab
  * running a DMA workload as fast as it can, beside a bare `ws` server sending the same events, already
- * serialised, as fast as the socket drains: 3 runs of each, alternating, each a new server and a new reader.
+ * serialised as JSON batches, as fast as the socket drains. The lab streams in the compact `tuples`
+ * encoding (the measured figure, api-ws-stream, the encoding @iommu-lab/client asks for) and in `json`
+ * (api-ws-stream-json, for comparison), against the same bare runs. The reader (stream-client.mjs) ends
+ * every batch as event objects: JSON.parse builds them for json batches (the bare pipe's too), and the
+ * client's EventTupleDecoder builds them from tuples. 3 rounds of the three, each a new server and reader.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +13,10 @@ import { type AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { reportRuns } from '@iommu-lab/bench-report';
 import { type EmulatorEvent, PRESETS, buildSystem } from '@iommu-lab/emulator';
+import type { StreamEncoding } from '@iommu-lab/wire';
 import { benchServer, flood, presetLab, startWorkload } from './bench-server';
 
-// Shortened from 1.5 s + 4 s (one run of each) so that 6 runs take about 30 s.
+// Shortened from 1.5 s + 4 s (one run of each) so that 9 runs take about 45 s.
 const WARMUP_MS = 1000;
 const MEASURE_MS = 3000;
 const ROUNDS = 3;
@@ -25,8 +30,8 @@ interface Received {
 }
 
 /** Starts the reader; resolves when it is connected, and again (`done`) with what it counted. */
-async function reader(url: string): Promise<{ done: Promise<Received> }> {
-  const child = fork(client, [url, String(WARMUP_MS), String(MEASURE_MS)], {
+async function reader(url: string, encoding: StreamEncoding): Promise<{ done: Promise<Received> }> {
+  const child = fork(client, [url, String(WARMUP_MS), String(MEASURE_MS), encoding], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   let out = '';
@@ -41,12 +46,12 @@ async function reader(url: string): Promise<{ done: Promise<Received> }> {
   return { done }; // wrapped: an async function returning a bare promise would wait for it
 }
 
-async function labStream(): Promise<Received> {
+async function labStream(encoding: StreamEncoding): Promise<Received> {
   const app = await benchServer();
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const lab = await presetLab(app);
   await startWorkload(app, lab, flood);
-  const { done } = await reader(`${base.replace('http', 'ws')}/api/v1/labs/${lab}/stream`);
+  const { done } = await reader(`${base.replace('http', 'ws')}/api/v1/labs/${lab}/stream`, encoding);
   await app.inject({
     method: 'POST',
     url: `/api/v1/labs/${lab}/clock`,
@@ -83,31 +88,40 @@ async function bareStream(batch: string): Promise<Received> {
     raw.on('drain', pump);
     pump();
   });
-  const { done } = await reader(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const { done } = await reader(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, 'json');
   const received = await done;
   for (const socket of server.clients) socket.terminate();
   server.close();
   return received;
 }
 
+/** The figures, each beside the same bare runs: the lab's stream in each encoding. */
+const FIGURES: { name: string; encoding: StreamEncoding }[] = [
+  { name: 'api-ws-stream', encoding: 'tuples' },
+  { name: 'api-ws-stream-json', encoding: 'json' },
+];
+
 export async function streamBench(): Promise<void> {
   const batch = sampleBatch();
-  const runs: number[] = [];
+  const measured = FIGURES.map((figure) => ({ ...figure, runs: [] as number[], received: 0, dropped: 0 }));
   const baselineRuns: number[] = [];
-  let dropped = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const lab = await labStream();
-    runs.push(lab.events / lab.seconds);
-    dropped += lab.dropped;
+    for (const figure of measured) {
+      const lab = await labStream(figure.encoding);
+      figure.runs.push(lab.events / lab.seconds);
+      figure.received += lab.events;
+      figure.dropped += lab.dropped;
+    }
     const bare = await bareStream(batch);
     baselineRuns.push(bare.events / bare.seconds);
   }
-  reportRuns({
-    name: 'api-ws-stream',
-    unit: 'events/s',
-    runs,
-    baselineRuns,
-    better: 'higher',
-    note: `one client, ${MEASURE_MS / 1000} s a run; lab at "max" speed; ${dropped} events dropped for the client by the slow-consumer policy across the runs`,
-  });
+  for (const { name, encoding, runs, received, dropped } of measured)
+    reportRuns({
+      name,
+      unit: 'events/s',
+      runs,
+      baselineRuns,
+      better: 'higher',
+      note: `${encoding} encoding, one client, ${MEASURE_MS / 1000} s a run; lab at "max" speed; ${received} events received and ${dropped} dropped for the client by the slow-consumer policy (and told) across the runs`,
+    });
 }
