@@ -6,8 +6,9 @@
  * queue's worth of requests and refuses every retry until the next batch. At the default latencies a
  * batch of 2048 entries (200 ns each) lasts as long as ~137 PRI retries, so every request outstanding
  * beyond the queue's depth is lost ~137 times per queue's worth of progress: the run advances at the
- * drain rate while its work grows with every device (400 PRI devices with 32-page groups lose ~700 page
- * requests per fault that gets through). A group larger than the queue never gets through at all.
+ * drain rate while its work grows with every device (400 PRI devices with 32-page groups lose ~1 200 page
+ * requests per fault that gets through, and 1 000 devices had 244 of 4 000 transactions done after 32 M
+ * page requests and 98 s of the host's time).
  *
  * What is measured, per IOMMU: page requests lost to the overflow (refused by the full queue, or taken as
  * partials and discarded after it, iopf_queue_discard_partial) per useful fault (a request the driver read
@@ -32,10 +33,11 @@ export interface LivelockOptions {
 }
 
 /**
- * 256: each multiple of the queue's depth kept outstanding beyond it costs ~137 lost requests per useful
- * fault at the default latencies, so 256 trips a queue oversubscribed about 3× for a whole window (the
- * issue's 400 devices × 32 pages is ~6×, 1 000 devices ~15×), and leaves alone a congested run that still
- * finishes (1.5× loses ~70 per fault; fault/livelock.test.ts).
+ * 256, from the peak ratio of runs at the default latencies and a 2048-entry PRQ (32-page groups; the
+ * README's table): oversubscribed 1.5× it peaks at 5 and finishes, 2× at 64 and finishes, 3× at ~340,
+ * 400 devices at ~1 200, 1 000 devices at ~1 600. So 256 stops a queue kept ~3× oversubscribed, the
+ * issue's storms with a wide margin, and leaves congested runs that finish alone
+ * (fault/overflow-storm-livelock.test.ts).
  */
 export const DEFAULT_LIVELOCK: LivelockOptions = { bound: 256 };
 
