@@ -55,6 +55,7 @@ import {
   type LivelockOptions,
   DEFAULT_LIVELOCK,
   LivelockDetector,
+  newLivelockFigures,
 } from './livelock-detector';
 import {
   type FaultFlow,
@@ -122,15 +123,7 @@ export class FaultPath implements HandlerContext {
   private readonly found: FoundHandler = { handler: null, domain: null, category: null, cause: 'no-handler' };
   /** One overflow-storm detector per IOMMU, made at its first page request. */
   private readonly detectors = new Map<Iommu, LivelockDetector>();
-  private readonly figures: LivelockFigures = {
-    windowBatches: 0,
-    windowRequests: 0,
-    lostRequests: 0,
-    overflowRetries: 0,
-    usefulFaults: 0,
-    lostPerUsefulFault: 0,
-    bound: 0,
-  };
+  private readonly figures: LivelockFigures = newLivelockFigures();
   /** Set when a livelock stopped the system: nothing runs after it. */
   livelock: Livelock | null = null;
 

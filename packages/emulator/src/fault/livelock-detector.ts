@@ -61,6 +61,19 @@ export interface LivelockFigures {
   bound: number;
 }
 
+/** A figures record to fill (one per fault path: `check` writes into it rather than allocate). */
+export function newLivelockFigures(): LivelockFigures {
+  return {
+    windowBatches: 0,
+    windowRequests: 0,
+    lostRequests: 0,
+    overflowRetries: 0,
+    usefulFaults: 0,
+    lostPerUsefulFault: 0,
+    bound: 0,
+  };
+}
+
 export class LivelockDetector {
   /** Per batch of the window, by slot: the queue's `accepted` when it began, and what it lost. */
   private readonly acceptedAtStart = new Float64Array(WINDOW_BATCHES);

@@ -5,7 +5,7 @@ import type { SystemOptions } from '../config/system-config';
 import { System } from '../system';
 import { capture } from '../testing/fixtures';
 import { type WorkloadRun } from '../workload/workload-runner';
-import { type LivelockFigures, LivelockDetector, describeLivelock } from './livelock-detector';
+import { LivelockDetector, describeLivelock, newLivelockFigures } from './livelock-detector';
 
 const BASE = 0x100000000;
 
@@ -170,23 +170,14 @@ describe('page request queue overflow storm: detected as a livelock, and the sys
 });
 
 describe('the detector: lost page requests per useful fault over the driver’s last 8 batches', () => {
-  const figures = (): LivelockFigures => ({
-    windowBatches: 0,
-    windowRequests: 0,
-    lostRequests: 0,
-    overflowRetries: 0,
-    usefulFaults: 0,
-    lostPerUsefulFault: 0,
-    bound: 0,
-  });
   const queue = { accepted: 0 };
 
   it('judges nothing before the driver has read a batch', () => {
     const detector = new LivelockDetector(4, queue);
     for (let i = 0; i < 100; i++) detector.refused();
-    expect(detector.check(figures())).toBe(false);
+    expect(detector.check(newLivelockFigures())).toBe(false);
     detector.batchBegins();
-    expect(detector.check(figures())).toBe(true);
+    expect(detector.check(newLivelockFigures())).toBe(true);
   });
 
   it('trips past the bound, once; discarded partials are lost, partials alone are no progress', () => {
@@ -196,7 +187,7 @@ describe('the detector: lost page requests per useful fault over the driver’s 
     for (let i = 0; i < 6; i++) detector.refused();
     detector.retried();
     detector.discarded(2);
-    const at = figures();
+    const at = newLivelockFigures();
     expect(detector.check(at)).toBe(false); // 8 lost for 2 useful: 4, not past 4
     detector.refused();
     expect(detector.check(at)).toBe(true);
@@ -206,25 +197,22 @@ describe('the detector: lost page requests per useful fault over the driver’s 
       lostPerUsefulFault: 4.5,
       overflowRetries: 1,
     });
-    expect(detector.check(figures())).toBe(false);
+    expect(detector.check(newLivelockFigures())).toBe(false);
   });
 
   it('slides: losses older than 8 batches leave the window', () => {
-    const detector = new LivelockDetector(4, queue);
-    detector.batchBegins();
-    for (let i = 0; i < 50; i++) detector.refused();
-    for (let batch = 0; batch < 7; batch++) {
+    /** 50 lost in one batch, then `quiet` batches with one useful fault each. */
+    const after = (quiet: number) => {
+      const detector = new LivelockDetector(4, queue);
       detector.batchBegins();
-      detector.progressed(1);
-    }
-    expect(detector.check(figures())).toBe(true); // the 50 are still in the window: 50 for 7
-    const later = new LivelockDetector(4, queue);
-    later.batchBegins();
-    for (let i = 0; i < 50; i++) later.refused();
-    for (let batch = 0; batch < 8; batch++) {
-      later.batchBegins();
-      later.progressed(1);
-    }
-    expect(later.check(figures())).toBe(false); // they left with the ninth batch
+      for (let i = 0; i < 50; i++) detector.refused();
+      for (let batch = 0; batch < quiet; batch++) {
+        detector.batchBegins();
+        detector.progressed(1);
+      }
+      return detector.check(newLivelockFigures());
+    };
+    expect(after(7)).toBe(true); // the 50 are still in the window: 50 for 7
+    expect(after(8)).toBe(false); // they left with the ninth batch
   });
 });
