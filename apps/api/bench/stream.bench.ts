@@ -5,7 +5,9 @@
  * encoding (the measured figure, api-ws-stream, the encoding @iommu-lab/client asks for) and in `json`
  * (api-ws-stream-json, for comparison), against the same bare runs. The reader (stream-client.mjs) ends
  * every batch as event objects: JSON.parse builds them for json batches (the bare pipe's too), and the
- * client's EventTupleDecoder builds them from tuples. 3 rounds of the three, each a new server and reader.
+ * client's EventTupleDecoder builds them from tuples. Beside them, the events the same lab emits with no
+ * client at all (api-ws-lab-alone): the stream can deliver no more than that, so its ratio to the bare pipe
+ * is the ceiling of the others'. 3 rounds of the four, each a new server (and reader).
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +18,7 @@ import { type EmulatorEvent, PRESETS, buildSystem } from '@iommu-lab/emulator';
 import type { StreamEncoding } from '@iommu-lab/wire';
 import { benchServer, flood, presetLab, startWorkload } from './bench-server';
 
-// Shortened from 1.5 s + 4 s (one run of each) so that 9 runs take about 45 s.
+// Shortened from 1.5 s + 4 s (one run of each) so that 12 runs take about a minute.
 const WARMUP_MS = 1000;
 const MEASURE_MS = 3000;
 const ROUNDS = 3;
@@ -62,6 +64,25 @@ async function labStream(encoding: StreamEncoding): Promise<Received> {
   return received;
 }
 
+/** Events per second the lab emits with no client, counted in its history as the readers count theirs. */
+async function labAlone(): Promise<number> {
+  const app = await benchServer();
+  const lab = await presetLab(app);
+  await startWorkload(app, lab, flood);
+  await app.inject({
+    method: 'POST',
+    url: `/api/v1/labs/${lab}/clock`,
+    payload: { action: 'run', speed: 'max' },
+  });
+  const { history } = app.labs.get(lab);
+  await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+  const [fromSeq, fromMs] = [history.latestSeq, performance.now()];
+  await new Promise((resolve) => setTimeout(resolve, MEASURE_MS));
+  const rate = (history.latestSeq - fromSeq) / ((performance.now() - fromMs) / 1000);
+  await app.close();
+  return rate;
+}
+
 /** The same events a lab emits, serialised once: one batch in the hub's batch size. */
 function sampleBatch(): string {
   const system = buildSystem(PRESETS.find((preset) => preset.id === 'passthrough-pinned')!.config);
@@ -105,7 +126,9 @@ export async function streamBench(): Promise<void> {
   const batch = sampleBatch();
   const measured = FIGURES.map((figure) => ({ ...figure, runs: [] as number[], received: 0, dropped: 0 }));
   const baselineRuns: number[] = [];
+  const aloneRuns: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    aloneRuns.push(await labAlone());
     for (const figure of measured) {
       const lab = await labStream(figure.encoding);
       figure.runs.push(lab.events / lab.seconds);
@@ -124,4 +147,12 @@ export async function streamBench(): Promise<void> {
       better: 'higher',
       note: `${encoding} encoding, one client, ${MEASURE_MS / 1000} s a run; lab at "max" speed; ${received} events received and ${dropped} dropped for the client by the slow-consumer policy (and told) across the runs`,
     });
+  reportRuns({
+    name: 'api-ws-lab-alone',
+    unit: 'events/s',
+    runs: aloneRuns,
+    baselineRuns,
+    better: 'higher',
+    note: 'the same lab at "max" speed with no client: what a stream could deliver at most',
+  });
 }
