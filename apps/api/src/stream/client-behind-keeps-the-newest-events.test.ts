@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, StreamClient, call, startServer, wsUrl } from '../testing/harness';
-import { DEFAULT_STREAM_LIMITS } from './stream-hub';
+import { type Running, StreamClient, call, startStreamServer, wsUrl } from '../testing/harness';
 
 const maxQueuedEvents = 1_000;
 
 describe('a client that falls behind loses its oldest events and keeps the newest, and is told how many', () => {
   let server: Running;
   beforeAll(async () => {
-    server = await startServer({
-      labLimits: {
-        historyEvents: 100_000,
-        stream: { ...DEFAULT_STREAM_LIMITS, maxQueuedEvents, batchEvents: 100 },
-      },
-    });
+    server = await startStreamServer({ maxQueuedEvents, batchEvents: 100 });
   });
   afterAll(() => server.close());
 

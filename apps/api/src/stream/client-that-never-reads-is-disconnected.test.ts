@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, StreamClient, call, startServer, wsUrl } from '../testing/harness';
+import { type Running, StreamClient, call, startStreamServer, wsUrl } from '../testing/harness';
 import { CLOSE_BACKLOG } from './client-socket';
-import { DEFAULT_STREAM_LIMITS } from './stream-hub';
 
 const maxBufferedBytes = 256 * 1024;
 
@@ -16,12 +15,7 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
 describe('a client that sends but never reads is told and disconnected once its replies pass the byte bound', () => {
   let server: Running;
   beforeAll(async () => {
-    server = await startServer({
-      labLimits: {
-        historyEvents: 1000,
-        stream: { ...DEFAULT_STREAM_LIMITS, maxBufferedBytes, messagesPerSecond: 1_000_000 },
-      },
-    });
+    server = await startStreamServer({ maxBufferedBytes, messagesPerSecond: 1_000_000 }, 1000);
   });
   afterAll(() => server.close());
 

@@ -5,20 +5,14 @@
  * interval; without this, a client that keeps up would lose events to the wait alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, StreamClient, call, startServer, wsUrl } from '../testing/harness';
-import { DEFAULT_STREAM_LIMITS } from './stream-hub';
+import { type Running, StreamClient, call, startStreamServer, wsUrl } from '../testing/harness';
 
 const batchEvents = 100;
 
 describe('a whole batch goes out without waiting for the flush interval', () => {
   let server: Running;
   beforeAll(async () => {
-    server = await startServer({
-      labLimits: {
-        historyEvents: 100_000,
-        stream: { ...DEFAULT_STREAM_LIMITS, batchEvents, flushMs: 600_000 },
-      },
-    });
+    server = await startStreamServer({ batchEvents, flushMs: 600_000 });
   });
   afterAll(() => server.close());
 

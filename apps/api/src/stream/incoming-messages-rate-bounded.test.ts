@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, StreamClient, call, startServer, wsUrl } from '../testing/harness';
-import { DEFAULT_STREAM_LIMITS } from './stream-hub';
+import { type Running, StreamClient, call, startStreamServer, wsUrl } from '../testing/harness';
 
 const messagesPerSecond = 50;
 
 describe('messages from a client are taken at most messagesPerSecond; past it the server reads no further for a while', () => {
   let server: Running;
   beforeAll(async () => {
-    server = await startServer({
-      labLimits: { historyEvents: 1000, stream: { ...DEFAULT_STREAM_LIMITS, messagesPerSecond } },
-    });
+    server = await startStreamServer({ messagesPerSecond }, 1000);
   });
   afterAll(() => server.close());
 

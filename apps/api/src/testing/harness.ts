@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
 import type { ServerMessage } from '@iommu-lab/wire';
 import { type ServerOptions, buildServer } from '../server';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from '../stream/stream-hub';
 
 export interface Running {
   app: FastifyInstance;
@@ -23,6 +24,11 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const app = await buildServer({ ...options, databaseFile });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, url, close: () => app.close() };
+}
+
+/** A server whose labs stream under these limits (the others the defaults), keeping `historyEvents` events each. */
+export function startStreamServer(stream: Partial<StreamLimits>, historyEvents = 100_000): Promise<Running> {
+  return startServer({ labLimits: { historyEvents, stream: { ...DEFAULT_STREAM_LIMITS, ...stream } } });
 }
 
 export interface Response<T = unknown> {
