@@ -41,6 +41,14 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
   const canvas = () => dash.page.getByTestId('timeline-canvas');
   const data = async (name: string) => canvas().getAttribute(`data-${name}`);
 
+  /** Reads where the page says the selected flow's bar is, clears the selection, and clicks there. */
+  async function clickSelectedBar(): Promise<void> {
+    const rect = (await data('selected-rect'))!.split(',').map(Number);
+    await canvas().press('Escape');
+    await expect.poll(() => data('selected-rect')).toBeNull();
+    await canvas().click({ position: { x: rect[0]! + rect[2]! / 2, y: rect[1]! + rect[3]! / 2 } });
+  }
+
   it(
     'draws every ended flow of a live lab on device, queue, handler and address-space tracks, and follows the clock',
     async () => {
@@ -108,10 +116,7 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
         .toBe(story.events.length);
 
       // Its bar on the canvas, where the page says it is: a click there selects it again.
-      const rect = (await data('selected-rect'))!.split(',').map(Number);
-      await canvas().press('Escape');
-      await expect.poll(() => data('selected-rect')).toBeNull();
-      await canvas().click({ position: { x: rect[0]! + rect[2]! / 2, y: rect[1]! + rect[3]! / 2 } });
+      await clickSelectedBar();
       await expect
         .poll(() => detail.getByTestId('flow-detail-head').textContent())
         .toContain(`#${slowest.flow}`);
@@ -189,6 +194,13 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
 
       // A stage-2 flow's detail names its stage; a run keeps no events or page tables, and says so.
       const stage2 = page1.records.find((record) => record.stage === 2)!;
+      // A flow id that is not on the timeline is said so, and changes nothing.
+      await page.getByTestId('timeline-find').fill('999999');
+      await page.getByTestId('timeline-find').press('Enter');
+      await expect
+        .poll(() => page.getByTestId('view-timeline').textContent())
+        .toContain('No flow #999999 on this timeline.');
+      expect(await data('selected-rect')).toBeNull();
       await page.getByTestId('timeline-find').fill(String(stage2.flow));
       await page.getByTestId('timeline-find').press('Enter');
       const detail = page.getByTestId('flow-detail');
@@ -203,10 +215,7 @@ describe.skipIf(!browserPackage.present)('the fault timeline, in Chromium', () =
       expect(await detail.getByTestId('flow-detail-hops').locator('tbody tr').count()).toBe(
         hopColumns.length,
       );
-      const rect = (await data('selected-rect'))!.split(',').map(Number);
-      await canvas().press('Escape');
-      await expect.poll(() => data('selected-rect')).toBeNull();
-      await canvas().click({ position: { x: rect[0]! + rect[2]! / 2, y: rect[1]! + rect[3]! / 2 } });
+      await clickSelectedBar();
       await expect
         .poll(() => detail.getByTestId('flow-detail-head').textContent())
         .toContain(`#${stage2.flow}`);
