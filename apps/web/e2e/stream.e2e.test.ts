@@ -1,9 +1,17 @@
 /**
  * The stream view loads the lab's history when it opens (the server keeps it), then follows live, with no
- * gap and no duplicate; event times are simulated µs with separators.
+ * gap and no duplicate, its socket in the compact `tuples` encoding; event times are simulated µs with
+ * separators.
  */
 import { describe, expect, it } from 'vitest';
-import type { WireEvent, WorkloadSpec } from '@iommu-lab/client';
+import type { Page } from 'playwright-core';
+import {
+  EventTupleDecoder,
+  type EventTuplesMessage,
+  type ServerMessage,
+  type WireEvent,
+  type WorkloadSpec,
+} from '@iommu-lab/client';
 import { CHROMIUM, STEP_MS, requireDebianPackage, useDashboard } from './dashboard';
 
 const browserPackage = requireDebianPackage('the stream, end to end', CHROMIUM);
@@ -22,10 +30,22 @@ describe.skipIf(!browserPackage.present)('the stream view, in Chromium', () => {
     }
   }
 
+  /** What the page's stream sockets send and receive from now on, parsed. */
+  function streamFrames(page: Page): { sent: Record<string, unknown>[]; received: ServerMessage[] } {
+    const frames = { sent: [] as Record<string, unknown>[], received: [] as ServerMessage[] };
+    page.on('websocket', (socket) => {
+      if (!socket.url().endsWith('/stream')) return;
+      socket.on('framesent', ({ payload }) => frames.sent.push(JSON.parse(String(payload))));
+      socket.on('framereceived', ({ payload }) => frames.received.push(JSON.parse(String(payload))));
+    });
+    return frames;
+  }
+
   it(
     'shows what happened before the page opened, then what happens after, each event once',
     async () => {
       const { page } = dash;
+      const frames = streamFrames(page);
       const preset = (await dash.client.presets()).find((each) => each.id === 'sva-pri-vtd')!;
       const workload = structuredClone(preset.workload) as WorkloadSpec;
       for (const stream of workload.streams) stream.count = 20;
@@ -55,6 +75,18 @@ describe.skipIf(!browserPackage.present)('the stream view, in Chromium', () => {
       await expect
         .poll(() => counts.textContent())
         .toContain(`${after.length.toLocaleString('en-US')} rows shown`);
+
+      // The live events came as compact batches, never one JSON object per event, and decode (with the
+      // client's decoder) into exactly the events the history gives as JSON.
+      const subscriptions = frames.sent.filter((message) => message.type === 'subscribe');
+      expect(subscriptions.length).toBeGreaterThan(0);
+      for (const subscription of subscriptions) expect(subscription.encoding).toBe('tuples');
+      expect(frames.received.filter((message) => message.type === 'events')).toEqual([]);
+      const decoder = new EventTupleDecoder();
+      const live = frames.received
+        .filter((message): message is EventTuplesMessage => message.type === 'event-tuples')
+        .flatMap((message) => decoder.decode(message));
+      expect(live).toEqual(after.slice(before.length));
 
       // Selecting a page request shows every field and highlights every row of its flow: its group, the
       // response, the retry, the DMA (events that name the flow), and nothing else.

@@ -1,10 +1,13 @@
 /**
  * The stream store against a fake socket and a fake history: what the server kept before the page opened
  * reaches the table and the round-trip histogram alike, a new filter re-reads the history through it, and
- * the highlight of a flow is kept up as live batches arrive.
+ * the highlight of a flow is kept up as live batches arrive; live batches are asked for and read in the
+ * compact `tuples` encoding, as the server's own encoder writes it.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventPage, ServerMessage, WireEvent } from '@iommu-lab/client';
+import type { EmulatorEvent } from '@iommu-lab/emulator';
+import { EventTupleEncoder } from '../../../api/src/stream/event-tuples';
 import { api } from '../lib/client';
 import { binLowerBound } from '../lib/histogram';
 import { StreamStore } from './stream.svelte';
@@ -28,8 +31,8 @@ class FakeSocket {
     this.readyState = FakeSocket.OPEN;
     this.onopen?.();
   }
-  deliver(message: ServerMessage) {
-    this.onmessage?.({ data: JSON.stringify(message) });
+  deliver(message: ServerMessage | string) {
+    this.onmessage?.({ data: typeof message === 'string' ? message : JSON.stringify(message) });
   }
 }
 
@@ -105,6 +108,7 @@ describe('the stream store and the lab history', () => {
     expect(socket.sent.at(-1)).toEqual({
       type: 'subscribe',
       filter: { kinds: ['fault.response', 'dma.page'] },
+      encoding: 'tuples',
     });
     expect(reads.map((read) => read.after)).toEqual([-1, -1]);
     expect(store.rowCount).toBe(2);
@@ -134,5 +138,35 @@ describe('the stream store and the lab history', () => {
     expect(store.relatedCount).toBe(3);
     store.select(null);
     expect(store.relatedCount).toBe(0);
+  });
+
+  it('asks for the compact encoding, and its batches give the same rows as the same events in JSON', async () => {
+    const live = [
+      event(5, 7000, { kind: 'pri.page-request', request: 2, flow: 8, device: 'nic0', address: '0x7f0000' }),
+      event(6, 7500, { kind: 'fault.group', group: 2, requests: [2], flows: [8], device: 'nic0' }),
+      event(7, 7600, { kind: 'dma.page', device: 'nic0', pasid: null }),
+      event(8, 9000, { kind: 'fault.response', group: 2, request: 2, flows: [8], device: 'nic0' }),
+    ];
+    const { store: json, socket: jsonSocket } = await opened();
+    jsonSocket.deliver({ type: 'events', dropped: 0, events: live });
+    const { store: tuples, socket: tuplesSocket } = await opened();
+    expect(tuplesSocket.sent[0]).toEqual({ type: 'subscribe', filter: {}, encoding: 'tuples' });
+    const encoded = new EventTupleEncoder().encode(live as unknown as EmulatorEvent[], 3);
+    expect(JSON.parse(encoded).type).toBe('event-tuples');
+    tuplesSocket.deliver(encoded);
+
+    expect(tuples.lastError).toBeNull();
+    expect(tuples.rowCount).toBe(8);
+    const rows = (store: StreamStore) => Array.from({ length: store.rowCount }, (_, i) => store.row(i));
+    expect(rows(tuples)).toEqual(rows(json));
+    expect(tuples.latency.total).toBe(json.latency.total);
+    expect(tuples.droppedTotal).toBe(3);
+  });
+
+  it('says so when a compact batch does not decode, and keeps its rows', async () => {
+    const { store, socket } = await opened();
+    socket.deliver({ type: 'event-tuples', layouts: [], events: [[0, 1]], dropped: 0 });
+    expect(store.lastError).toMatch(/^A stream message could not be read: .*layouts/);
+    expect(store.rowCount).toBe(4);
   });
 });
