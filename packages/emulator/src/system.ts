@@ -662,7 +662,7 @@ export class System {
       pasid: group.pasid === NO_PASID ? null : group.pasid,
       category: group.category,
       stage: group.stage,
-      faults: group.faults.map((fault) => ({
+      faults: group.faults.toArray().map((fault) => ({
         address: formatAddress(fault.page),
         perm: formatProt(fault.perm),
       })),

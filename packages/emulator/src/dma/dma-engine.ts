@@ -27,6 +27,7 @@ import type { SimEnvironment } from '../sim/environment';
 import type { EventPayloads } from '../sim/events';
 import { type DmaRequest, Transaction } from './transaction';
 import { translateForDevice } from './translation-path';
+import { type ReadonlyList, ReusableList } from '../sim/pool';
 
 export class DmaEngine implements TransactionControl {
   private readonly active = new Map<number, Transaction>();
@@ -34,6 +35,8 @@ export class DmaEngine implements TransactionControl {
   private readonly translation: Translation = newTranslation();
   private readonly hit: CacheHit = newCacheHit();
   private readonly stepAction = (id: number): void => this.step(id);
+  /** Lists of flows a retry answers, reused: the fault path reuses the arrays it hands to `retry`. */
+  private readonly spareFlowLists: ReusableList<FaultFlow>[] = [];
 
   constructor(
     private readonly env: SimEnvironment,
@@ -77,11 +80,14 @@ export class DmaEngine implements TransactionControl {
 
   // ——— TransactionControl, used by the fault path ———
 
-  retry(transaction: Transaction, delayNs: number, resuming: readonly FaultFlow[]): void {
+  retry(transaction: Transaction, delayNs: number, resuming: ReadonlyList<FaultFlow>): void {
     if (!this.active.has(transaction.id)) return;
     transaction.state = 'running';
     transaction.recoveries++;
-    transaction.resuming = resuming;
+    const list = this.spareFlowLists.pop() ?? new ReusableList<FaultFlow>();
+    for (let i = 0; i < resuming.size; i++) list.push(resuming.at(i));
+    if (transaction.resuming !== null) this.spare(transaction.resuming);
+    transaction.resuming = list;
     this.env.scheduler.after(delayNs, this.stepAction, transaction.id);
   }
 
@@ -162,7 +168,8 @@ export class DmaEngine implements TransactionControl {
     transaction.resuming = null;
     const now = this.env.scheduler.nowNs;
     const ids: number[] | null = ok ? null : [];
-    for (const flow of resuming) {
+    for (let i = 0; i < resuming.size; i++) {
+      const flow = resuming.at(i);
       if (flow.ended) continue;
       flow.hop(HOP_RETRANSLATE, now + costNs, NO_HOP);
       this.faults.endFlow(flow, ok ? 'resumed' : 'refaulted', NO_HOP);
@@ -174,9 +181,15 @@ export class DmaEngine implements TransactionControl {
         kind: 'dma.retried',
         transaction: transaction.id,
         device: transaction.device.id,
-        flows: resuming.map((flow) => flow.id),
+        flows: resuming.toArray().map((flow) => flow.id),
       });
     }
+    this.spare(resuming);
+  }
+
+  private spare(list: ReusableList<FaultFlow>): void {
+    list.clear();
+    this.spareFlowLists.push(list);
   }
 
   private moveData(transaction: Transaction, pfn: number, inPage: number, chunk: number): void {
@@ -222,7 +235,9 @@ export class DmaEngine implements TransactionControl {
     transaction.finishedNs = this.env.scheduler.nowNs;
     // Flows answered and waiting for the retry that will not come now.
     if (transaction.resuming !== null) {
-      for (const flow of transaction.resuming) this.faults.endFlowIf(flow, 'aborted');
+      const { resuming } = transaction;
+      for (let i = 0; i < resuming.size; i++) this.faults.endFlowIf(resuming.at(i), 'aborted');
+      this.spare(transaction.resuming);
       transaction.resuming = null;
     }
     this.active.delete(transaction.id);

@@ -10,6 +10,7 @@ import type { FaultFlow } from '../flow/fault-flow';
 import type { FaultRecord } from '../iommu/fault-record';
 import type { ScopeMetrics } from '../metrics/metrics';
 import type { Access } from '../pagetable/permissions';
+import type { ReusableList } from '../sim/pool';
 
 /** running: translating or moving data; waiting: on a page request, a stall or the device's own fault handling. */
 export type TransactionState = 'running' | 'waiting' | 'completed' | 'faulted' | 'aborted';
@@ -47,7 +48,7 @@ export class Transaction {
   /** Ids of the fault flows it went through, in order (null until its first fault). */
   flows: number[] | null = null;
   /** Flows answered so that it retries: its next translation ends them (resumed or refaulted). */
-  resuming: readonly FaultFlow[] | null = null;
+  resuming: ReusableList<FaultFlow> | null = null;
   /** Flows its last retry refaulted after: the causes of the flows its next fault starts. */
   refaultedAfter: readonly number[] = NO_FLOWS;
   readonly readBack: Uint8Array | null;

@@ -18,7 +18,7 @@
  */
 import { type CacheHit, newCacheHit } from '../cache/translation-cache';
 import type { Device } from '../device/device';
-import { type Burst, type OutstandingGroup, PriRequester } from '../device/pri-requester';
+import { Burst, OutstandingGroup, PriRequester } from '../device/pri-requester';
 import { NO_PASID } from '../domain/domain';
 import type { Transaction } from '../dma/transaction';
 import { translateForDevice } from '../dma/translation-path';
@@ -44,9 +44,11 @@ import {
   PAGE_REQUEST_RESPONSE_NEEDS_PASID,
   type PageRequest,
   type ResponseCode,
+  blankPageRequest,
   flowIds,
   isLast,
 } from './page-request';
+import { Pool, type ReadonlyList, SlotTable } from '../sim/pool';
 import { StallUnit } from './stall';
 import { resolveOwnFault } from './self-fault';
 import { FaultMetrics } from './fault-metrics';
@@ -90,7 +92,7 @@ export type TransactionError =
 /** What the fault path needs from the DMA engine. */
 export interface TransactionControl {
   /** Translate the transaction's current page again after `delayNs`; that translation ends `resuming`. */
-  retry(transaction: Transaction, delayNs: number, resuming: readonly FaultFlow[]): void;
+  retry(transaction: Transaction, delayNs: number, resuming: ReadonlyList<FaultFlow>): void;
   /** End it with an error completion. */
   fail(transaction: Transaction, error: TransactionError, fault: FaultRecord | null): void;
   /** Record an unrecoverable fault for the transaction's current page and end it. */
@@ -126,6 +128,29 @@ export class FaultPath implements HandlerContext {
   private readonly figures: LivelockFigures = newLivelockFigures();
   /** Set when a livelock stopped the system: nothing runs after it. */
   livelock: Livelock | null = null;
+  /**
+   * What a fault is made of, reused from one fault to the next so that a warm lab allocates nothing per
+   * fault (issue 13): each is set up whole when taken and returned when its life ends.
+   */
+  private readonly requestPool = new Pool<PageRequest>('page requests', blankPageRequest);
+  private readonly burstPool = new Pool<Burst>('bursts', () => new Burst());
+  private readonly sentPool = new Pool<OutstandingGroup>('outstanding groups', () => new OutstandingGroup());
+  private readonly groupPool = new Pool<IopfGroup>('iopf groups', () => new IopfGroup());
+  /** Page requests crossing PCIe together: one group's requests arrive as one event. */
+  private readonly arrivals = new SlotTable<PageRequest[]>();
+  private readonly spareArrivals: PageRequest[][] = [];
+  /** What the scheduled steps act on, by slot: the scheduler's actions take one number (sim/scheduler.ts). */
+  private readonly iommuSlots = new SlotTable<Iommu>();
+  private readonly groupSlots = new SlotTable<IopfGroup>();
+  private readonly responseSlots = new SlotTable<PageRequest>();
+  private readonly arriveAction = (slot: number): void => this.arrive(slot);
+  private readonly drainAction = (slot: number): void => this.drainQueue(this.iommuSlots.take(slot));
+  private readonly endDrainAction = (slot: number): void => this.endDrainRound(this.iommuSlots.take(slot));
+  private readonly dispatchAction = (slot: number): void => this.dispatch(this.groupSlots.take(slot));
+  private readonly handlerAnswerAction = (slot: number): void =>
+    this.handlerAnswered(this.groupSlots.take(slot));
+  private readonly deliverAction = (slot: number): void =>
+    this.deliverResponse(this.responseSlots.take(slot));
 
   constructor(
     readonly env: SimEnvironment,
@@ -171,17 +196,10 @@ export class FaultPath implements HandlerContext {
   /** The device translates the rest of its work item too; every page that fails joins the burst. */
   private burstFrom(transaction: Transaction, page: number, failed: Translation): Burst {
     const { request } = transaction;
-    const burst: Burst = {
-      transaction,
-      pasid: request.pasid,
-      pages: [page],
-      stages: [failed.faultStage],
-      stage2Pages: [failed.stage2InputPage],
-      kinds: [failed.fault],
-      waitingSinceNs: this.env.scheduler.nowNs,
-      waited: false,
-      causes: transaction.refaultedAfter,
-    };
+    const burst = this.burstPool
+      .acquire()
+      .init(transaction, request.pasid, this.env.scheduler.nowNs, transaction.refaultedAfter);
+    burst.add(page, failed.faultStage, failed.stage2InputPage, failed.fault);
     const end = Math.min(request.page + transaction.pages, page + MAX_BURST_PAGES);
     const t = this.lookahead;
     for (let next = page + 1; next < end; next++) {
@@ -195,11 +213,7 @@ export class FaultPath implements HandlerContext {
         t,
         this.lookaheadHit,
       );
-      if (ok) continue;
-      burst.pages.push(next);
-      burst.stages.push(t.faultStage);
-      burst.stage2Pages.push(t.stage2InputPage);
-      burst.kinds.push(t.fault);
+      if (!ok) burst.add(next, t.faultStage, t.stage2InputPage, t.fault);
     }
     return burst;
   }
@@ -212,6 +226,7 @@ export class FaultPath implements HandlerContext {
     const requester = this.faultState(device).requester;
     if (!device.pri.enabled || device.pri.responseFailure) {
       this.transactions.fail(burst.transaction, 'pri-stopped', null);
+      this.burstPool.release(burst);
       return true;
     }
     const credits = requester.credits(device.pri.allocation);
@@ -234,21 +249,16 @@ export class FaultPath implements HandlerContext {
     if (burst.waitingSinceNs < this.env.scheduler.nowNs)
       this.metrics.creditWaited(device, this.env.scheduler.nowNs - burst.waitingSinceNs);
     // A group that does not fit the credits left is cut short, L on the last request that fits.
-    const count = Math.min(burst.pages.length, credits);
-    const group: OutstandingGroup = {
-      prgIndex,
-      pasid: burst.pasid,
-      requests: count,
-      transactions: [burst.transaction],
-      sentNs: this.env.scheduler.nowNs,
-      flows: new Array<FaultFlow>(count),
-    };
-    requester.groups.set(prgIndex, group);
+    const count = Math.min(burst.size, credits);
+    const group = this.sentPool
+      .acquire()
+      .init(prgIndex, burst.pasid, count, burst.transaction, this.env.scheduler.nowNs);
+    requester.sent(group);
     requester.outstanding += count;
     this.metrics.outstanding(device, requester.outstanding);
     burst.transaction.state = 'waiting';
     const perm = this.requestPerm(burst.transaction);
-    const requests: PageRequest[] = [];
+    const requests = this.spareArrivals.pop() ?? [];
     const now = this.env.scheduler.nowNs;
     for (let i = 0; i < count; i++) {
       const kind = faultKindName(burst.kinds[i]!);
@@ -268,63 +278,97 @@ export class FaultPath implements HandlerContext {
       flow.causes = burst.causes;
       if (burst.waited) flow.hop(HOP_CREDIT_WAIT, now, HOP_TO_IOMMU);
       burst.transaction.joined(flow);
-      group.flows[i] = flow;
-      const request: PageRequest = {
-        seq: this.nextRequestSeq++,
+      group.flows.push(flow);
+      const request = this.newRequest(
         device,
-        pasid: burst.pasid,
-        page: burst.pages[i]!,
+        burst.pasid,
+        burst.pages[i]!,
         perm,
-        grpid: prgIndex,
-        flags:
-          (burst.pasid !== NO_PASID ? PAGE_REQUEST_PASID_VALID : 0) |
+        prgIndex,
+        (burst.pasid !== NO_PASID ? PAGE_REQUEST_PASID_VALID : 0) |
           (i === count - 1 ? PAGE_REQUEST_LAST_PAGE : 0) |
           (burst.pasid !== NO_PASID && device.caps.prgResponsePasidRequired
             ? PAGE_REQUEST_RESPONSE_NEEDS_PASID
             : 0),
-        transport: 'pri',
-        kind,
-        stage: burst.stages[i]!,
-        stage2Page: burst.stage2Pages[i],
-        stopMarker: false,
-        sentNs: now,
+        now,
         flow,
-      };
+      );
+      request.kind = kind;
+      request.stage = burst.stages[i]!;
+      request.stage2Page = burst.stage2Pages[i];
       this.metrics.pageRequest(request);
       this.emitRequest('pri.page-request', request);
       requests.push(request);
     }
-    // The requests of a group leave back to back and arrive together, in order.
-    this.env.scheduler.after(this.env.latency.priRoundTripNs / 2, () => {
-      for (const request of requests) this.receivePageRequest(device.iommu, request);
-    });
+    this.burstPool.release(burst);
+    this.send(requests);
     return true;
+  }
+
+  /** The requests of a group leave back to back and arrive together, in order, half a round trip later. */
+  private send(requests: PageRequest[]): void {
+    this.env.scheduler.after(
+      this.env.latency.priRoundTripNs / 2,
+      this.arriveAction,
+      this.arrivals.put(requests),
+    );
+  }
+
+  private arrive(slot: number): void {
+    const requests = this.arrivals.take(slot);
+    for (const request of requests) this.receivePageRequest(request.device.iommu, request);
+    requests.length = 0;
+    this.spareArrivals.push(requests);
+  }
+
+  /** A page request from the pool, set up whole: a fault's by default (translation, stage 1), not a Stop Marker. */
+  private newRequest(
+    device: Device,
+    pasid: number,
+    page: number,
+    perm: number,
+    grpid: number,
+    flags: number,
+    sentNs: number,
+    flow: FaultFlow | null,
+  ): PageRequest {
+    const request = this.requestPool.acquire();
+    request.seq = this.nextRequestSeq++;
+    request.device = device;
+    request.pasid = pasid;
+    request.page = page;
+    request.perm = perm;
+    request.grpid = grpid;
+    request.flags = flags;
+    request.transport = 'pri';
+    request.kind = 'translation';
+    request.stage = 1;
+    request.stage2Page = undefined;
+    request.stopMarker = false;
+    request.sentNs = sentNs;
+    request.flow = flow;
+    request.responseCode = 'SUCCESS';
+    return request;
+  }
+
+  /** A request's life ended (answered at the device, dropped, discarded): a pooled one is reused. */
+  private freeRequest(request: PageRequest): void {
+    if (!request.pooled) return;
+    request.flow = null;
+    this.requestPool.release(request);
   }
 
   /** A Stop Marker: the device stopped using a PASID; it needs no credit and gets no response. */
   sendStopMarker(device: Device, pasid: number): void {
     if (!device.pri.enabled || device.pri.responseFailure) return;
-    const request: PageRequest = {
-      seq: this.nextRequestSeq++,
-      device,
-      pasid,
-      page: 0,
-      perm: 0,
-      grpid: 0,
-      flags: PAGE_REQUEST_PASID_VALID | PAGE_REQUEST_LAST_PAGE,
-      transport: 'pri',
-      kind: 'translation',
-      stage: 1,
-      stage2Page: undefined,
-      stopMarker: true,
-      sentNs: this.env.scheduler.nowNs,
-      flow: null,
-    };
+    const flags = PAGE_REQUEST_PASID_VALID | PAGE_REQUEST_LAST_PAGE;
+    const request = this.newRequest(device, pasid, 0, 0, 0, flags, this.env.scheduler.nowNs, null);
+    request.stopMarker = true;
     this.metrics.stopMarker(device);
     this.emitRequest('pri.stop-marker', request);
-    this.env.scheduler.after(this.env.latency.priRoundTripNs / 2, () =>
-      this.receivePageRequest(device.iommu, request),
-    );
+    const requests = this.spareArrivals.pop() ?? [];
+    requests.push(request);
+    this.send(requests);
   }
 
   // ——— 3. IOMMU: the hardware queue ———
@@ -363,7 +407,10 @@ export class FaultPath implements HandlerContext {
         detector.retried();
         this.metrics.answered(request.device, 'SUCCESS', 'queue-overflow');
         this.sendResponse(request, 'SUCCESS', 'queue-overflow', 0);
-      } else if (flow !== null) this.endFlow(flow, 'dropped', NO_HOP);
+      } else {
+        if (flow !== null) this.endFlow(flow, 'dropped', NO_HOP);
+        this.freeRequest(request);
+      }
       return;
     }
     this.kickDriver(iommu);
@@ -403,7 +450,7 @@ export class FaultPath implements HandlerContext {
   kickDriver(iommu: Iommu): void {
     if (iommu.driverBusy) return;
     iommu.driverBusy = true;
-    this.env.scheduler.after(this.env.latency.queueServiceNs, () => this.drainQueue(iommu));
+    this.env.scheduler.after(this.env.latency.queueServiceNs, this.drainAction, this.iommuSlots.put(iommu));
   }
 
   // ——— 4. Driver thread: one entry per queueServiceNs ———
@@ -435,10 +482,12 @@ export class FaultPath implements HandlerContext {
           device: request.device.id,
           pasid: request.pasid,
         });
+      // Neither reported nor answered: its life ends here.
+      if (verdict === 'drop' || (verdict !== 'report' && !isLast(request))) this.freeRequest(request);
     }
     for (let left = iommu.faultQueue.length; left > 0; left--, offsetNs += service)
       this.stall.drainOne(iommu, offsetNs);
-    this.env.scheduler.after(Math.max(offsetNs, service), () => this.endDrainRound(iommu));
+    this.env.scheduler.after(Math.max(offsetNs, service), this.endDrainAction, this.iommuSlots.put(iommu));
   }
 
   private endDrainRound(iommu: Iommu): void {
@@ -464,6 +513,7 @@ export class FaultPath implements HandlerContext {
         requests: discarded.map((request) => request.seq),
         flows: flowIds(discarded),
       });
+      for (const request of discarded) this.freeRequest(request);
     }
     iommu.faultQueue.clearOverflow();
   }
@@ -490,18 +540,25 @@ export class FaultPath implements HandlerContext {
       state.partial.push(request);
       return;
     }
-    const faults: PageRequest[] = [];
-    state.partial = state.partial.filter((partial) => {
-      if (partial.grpid !== request.grpid) return true;
-      faults.push(partial);
-      return false;
-    });
-    faults.push(request);
-    if (request.transport === 'pri') this.detectorOf(device.iommu).progressed(faults.length);
     const builtNs = this.env.scheduler.nowNs + offsetNs;
-    const group = new IopfGroup(this.nextGroupId++, device, faults, found.domain, found.category, builtNs);
+    const group = this.groupPool
+      .acquire()
+      .init(this.nextGroupId++, device, found.domain, found.category, builtNs);
     group.handler = found.handler;
-    for (const fault of faults) {
+    // The partials of the same PRG index leave the list for the group, in place and in order.
+    const { faults } = group;
+    const { partial } = state;
+    let kept = 0;
+    for (let i = 0; i < partial.length; i++) {
+      const candidate = partial[i]!;
+      if (candidate.grpid === request.grpid) faults.push(candidate);
+      else partial[kept++] = candidate;
+    }
+    partial.length = kept;
+    faults.push(request);
+    if (request.transport === 'pri') this.detectorOf(device.iommu).progressed(faults.size);
+    for (let i = 0; i < faults.size; i++) {
+      const fault = faults.at(i);
       const { flow } = fault;
       if (flow === null) continue;
       // The last request completes the group; the partials waited for it.
@@ -514,18 +571,19 @@ export class FaultPath implements HandlerContext {
     state.pending.add(group);
     this.metrics.group(group);
     if (this.env.bus.wants('fault.group')) {
+      const requests = faults.toArray();
       this.env.bus.emit({
         kind: 'fault.group',
         group: group.id,
-        requests: faults.map((fault) => fault.seq),
-        flows: flowIds(faults),
+        requests: requests.map((fault) => fault.seq),
+        flows: flowIds(requests),
         iommu: device.iommu.id,
         device: device.id,
         pasid: group.pasid === NO_PASID ? null : group.pasid,
         grpid: request.grpid,
         transport: request.transport,
-        faults: faults.length,
-        addresses: faults.map((fault) => formatAddress(fault.page)),
+        faults: faults.size,
+        addresses: requests.map((fault) => formatAddress(fault.page)),
         category: group.category,
         stage: group.stage,
         domain: group.domain?.id ?? null,
@@ -533,21 +591,57 @@ export class FaultPath implements HandlerContext {
       });
     }
     // The handler runs from a workqueue: it starts after the dispatch latency.
-    this.env.scheduler.after(offsetNs + this.env.latency.iopfDispatchNs, () => {
-      if (!group.pending) return;
-      const handling = group.handler!.type === 'external' ? HOP_CLIENT_WAIT : HOP_HANDLER;
-      const now = this.env.scheduler.nowNs;
-      for (const fault of group.faults) fault.flow?.hop(HOP_DISPATCH, now, handling);
-      // The group's own handler: `found` is a scratch record reused by the next report.
-      if (!group.handler!.handle(group, this))
-        this.respond(group, 'FAILURE', 'handler-refused', this.env.latency.responseNs);
-    });
+    group.holds++;
+    this.env.scheduler.after(
+      offsetNs + this.env.latency.iopfDispatchNs,
+      this.dispatchAction,
+      this.groupSlots.put(group),
+    );
+  }
+
+  /** The workqueue runs the group's handler, unless the group was answered meanwhile (a flush). */
+  private dispatch(group: IopfGroup): void {
+    group.holds--;
+    if (!group.pending) {
+      this.reuseIfDone(group);
+      return;
+    }
+    const handling = group.handler!.type === 'external' ? HOP_CLIENT_WAIT : HOP_HANDLER;
+    const now = this.env.scheduler.nowNs;
+    for (let i = 0; i < group.faults.size; i++) group.faults.at(i).flow?.hop(HOP_DISPATCH, now, handling);
+    // The group's own handler: `found` is a scratch record reused by the next report.
+    if (!group.handler!.handle(group, this))
+      this.respond(group, 'FAILURE', 'handler-refused', this.env.latency.responseNs);
   }
 
   // ——— HandlerContext ———
 
   respondAfter(group: IopfGroup, code: ResponseCode, costNs: number): void {
-    this.env.scheduler.after(costNs, () => this.respond(group, code, 'handler', this.env.latency.responseNs));
+    group.handlerCode = code;
+    group.holds++;
+    this.env.scheduler.after(costNs, this.handlerAnswerAction, this.groupSlots.put(group));
+  }
+
+  /** The handler's cost has passed: its answer goes out, if nothing answered the group first. */
+  private handlerAnswered(group: IopfGroup): void {
+    group.holds--;
+    if (group.pending) this.respond(group, group.handlerCode, 'handler', this.env.latency.responseNs);
+    else this.reuseIfDone(group);
+  }
+
+  /**
+   * A group answered and named by no scheduled action is done: it and its partial requests are reused (its
+   * last request lives on until its response reaches the device).
+   */
+  private reuseIfDone(group: IopfGroup): void {
+    if (group.pending || group.holds > 0) return;
+    const { faults } = group;
+    for (let i = 0; i < faults.size - 1; i++) this.freeRequest(faults.at(i));
+    faults.clear();
+    group.handler = null;
+    group.domain = null;
+    group.costs = null;
+    this.groupPool.release(group);
   }
 
   awaitClient(group: IopfGroup, timeoutNs: number, timeoutResponse: ResponseCode): void {
@@ -560,12 +654,12 @@ export class FaultPath implements HandlerContext {
       kind: 'fault.awaiting-client',
       cookie: group.cookie,
       group: group.id,
-      flows: flowIds(group.faults),
+      flows: flowIds(group.faults.toArray()),
       device: group.device.id,
       pasid: group.pasid === NO_PASID ? null : group.pasid,
       category: group.category,
       stage: group.stage,
-      faults: group.faults.map((fault) => ({
+      faults: group.faults.toArray().map((fault) => ({
         address: formatAddress(fault.page),
         perm: formatProt(fault.perm),
         stage2Address: fault.stage2Page === undefined ? null : formatAddress(fault.stage2Page),
@@ -604,8 +698,8 @@ export class FaultPath implements HandlerContext {
     if (group.timeout !== null) this.env.scheduler.cancel(group.timeout);
     this.metrics.groupAnswered(group, code, cause, this.env.scheduler.nowNs);
     const now = this.env.scheduler.nowNs;
-    for (const fault of group.faults) {
-      const { flow } = fault;
+    for (let i = 0; i < group.faults.size; i++) {
+      const { flow } = group.faults.at(i);
       if (flow === null) continue;
       flow.code = code;
       flow.cause = cause;
@@ -615,6 +709,7 @@ export class FaultPath implements HandlerContext {
       flow.hop(hop, now, HOP_RESPONSE_WRITE);
     }
     this.answerRequest(group.last, code, cause, delayNs, group);
+    this.reuseIfDone(group);
   }
 
   // ——— HandlerContext: pages resolved and taken away, for the flows that replace earlier ones ———
@@ -662,7 +757,8 @@ export class FaultPath implements HandlerContext {
     const sentNs = this.env.scheduler.nowNs + delayNs;
     const overflow = cause === 'queue-overflow';
     if (group !== null) {
-      for (const fault of group.faults) fault.flow?.hop(HOP_RESPONSE_WRITE, sentNs, HOP_TO_DEVICE);
+      for (let i = 0; i < group.faults.size; i++)
+        group.faults.at(i).flow?.hop(HOP_RESPONSE_WRITE, sentNs, HOP_TO_DEVICE);
     } else if (request.flow !== null) {
       if (overflow) {
         // The IOMMU answers a dropped last request itself: no driver, no response descriptor (§7).
@@ -688,25 +784,37 @@ export class FaultPath implements HandlerContext {
         cause,
         request: request.seq,
         group: group?.id ?? null,
-        flows: group !== null ? flowIds(group.faults) : request.flow ? [request.flow.id] : [],
+        flows: group !== null ? flowIds(group.faults.toArray()) : request.flow ? [request.flow.id] : [],
       });
     }
     // After a function reset the device has forgotten its requests; the answer is not sent to it.
     if (cause === 'reset') {
-      if (group !== null) for (const fault of group.faults) this.endFlowIf(fault.flow, 'aborted');
+      if (group !== null)
+        for (let i = 0; i < group.faults.size; i++) this.endFlowIf(group.faults.at(i).flow, 'aborted');
       else this.endFlowIf(request.flow, 'aborted');
+      this.freeRequest(request);
       return;
     }
-    this.env.scheduler.after(delayNs + this.env.latency.priRoundTripNs / 2, () =>
-      this.receiveResponse(device, request, wire),
+    request.responseCode = code;
+    this.env.scheduler.after(
+      delayNs + this.env.latency.priRoundTripNs / 2,
+      this.deliverAction,
+      this.responseSlots.put(request),
     );
   }
 
   // ——— 7. Device: the PRG response ———
 
+  /** The response message reaches the device; the request it answers has lived its life. */
+  private deliverResponse(request: PageRequest): void {
+    const { device } = request;
+    this.receiveResponse(device, request, encodeResponse(device.iommu, request.responseCode));
+    this.freeRequest(request);
+  }
+
   private receiveResponse(device: Device, request: PageRequest, wire: WireResponse): void {
     const requester = this.faultState(device).requester;
-    const group = requester.groups.get(request.grpid);
+    const group = requester.group(request.grpid);
     if (group === undefined || group.pasid !== request.pasid) {
       // Status UPRGI: a response for a PRG index that is not outstanding is noted and ignored (§5).
       device.pri.unexpectedPrgIndex = true;
@@ -714,11 +822,13 @@ export class FaultPath implements HandlerContext {
       this.env.bus.emit({ kind: 'pri.unexpected-response', device: device.id, prgIndex: request.grpid });
       return;
     }
-    requester.groups.delete(request.grpid);
+    requester.answered(group);
     requester.outstanding -= group.requests;
     this.metrics.outstanding(device, requester.outstanding);
     const now = this.env.scheduler.nowNs;
-    for (const flow of group.flows) {
+    const { flows } = group;
+    for (let i = 0; i < flows.size; i++) {
+      const flow = flows.at(i);
       // A request whose answer this is; one still held in the kernel (a partial whose last request
       // overflowed) is freed with its group's answer and never answered itself.
       if (flow.waitingFor === HOP_TO_DEVICE || flow.waitingFor === HOP_OVERFLOW_RESPONSE)
@@ -732,19 +842,20 @@ export class FaultPath implements HandlerContext {
         prgIndex: request.grpid,
         response: wire.device,
         requests: group.requests,
-        flows: group.flows.map((flow) => flow.id),
+        flows: flows.toArray().map((flow) => flow.id),
       });
     }
     if (wire.device === 'Success') {
       // Pages resident: the device re-issues ATS translation requests (it may fault again).
-      for (const transaction of group.transactions) this.transactions.retry(transaction, 0, group.flows);
+      this.transactions.retry(group.transaction, 0, flows);
     } else {
-      for (const flow of group.flows) this.endFlow(flow, 'failed', NO_HOP);
+      for (let i = 0; i < flows.size; i++) this.endFlow(flows.at(i), 'failed', NO_HOP);
       // Response Failure is catastrophic: RF set, no more page requests until the function is reset.
       if (wire.device === 'Response Failure') device.pri.responseFailure = true;
       const error = wire.device === 'Response Failure' ? 'response-failure' : 'page-request-invalid';
-      for (const transaction of group.transactions) this.transactions.fail(transaction, error, null);
+      this.transactions.fail(group.transaction, error, null);
     }
+    this.sentPool.release(group);
     this.sendWaitingBursts(device);
   }
 
@@ -776,6 +887,7 @@ export class FaultPath implements HandlerContext {
   private sendWaitingBursts(device: Device): void {
     const waiting = this.faultState(device).requester.waiting;
     while (waiting.length > 0) {
+      // Sent, the burst is reused at once: it leaves the list before anything else reads it.
       if (!this.sendPageRequests(waiting[0]!)) return;
       waiting.shift();
     }
@@ -904,6 +1016,7 @@ export class FaultPath implements HandlerContext {
         flows: flowIds(dropped),
         cause,
       });
+      for (const request of dropped) this.freeRequest(request);
     }
     for (const group of [...state.pending]) {
       if (pasid === null || group.pasid === pasid) this.respond(group, 'INVALID', cause, 0);
@@ -911,12 +1024,22 @@ export class FaultPath implements HandlerContext {
     this.stall.flushDevice(device, pasid);
   }
 
-  /** Function-level reset of the device side: outstanding PRGs forgotten, their transactions aborted. */
-  resetDevice(device: Device): Transaction[] {
+  /** Function-level reset of the device side: outstanding PRGs and waiting bursts forgotten (the DMA engine aborts their transactions). */
+  resetDevice(device: Device): void {
     this.flushDevice(device, null, 'reset');
-    const stranded = this.faultState(device).requester.reset();
+    this.faultState(device).requester.reset((forgotten) => {
+      if (forgotten instanceof Burst) this.burstPool.release(forgotten);
+      else this.sentPool.release(forgotten);
+    });
     this.metrics.outstanding(device, 0);
-    return stranded;
+  }
+
+  /** The fault path's pools: objects in use now and made in all (tests check reuse and that nothing leaks). */
+  poolUse(): Record<string, { inUse: number; size: number }> {
+    const use: Record<string, { inUse: number; size: number }> = {};
+    for (const pool of [this.requestPool, this.burstPool, this.sentPool, this.groupPool])
+      use[pool.name] = { inUse: pool.inUse, size: pool.size };
+    return use;
   }
 
   faultState(device: Device): DeviceFaultState {

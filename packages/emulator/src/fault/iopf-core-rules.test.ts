@@ -43,6 +43,9 @@ describe('the iopf core (io-pgfault.c, reference §2)', () => {
       stopMarker: false,
       sentNs: 0,
       flow: null,
+      responseCode: 'SUCCESS' as const,
+      pooled: false,
+      free: false,
     };
     s.faults.report({ ...base, seq: 901, pasid: 1, page: USER_BASE / 4096, flags: 1 });
     s.faults.report({ ...base, seq: 902, pasid: other, page: USER_BASE / 4096 + 1, flags: 1 }); // another PASID, same PRG index

@@ -7,6 +7,7 @@ import type { Device } from '../device/device';
 import type { Domain } from '../domain/domain';
 import type { HandlerCosts } from '../flow/fault-flow';
 import type { FaultCategory } from '../profile/kernel-profile';
+import { ReusableList } from '../sim/pool';
 import type { EventHandle } from '../sim/scheduler';
 import type { FaultHandler } from './handlers/fault-handler';
 import type { PageRequest, ResponseCode } from './page-request';
@@ -24,6 +25,13 @@ export type ResponseCause =
   | 'stage2-not-handled';
 
 export class IopfGroup {
+  id = 0;
+  device: Device = null!;
+  /** Partial requests in arrival order, then the last one. */
+  readonly faults = new ReusableList<PageRequest>();
+  domain: Domain | null = null;
+  category: FaultCategory | null = null;
+  createdNs = 0;
   /** Still waiting for its response: iopf_group_response answers only pending groups (exactly once). */
   pending = true;
   handler: FaultHandler | null = null;
@@ -33,20 +41,41 @@ export class IopfGroup {
   response: ResponseCode | null = null;
   /** What the handler spent its time on, set by the handler (the flows' handler hop breakdown). */
   costs: HandlerCosts | null = null;
+  /** The code a handler answered with, until its cost has passed (HandlerContext.respondAfter). */
+  handlerCode: ResponseCode = 'SUCCESS';
+  /** Scheduled actions that still name it (dispatch, the handler's answer): it is reused only after them. */
+  holds = 0;
+  /** In the fault path's pool of groups (sim/pool.ts). */
+  free = false;
 
-  constructor(
-    readonly id: number,
-    readonly device: Device,
-    /** Partial requests in arrival order, then the last one. */
-    readonly faults: PageRequest[],
-    readonly domain: Domain | null,
-    readonly category: FaultCategory | null,
-    readonly createdNs: number,
-  ) {}
+  /** Sets it up whole for a new group, with no requests yet: nothing of a previous group shows. */
+  init(
+    id: number,
+    device: Device,
+    domain: Domain | null,
+    category: FaultCategory | null,
+    createdNs: number,
+  ): this {
+    this.id = id;
+    this.device = device;
+    this.faults.clear();
+    this.domain = domain;
+    this.category = category;
+    this.createdNs = createdNs;
+    this.pending = true;
+    this.handler = null;
+    this.cookie = null;
+    this.timeout = null;
+    this.response = null;
+    this.costs = null;
+    this.handlerCode = 'SUCCESS';
+    this.holds = 0;
+    return this;
+  }
 
   /** The request with LAST_PAGE: the response is built from it. */
   get last(): PageRequest {
-    return this.faults[this.faults.length - 1]!;
+    return this.faults.last;
   }
 
   get pasid(): number {

@@ -46,6 +46,37 @@ export interface PageRequest {
   sentNs: number;
   /** The fault flow it belongs to; null for a Stop Marker, which is no fault. */
   flow: FaultFlow | null;
+  /** The code of the response on its way to the device for it (set when the response is sent). */
+  responseCode: ResponseCode;
+  /**
+   * Taken from the fault path's pool (sim/pool.ts), which it rejoins when its life ends (answered at the
+   * device, dropped, discarded); requests built elsewhere (a stall's, a test's) are not.
+   */
+  pooled: boolean;
+  free: boolean;
+}
+
+/** A request with every field at its empty value, for a pool to fill. */
+export function blankPageRequest(): PageRequest {
+  return {
+    seq: 0,
+    device: null!,
+    pasid: -1,
+    page: 0,
+    perm: 0,
+    grpid: 0,
+    flags: 0,
+    transport: 'pri',
+    kind: 'translation',
+    stage: 1,
+    stage2Page: undefined,
+    stopMarker: false,
+    sentNs: 0,
+    flow: null,
+    responseCode: 'SUCCESS',
+    pooled: true,
+    free: false,
+  };
 }
 
 /** Flow ids of requests, for events. */

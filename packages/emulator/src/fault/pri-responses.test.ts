@@ -117,6 +117,9 @@ describe('page responses and what they do to the device (reference §5, §10.1)'
       stopMarker: false,
       sentNs: 0,
       flow: null,
+      responseCode: 'SUCCESS' as const,
+      pooled: false,
+      free: false,
     };
     s.faults.sendResponse(request, 'SUCCESS', 'handler', 0);
     s.runUntilIdle();

@@ -12,6 +12,7 @@ import { isMmFaultError } from '../process/process';
 import type { FaultPath } from './fault-path';
 import { HOP_DEVICE_DRIVER, HOP_MM_FAULT, HOP_RETRANSLATE, NO_HOP } from '../flow/fault-flow';
 import { faultKindName } from '../iommu/fault-kind';
+import { listOf } from '../sim/pool';
 
 export function resolveOwnFault(
   path: FaultPath,
@@ -38,7 +39,6 @@ export function resolveOwnFault(
   flow.causes = transaction.refaultedAfter;
   flow.waitingFor = HOP_DEVICE_DRIVER;
   transaction.joined(flow);
-  const flows = [flow] as const;
   transaction.state = 'waiting';
   env.scheduler.after(env.latency.deviceFaultNs, () => {
     flow.hop(HOP_DEVICE_DRIVER, env.scheduler.nowNs, HOP_MM_FAULT);
@@ -63,7 +63,7 @@ export function resolveOwnFault(
     } else {
       // handle_mm_fault's cost is the delay before the device translates again.
       flow.hop(HOP_MM_FAULT, env.scheduler.nowNs + costNs, HOP_RETRANSLATE);
-      path.transactions.retry(transaction, costNs, flows);
+      path.transactions.retry(transaction, costNs, listOf(flow));
     }
   });
 }

@@ -29,6 +29,7 @@ import {
 } from '../flow/fault-flow';
 import type { FaultPath } from './fault-path';
 import type { ResponseCause } from './iopf-group';
+import { listOf } from '../sim/pool';
 import {
   PAGE_REQUEST_LAST_PAGE,
   PAGE_REQUEST_PASID_VALID,
@@ -170,6 +171,9 @@ export class StallUnit {
       stopMarker: false,
       sentNs: readNs,
       flow,
+      responseCode: 'SUCCESS',
+      pooled: false,
+      free: false,
     };
     this.path.report(pageRequest, offsetNs);
   }
@@ -201,7 +205,7 @@ export class StallUnit {
       iommu.stalled.delete(stag);
       const [stallFlow] = stalled.flows;
       stallFlow.hop(HOP_RESUME, this.env.scheduler.nowNs, HOP_RETRANSLATE);
-      if (action === 'RETRY') this.path.transactions.retry(stalled.transaction, 0, stalled.flows);
+      if (action === 'RETRY') this.path.transactions.retry(stalled.transaction, 0, listOf(stallFlow));
       else {
         this.path.endFlow(stallFlow, 'failed', NO_HOP);
         this.path.transactions.fail(stalled.transaction, 'stall-terminated', null);

@@ -34,7 +34,8 @@ export class GuestFaultHandler implements FaultHandler {
     const costs = (group.costs = newHandlerCosts(this.latency.handlerNs));
     costs.guestNs = this.latency.guestRoundTripNs;
     let code: ResponseCode = 'SUCCESS';
-    for (const fault of group.faults) {
+    for (let i = 0; i < group.faults.size; i++) {
+      const fault = group.faults.at(i);
       const offset = fault.page - this.region.startPage;
       if (offset < 0 || offset >= this.region.pages) {
         code = 'INVALID';

@@ -62,7 +62,8 @@ export class MapFaultHandler implements FaultHandler {
     let costNs = this.latency.handlerNs;
     const costs = (group.costs = newHandlerCosts(costNs));
     let code: ResponseCode = 'SUCCESS';
-    for (const fault of group.faults) {
+    for (let i = 0; i < group.faults.size; i++) {
+      const fault = group.faults.at(i);
       const result = this.mapOne(target, fault, context, costs);
       costNs += result.cost;
       if (result.status !== 'SUCCESS') {
