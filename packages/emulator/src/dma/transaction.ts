@@ -45,8 +45,9 @@ export class Transaction {
   error: TransactionError | null = null;
   /** Translation failures resolved through the fault path (page requests, stalls, own handling). */
   recoveries = 0;
-  /** Ids of the fault flows it went through, in order (null until its first fault). */
-  flows: number[] | null = null;
+  /** The first fault flow it went through (0: none yet; ids start at 1), and the later ones. */
+  private firstFlow = 0;
+  private laterFlows: number[] | null = null;
   /** Flows answered so that it retries: its next translation ends them (resumed or refaulted). */
   resuming: ReusableList<FaultFlow> | null = null;
   /** Flows its last retry refaulted after: the causes of the flows its next fault starts. */
@@ -66,9 +67,16 @@ export class Transaction {
     this.readBack = request.returnData && request.access !== 'write' ? new Uint8Array(request.length) : null;
   }
 
-  /** Notes a flow it takes part in. */
+  /** Notes a flow it takes part in: most transactions fault once, so the first needs no array. */
   joined(flow: FaultFlow): void {
-    (this.flows ??= []).push(flow.id);
+    if (this.firstFlow === 0) this.firstFlow = flow.id;
+    else (this.laterFlows ??= []).push(flow.id);
+  }
+
+  /** Ids of the fault flows it went through, in order (null until its first fault), built when read. */
+  get flows(): number[] | null {
+    if (this.firstFlow === 0) return null;
+    return this.laterFlows === null ? [this.firstFlow] : [this.firstFlow, ...this.laterFlows];
   }
 
   get device(): Device {

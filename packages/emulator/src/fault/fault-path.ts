@@ -48,7 +48,7 @@ import {
   flowIds,
   isLast,
 } from './page-request';
-import { Pool, type ReadonlyList, SlotTable } from '../sim/pool';
+import { Pool, type ReadonlyList, ReusableList, SlotTable } from '../sim/pool';
 import { StallUnit } from './stall';
 import { resolveOwnFault } from './self-fault';
 import { FaultMetrics } from './fault-metrics';
@@ -137,8 +137,8 @@ export class FaultPath implements HandlerContext {
   private readonly sentPool = new Pool<OutstandingGroup>('outstanding groups', () => new OutstandingGroup());
   private readonly groupPool = new Pool<IopfGroup>('iopf groups', () => new IopfGroup());
   /** Page requests crossing PCIe together: one group's requests arrive as one event. */
-  private readonly arrivals = new SlotTable<PageRequest[]>();
-  private readonly spareArrivals: PageRequest[][] = [];
+  private readonly arrivals = new SlotTable<ReusableList<PageRequest>>();
+  private readonly spareArrivals: ReusableList<PageRequest>[] = [];
   /** What the scheduled steps act on, by slot: the scheduler's actions take one number (sim/scheduler.ts). */
   private readonly iommuSlots = new SlotTable<Iommu>();
   private readonly groupSlots = new SlotTable<IopfGroup>();
@@ -258,7 +258,7 @@ export class FaultPath implements HandlerContext {
     this.metrics.outstanding(device, requester.outstanding);
     burst.transaction.state = 'waiting';
     const perm = this.requestPerm(burst.transaction);
-    const requests = this.spareArrivals.pop() ?? [];
+    const requests = this.spareArrivals.pop() ?? new ReusableList<PageRequest>();
     const now = this.env.scheduler.nowNs;
     for (let i = 0; i < count; i++) {
       const kind = faultKindName(burst.kinds[i]!);
@@ -306,7 +306,7 @@ export class FaultPath implements HandlerContext {
   }
 
   /** The requests of a group leave back to back and arrive together, in order, half a round trip later. */
-  private send(requests: PageRequest[]): void {
+  private send(requests: ReusableList<PageRequest>): void {
     this.env.scheduler.after(
       this.env.latency.priRoundTripNs / 2,
       this.arriveAction,
@@ -316,8 +316,11 @@ export class FaultPath implements HandlerContext {
 
   private arrive(slot: number): void {
     const requests = this.arrivals.take(slot);
-    for (const request of requests) this.receivePageRequest(request.device.iommu, request);
-    requests.length = 0;
+    for (let i = 0; i < requests.size; i++) {
+      const request = requests.at(i);
+      this.receivePageRequest(request.device.iommu, request);
+    }
+    requests.clear();
     this.spareArrivals.push(requests);
   }
 
@@ -366,7 +369,7 @@ export class FaultPath implements HandlerContext {
     request.stopMarker = true;
     this.metrics.stopMarker(device);
     this.emitRequest('pri.stop-marker', request);
-    const requests = this.spareArrivals.pop() ?? [];
+    const requests = this.spareArrivals.pop() ?? new ReusableList<PageRequest>();
     requests.push(request);
     this.send(requests);
   }
