@@ -104,6 +104,11 @@ export interface HandlerCosts {
   guestNs: number;
 }
 
+/** Handler cost breakdown with every part zero, for a handler to add to. */
+export function newHandlerCosts(fixedNs: number): HandlerCosts {
+  return { fixedNs, mmFaultNs: 0, mapNs: 0, evictionNs: 0, guestNs: 0 };
+}
+
 /** The anatomy record of an ended flow, as JSON. */
 export interface FlowRecord {
   flow: number;

@@ -14,7 +14,6 @@ import {
   type FlowMechanism,
   type FlowOutcome,
   HOPS,
-  type HandlerCosts,
   NO_HOP,
   type PageGone,
 } from './fault-flow';
@@ -142,9 +141,4 @@ export class FlowRecorder {
     this.goneCount -= this.gone.get(space)?.size ?? 0;
     this.gone.delete(space);
   }
-}
-
-/** Handler cost breakdown with every part zero, for a handler to add to. */
-export function newHandlerCosts(fixedNs: number): HandlerCosts {
-  return { fixedNs, mmFaultNs: 0, mapNs: 0, evictionNs: 0, guestNs: 0 };
 }

@@ -10,7 +10,7 @@ import type { EventBus } from '../../sim/event-bus';
 import type { IopfGroup } from '../iopf-group';
 import type { ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
-import { newHandlerCosts } from '../../flow/flow-recorder';
+import { newHandlerCosts } from '../../flow/fault-flow';
 import type { MapRegion } from './map-handler';
 
 export class GuestFaultHandler implements FaultHandler {

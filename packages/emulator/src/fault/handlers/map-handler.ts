@@ -16,7 +16,7 @@ import type { EventBus } from '../../sim/event-bus';
 import type { IopfGroup } from '../iopf-group';
 import type { PageRequest, ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
-import { newHandlerCosts } from '../../flow/flow-recorder';
+import { newHandlerCosts } from '../../flow/fault-flow';
 import type { HandlerCosts } from '../../flow/fault-flow';
 
 export interface MapRegion {

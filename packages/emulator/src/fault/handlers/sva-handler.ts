@@ -10,7 +10,7 @@ import type { FaultCategory } from '../../profile/kernel-profile';
 import type { IopfGroup } from '../iopf-group';
 import { PAGE_REQUEST_PASID_VALID, type PageRequest, type ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
-import { newHandlerCosts } from '../../flow/flow-recorder';
+import { newHandlerCosts } from '../../flow/fault-flow';
 
 export class SvaFaultHandler implements FaultHandler {
   readonly type = 'sva';
