@@ -16,12 +16,44 @@ export const CreateLabBody = Type.Object(
 );
 export type CreateLab = Static<typeof CreateLabBody>;
 
+/**
+ * The window's figures of a page request queue overflow storm the emulator stopped as a livelock
+ * (packages/emulator/src/fault/livelock-detector.ts, the `fault.livelock` event): the queue, what was lost
+ * and what got through, and the bound it passed.
+ */
+export const LivelockView = Type.Object({
+  iommu: Type.String(),
+  queue: Type.String(),
+  /** Simulated time it was detected, when the system stopped. */
+  atNs: Type.Number(),
+  windowBatches: Type.Integer(),
+  windowRequests: Type.Integer(),
+  lostRequests: Type.Integer(),
+  overflowRetries: Type.Integer(),
+  usefulFaults: Type.Integer(),
+  lostPerUsefulFault: Type.Number(),
+  bound: Type.Number(),
+});
+
+/** Why a lab's system stopped by itself: a livelock (the only cause so far), in a sentence and in figures. */
+export const LabStopped = Type.Object({
+  reason: Type.Literal('livelock'),
+  /** The sentence a run that stops so fails with (describeLivelock). */
+  message: Type.String(),
+  livelock: LivelockView,
+});
+
 export const ClockState = Type.Object({
   state: Type.Enum(['paused', 'running']),
   /** Simulated ns per wall ns while running, or "max": as fast as the host goes. */
   speed: Type.Union([Type.Number(), Type.Literal('max')]),
   timeNs: Type.Number(),
   pendingEvents: Type.Integer(),
+  /**
+   * Set once the system stopped by itself: nothing runs after it, whatever `state` says, until the lab is
+   * reset. Null while it can run.
+   */
+  stopped: Type.Union([LabStopped, Type.Null()]),
 });
 export type Clock = Static<typeof ClockState>;
 

@@ -10,6 +10,7 @@ import {
   type WorkloadRun,
   type WorkloadSpec,
   buildSystem,
+  describeLivelock,
 } from '@iommu-lab/emulator';
 import type { LabSummaryView } from '@iommu-lab/wire';
 import { ServiceError } from '../plugins/errors';
@@ -160,6 +161,7 @@ export class Lab {
         speed: this.clock.speed,
         timeNs: this.system.nowNs,
         pendingEvents: this.system.pendingEvents,
+        stopped: this.stopped(),
       },
       counts: {
         iommus: picture.iommus.length,
@@ -168,6 +170,14 @@ export class Lab {
         processes: picture.processes.length,
       },
     };
+  }
+
+  /** Why the system stopped by itself (a livelock: the emulator keeps its figures), or null. */
+  private stopped(): LabSummaryView['clock']['stopped'] {
+    const { livelock } = this.system;
+    if (livelock === null) return null;
+    const { iommu, queue, atNs, ...figures } = livelock;
+    return { reason: 'livelock', message: describeLivelock(iommu, queue, atNs, figures), livelock };
   }
 
   private build(): System {
@@ -182,6 +192,8 @@ export class Lab {
     this.unsubscribe = system.onAny((event) => {
       this.history.push(event);
       if (event.kind === 'flow.ended') this.flows.push(event);
+      // Nothing runs after a livelock: its workloads will never end, so whoever waits for them stops now.
+      else if (event.kind === 'fault.livelock') for (const settle of [...this.unsettled.values()]) settle();
       this.hub.publish(event);
     });
     return system;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   EVENT_KINDS,
   FAULT_KINDS,
-  changesTopology,
+  changesLabState,
   flowsOf,
   formatEventTime,
   sharesFlow,
@@ -19,9 +19,11 @@ describe('event kinds', () => {
     expect(FAULT_KINDS).not.toContain('dma.completed');
   });
 
-  it('tells which kinds change the topology', () => {
-    expect(changesTopology('sva.bound')).toBe(true);
-    expect(changesTopology('dma.page')).toBe(false);
+  it("tells which kinds change the lab's snapshot: the topology, or the system stopping", () => {
+    expect(changesLabState('sva.bound')).toBe(true);
+    expect(changesLabState('fault.livelock')).toBe(true);
+    expect(changesLabState('dma.page')).toBe(false);
+    expect(changesLabState('iommu.queue-overflow')).toBe(false);
   });
 });
 

@@ -65,10 +65,13 @@ const KIND_GROUPS: Record<EventKind, 'fault' | 'dma' | 'topology' | 'cache' | 'p
 export const EVENT_KINDS = Object.keys(KIND_GROUPS) as EventKind[];
 export const FAULT_KINDS = EVENT_KINDS.filter((kind) => KIND_GROUPS[kind] === 'fault');
 
-/** Kinds that change what the topology shows: their arrival refreshes the lab's snapshot. */
-export function changesTopology(kind: string): boolean {
+/**
+ * Kinds that change what the lab's snapshot says, the topology or that its system stopped (a livelock):
+ * their arrival refreshes it.
+ */
+export function changesLabState(kind: string): boolean {
   const group = KIND_GROUPS[kind as EventKind];
-  return group === 'topology' || group === 'process';
+  return group === 'topology' || group === 'process' || kind === 'fault.livelock';
 }
 
 /** One table row: the columns the stream shows, and a short detail for the rest. */

@@ -11,7 +11,7 @@
  */
 import { EventTupleDecoder, matchesFilter } from '@iommu-lab/client';
 import { api, describeError } from '../lib/client';
-import { toRow, changesTopology, type EventRow } from '../lib/events';
+import { toRow, changesLabState, type EventRow } from '../lib/events';
 import { FaultLatencyTracker } from '../lib/fault-latency';
 import { LiveHistogram } from '../lib/histogram';
 import { RingBuffer } from '../lib/ring-buffer';
@@ -91,7 +91,7 @@ export class StreamStore {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectDelayMs = 500;
   private flushScheduled = false;
-  private topologyListener: (() => void) | null = null;
+  private labChangeListener: (() => void) | null = null;
 
   private labDeletedListener: ((lab: string) => void) | null = null;
 
@@ -100,9 +100,9 @@ export class StreamStore {
     this.labDeletedListener = listener;
   }
 
-  /** Called (throttled by the listener) when events that change the topology arrive. */
-  onTopologyChange(listener: () => void): void {
-    this.topologyListener = listener;
+  /** Called (throttled by the listener) when events that change the lab's snapshot arrive (lib/events.ts). */
+  onLabChange(listener: () => void): void {
+    this.labChangeListener = listener;
   }
 
   /** Rows the table shows: frozen while paused, live otherwise. Reading it follows `version`. */
@@ -202,7 +202,7 @@ export class StreamStore {
         this.lastSeq = -1;
         this.clearRows();
         this.pending = [];
-        this.topologyListener?.();
+        this.labChangeListener?.();
         break;
       case 'lab.deleted':
         this.labDeletedListener?.(message.lab);
@@ -210,7 +210,7 @@ export class StreamStore {
       case 'closing':
         // The lab was deleted or the server is stopping: a refresh tells which (and forgets a deleted lab).
         this.lastError = `The server closed the stream: ${message.reason}`;
-        this.topologyListener?.();
+        this.labChangeListener?.();
         break;
       default:
         break;
@@ -264,12 +264,12 @@ export class StreamStore {
     const filter = this.filter;
     const events = incoming.filter((event) => event.seq > this.lastSeq && matchesFilter(event, filter));
     if (events.length > 0) this.lastSeq = events.at(-1)!.seq;
-    let topology = false;
+    let changed = false;
     const rows = new Array<EventRow>(events.length);
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
       rows[i] = toRow(event);
-      if (!topology && changesTopology(event.kind)) topology = true;
+      if (!changed && changesLabState(event.kind)) changed = true;
       const latency = this.tracker.observe(event);
       if (latency !== null) this.latency.add(latency);
       if (event.kind === 'fault.awaiting-client') this.addPending(event);
@@ -284,7 +284,7 @@ export class StreamStore {
     }
     this.received += events.length;
     if (this.paused) this.sincePause += events.length;
-    if (topology) this.topologyListener?.();
+    if (changed) this.labChangeListener?.();
     this.scheduleFlush();
   }
 
