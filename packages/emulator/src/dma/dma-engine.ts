@@ -85,7 +85,10 @@ export class DmaEngine implements TransactionControl {
     transaction.state = 'running';
     transaction.recoveries++;
     const list = this.spareFlowLists.pop() ?? new ReusableList<FaultFlow>();
-    for (let i = 0; i < resuming.size; i++) list.push(resuming.at(i));
+    for (let i = 0; i < resuming.size; i++) {
+      list.push(resuming.at(i));
+      this.faults.flows.hold(resuming.at(i));
+    }
     if (transaction.resuming !== null) this.spare(transaction.resuming);
     transaction.resuming = list;
     this.env.scheduler.after(delayNs, this.stepAction, transaction.id);
@@ -187,7 +190,9 @@ export class DmaEngine implements TransactionControl {
     this.spare(resuming);
   }
 
+  /** A retry's list is done with: its flows are let go (reused once ended), the list kept for the next. */
   private spare(list: ReusableList<FaultFlow>): void {
+    for (let i = 0; i < list.size; i++) this.faults.flows.letGo(list.at(i));
     list.clear();
     this.spareFlowLists.push(list);
   }

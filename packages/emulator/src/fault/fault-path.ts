@@ -279,6 +279,7 @@ export class FaultPath implements HandlerContext {
       if (burst.waited) flow.hop(HOP_CREDIT_WAIT, now, HOP_TO_IOMMU);
       burst.transaction.joined(flow);
       group.flows.push(flow);
+      this.flows.hold(flow);
       const request = this.newRequest(
         device,
         burst.pasid,
@@ -350,13 +351,23 @@ export class FaultPath implements HandlerContext {
     request.stopMarker = false;
     request.sentNs = sentNs;
     request.flow = flow;
+    if (flow !== null) this.flows.hold(flow);
     request.responseCode = 'SUCCESS';
     return request;
+  }
+
+  /** An outstanding group answered or forgotten: its flows are no longer its to hold. */
+  private reuseSent(group: OutstandingGroup): void {
+    const { flows } = group;
+    for (let i = 0; i < flows.size; i++) this.flows.letGo(flows.at(i));
+    flows.clear();
+    this.sentPool.release(group);
   }
 
   /** A request's life ended (answered at the device, dropped, discarded): a pooled one is reused. */
   private freeRequest(request: PageRequest): void {
     if (!request.pooled) return;
+    if (request.flow !== null) this.flows.letGo(request.flow);
     request.flow = null;
     this.requestPool.release(request);
   }
@@ -706,7 +717,7 @@ export class FaultPath implements HandlerContext {
       if (flow === null) continue;
       flow.code = code;
       flow.cause = cause;
-      flow.handlerCosts = group.costs;
+      flow.setHandlerCosts(group.costs);
       // A timeout ends the client's wait as its own hop; a flush ends whatever the group was in.
       const hop = cause === 'timeout' && flow.waitingFor === HOP_CLIENT_WAIT ? HOP_TIMEOUT : flow.waitingFor;
       flow.hop(hop, now, HOP_RESPONSE_WRITE);
@@ -858,7 +869,7 @@ export class FaultPath implements HandlerContext {
       const error = wire.device === 'Response Failure' ? 'response-failure' : 'page-request-invalid';
       this.transactions.fail(group.transaction, error, null);
     }
-    this.sentPool.release(group);
+    this.reuseSent(group);
     this.sendWaitingBursts(device);
   }
 
@@ -1032,7 +1043,7 @@ export class FaultPath implements HandlerContext {
     this.flushDevice(device, null, 'reset');
     this.faultState(device).requester.reset((forgotten) => {
       if (forgotten instanceof Burst) this.burstPool.release(forgotten);
-      else this.sentPool.release(forgotten);
+      else this.reuseSent(forgotten);
     });
     this.metrics.outstanding(device, 0);
   }
@@ -1042,6 +1053,7 @@ export class FaultPath implements HandlerContext {
     const use: Record<string, { inUse: number; size: number }> = {};
     for (const pool of [this.requestPool, this.burstPool, this.sentPool, this.groupPool])
       use[pool.name] = { inUse: pool.inUse, size: pool.size };
+    use['fault flows'] = this.flows.poolUse;
     return use;
   }
 

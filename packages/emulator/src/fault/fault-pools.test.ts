@@ -1,5 +1,5 @@
 /**
- * The fault path reuses its page requests, bursts, outstanding groups and iopf groups (sim/pool.ts):
+ * The fault path reuses its page requests, bursts, outstanding groups, iopf groups and PRI fault flows (sim/pool.ts):
  * whatever way a fault ends (answered, dropped by a full queue, discarded as a partial, flushed by a
  * detach or a reset), what it held goes back to its pool, and a reused object carries nothing of the
  * fault before. The preset traces (presets/preset-traces.test.ts) show the reuse changes no event.
@@ -82,6 +82,7 @@ describe('the fault path reuses what a fault is made of, and nothing leaks', () 
       bursts: 0,
       'outstanding groups': 0,
       'iopf groups': 0,
+      'fault flows': 0,
     });
   });
 

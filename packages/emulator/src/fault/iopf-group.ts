@@ -5,7 +5,7 @@
  */
 import type { Device } from '../device/device';
 import type { Domain } from '../domain/domain';
-import type { HandlerCosts } from '../flow/fault-flow';
+import { type HandlerCosts, newHandlerCosts } from '../flow/fault-flow';
 import type { FaultCategory } from '../profile/kernel-profile';
 import { ReusableList } from '../sim/pool';
 import type { EventHandle } from '../sim/scheduler';
@@ -41,6 +41,7 @@ export class IopfGroup {
   response: ResponseCode | null = null;
   /** What the handler spent its time on, set by the handler (the flows' handler hop breakdown). */
   costs: HandlerCosts | null = null;
+  private readonly ownCosts: HandlerCosts = newHandlerCosts(0);
   /** The code a handler answered with, until its cost has passed (HandlerContext.respondAfter). */
   handlerCode: ResponseCode = 'SUCCESS';
   /** Scheduled actions that still name it (dispatch, the handler's answer): it is reused only after them. */
@@ -71,6 +72,17 @@ export class IopfGroup {
     this.handlerCode = 'SUCCESS';
     this.holds = 0;
     return this;
+  }
+
+  /** The handler starts its breakdown at its fixed cost: the group's own record, zeroed. */
+  startCosts(fixedNs: number): HandlerCosts {
+    const costs = this.ownCosts;
+    costs.fixedNs = fixedNs;
+    costs.mmFaultNs = 0;
+    costs.mapNs = 0;
+    costs.evictionNs = 0;
+    costs.guestNs = 0;
+    return (this.costs = costs);
   }
 
   /** The request with LAST_PAGE: the response is built from it. */

@@ -154,11 +154,14 @@ export interface FlowRecord {
 /** Why a page an earlier flow resolved was gone again. */
 export type PageGone = 'evicted' | 'unmapped' | 'reclaimed';
 
+const NO_CAUSES: readonly number[] = [];
+const NO_SCOPES: readonly ScopeMetrics[] = [];
+
 export class FaultFlow {
   /** Cost of each hop in ns, -1 where it did not apply (index: HOP_*). */
   readonly hopNs: number[] = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
   /** Where the current hop began. */
-  private lastNs: number;
+  private lastNs = 0;
   /** The hop the flow is in now: what it waits for, so an early end knows which hop to close. */
   waitingFor = HOP_TO_IOMMU;
   endNs = -1;
@@ -172,25 +175,90 @@ export class FaultFlow {
   handlerCosts: HandlerCosts | null = null;
   causes: readonly number[] = NO_CAUSES;
   replaces: { flow: number; because: PageGone } | null = null;
+  id = 0;
+  mechanism: FlowMechanism = 'pri';
+  transaction: number | null = null;
+  iommu = '';
+  device = '';
+  /** -1 without PASID. */
+  pasid = -1;
+  page = 0;
+  /** IOMMU_FAULT_PERM_* bits of the access. */
+  perm = 0;
+  stage: 1 | 2 | null = null;
+  fault = '';
+  startNs = 0;
+  /** Metric scopes of its device (system, device, IOMMU): where its end is counted. */
+  scopes: readonly ScopeMetrics[] = NO_SCOPES;
+  /**
+   * Reuse (flow-recorder.ts): a PRI flow is reused once it has ended and none of its holders (its page
+   * request, its outstanding group, the retry that answers it) names it any more; `holds` counts them.
+   */
+  reusable = false;
+  holds = 0;
+  free = false;
+  /** The storage `handlerCosts` points to once set: the flow's own copy of its group's breakdown. */
+  private readonly ownCosts: HandlerCosts = newHandlerCosts(0);
 
-  constructor(
-    readonly id: number,
-    readonly mechanism: FlowMechanism,
-    readonly transaction: number | null,
-    readonly iommu: string,
-    readonly device: string,
-    /** -1 without PASID. */
-    readonly pasid: number,
-    readonly page: number,
-    /** IOMMU_FAULT_PERM_* bits of the access. */
-    readonly perm: number,
-    readonly stage: 1 | 2 | null,
-    readonly fault: string,
-    readonly startNs: number,
-    /** Metric scopes of its device (system, device, IOMMU): where its end is counted. */
-    readonly scopes: readonly ScopeMetrics[],
-  ) {
+  /** Sets it up whole for a new fault: nothing of a flow before shows. */
+  init(
+    id: number,
+    mechanism: FlowMechanism,
+    transaction: number | null,
+    iommu: string,
+    device: string,
+    pasid: number,
+    page: number,
+    perm: number,
+    stage: 1 | 2 | null,
+    fault: string,
+    startNs: number,
+    scopes: readonly ScopeMetrics[],
+  ): this {
+    this.hopNs.fill(-1);
     this.lastNs = startNs;
+    this.waitingFor = HOP_TO_IOMMU;
+    this.endNs = -1;
+    this.outcome = null;
+    this.category = null;
+    this.handler = null;
+    this.group = null;
+    this.code = null;
+    this.reason = null;
+    this.cause = null;
+    this.handlerCosts = null;
+    this.causes = NO_CAUSES;
+    this.replaces = null;
+    this.id = id;
+    this.mechanism = mechanism;
+    this.transaction = transaction;
+    this.iommu = iommu;
+    this.device = device;
+    this.pasid = pasid;
+    this.page = page;
+    this.perm = perm;
+    this.stage = stage;
+    this.fault = fault;
+    this.startNs = startNs;
+    this.scopes = scopes;
+    this.reusable = mechanism === 'pri';
+    this.holds = 0;
+    return this;
+  }
+
+  /** The handler's breakdown, copied: the group's own record is reused by its next group. */
+  setHandlerCosts(costs: HandlerCosts | null): void {
+    if (costs === null) {
+      this.handlerCosts = null;
+      return;
+    }
+    const own = this.ownCosts;
+    own.fixedNs = costs.fixedNs;
+    own.mmFaultNs = costs.mmFaultNs;
+    own.mapNs = costs.mapNs;
+    own.evictionNs = costs.evictionNs;
+    own.guestNs = costs.guestNs;
+    this.handlerCosts = own;
   }
 
   get ended(): boolean {
@@ -251,5 +319,3 @@ export class FaultFlow {
     };
   }
 }
-
-const NO_CAUSES: readonly number[] = [];

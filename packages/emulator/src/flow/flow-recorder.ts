@@ -9,14 +9,8 @@
  */
 import type { Metrics, ScopeMetrics } from '../metrics/metrics';
 import type { EventBus } from '../sim/event-bus';
-import {
-  FaultFlow,
-  type FlowMechanism,
-  type FlowOutcome,
-  HOPS,
-  NO_HOP,
-  type PageGone,
-} from './fault-flow';
+import { Pool } from '../sim/pool';
+import { FaultFlow, type FlowMechanism, type FlowOutcome, HOPS, NO_HOP, type PageGone } from './fault-flow';
 
 /** Pages whose resolving flow is remembered after they went away, per space (oldest forgotten first). */
 const GONE_LIMIT = 65_536;
@@ -36,6 +30,8 @@ export class FlowRecorder {
   /** Address space (a process or a domain) → page gone → the flow that had resolved it and why it went. */
   private readonly gone = new Map<object, Map<number, Gone>>();
   private goneCount = 0;
+  /** Flows are reused once done with (FaultFlow.reusable: PRI flows, whose holders are all counted). */
+  private readonly pool = new Pool<FaultFlow>('fault flows', () => new FaultFlow());
 
   constructor(
     private readonly bus: EventBus,
@@ -59,7 +55,9 @@ export class FlowRecorder {
     scopes: readonly ScopeMetrics[],
   ): FaultFlow {
     this.metrics.series.flowStarted();
-    return new FaultFlow(
+    // Only PRI flows are reused: their holders are all counted; the others are left to the collector.
+    const flow = mechanism === 'pri' ? this.pool.acquire() : new FaultFlow();
+    return flow.init(
       this.nextId++,
       mechanism,
       transaction,
@@ -89,6 +87,26 @@ export class FlowRecorder {
       if (recoverable) scope.faults.latency.record(flow.latencyNs);
     }
     if (this.bus.wants('flow.ended')) this.bus.emit({ kind: 'flow.ended', ...flow.toRecord() });
+    this.reuseIfDone(flow);
+  }
+
+  /** Something keeps `flow` (a page request, an outstanding group, a retry's list): it is not reused before `letGo`. */
+  hold(flow: FaultFlow): void {
+    flow.holds++;
+  }
+
+  letGo(flow: FaultFlow): void {
+    flow.holds--;
+    this.reuseIfDone(flow);
+  }
+
+  private reuseIfDone(flow: FaultFlow): void {
+    if (flow.reusable && flow.holds === 0 && flow.outcome !== null) this.pool.release(flow);
+  }
+
+  /** Flows in use now and made in all. */
+  get poolUse(): { inUse: number; size: number } {
+    return { inUse: this.pool.inUse, size: this.pool.size };
   }
 
   /** Ends a flow early at `atNs`, closing the hop it was in (a discard, a reset, a terminated stall). */

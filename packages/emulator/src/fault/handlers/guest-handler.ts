@@ -10,7 +10,6 @@ import type { EventBus } from '../../sim/event-bus';
 import type { IopfGroup } from '../iopf-group';
 import type { ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
-import { newHandlerCosts } from '../../flow/fault-flow';
 import type { MapRegion } from './map-handler';
 
 export class GuestFaultHandler implements FaultHandler {
@@ -31,7 +30,7 @@ export class GuestFaultHandler implements FaultHandler {
     const domain = group.domain;
     if (!(domain instanceof NestedDomain) || group.stage !== 1) return false;
     let costNs = this.latency.guestRoundTripNs + this.latency.handlerNs;
-    const costs = (group.costs = newHandlerCosts(this.latency.handlerNs));
+    const costs = group.startCosts(this.latency.handlerNs);
     costs.guestNs = this.latency.guestRoundTripNs;
     let code: ResponseCode = 'SUCCESS';
     for (let i = 0; i < group.faults.size; i++) {

@@ -16,7 +16,6 @@ import type { EventBus } from '../../sim/event-bus';
 import type { IopfGroup } from '../iopf-group';
 import type { PageRequest, ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
-import { newHandlerCosts } from '../../flow/fault-flow';
 import type { HandlerCosts } from '../../flow/fault-flow';
 
 export interface MapRegion {
@@ -60,7 +59,7 @@ export class MapFaultHandler implements FaultHandler {
     const target = group.domain instanceof NestedDomain ? group.domain.parent : group.domain;
     if (!(target instanceof DmaDomain)) return false;
     let costNs = this.latency.handlerNs;
-    const costs = (group.costs = newHandlerCosts(costNs));
+    const costs = group.startCosts(costNs);
     let code: ResponseCode = 'SUCCESS';
     for (let i = 0; i < group.faults.size; i++) {
       const fault = group.faults.at(i);

@@ -10,7 +10,6 @@ import type { FaultCategory } from '../../profile/kernel-profile';
 import type { IopfGroup } from '../iopf-group';
 import { PAGE_REQUEST_PASID_VALID, type PageRequest, type ResponseCode } from '../page-request';
 import type { FaultHandler, HandlerContext, HandlerInfo } from './fault-handler';
-import { newHandlerCosts } from '../../flow/fault-flow';
 
 export class SvaFaultHandler implements FaultHandler {
   readonly type = 'sva';
@@ -24,7 +23,7 @@ export class SvaFaultHandler implements FaultHandler {
 
   handle(group: IopfGroup, context: HandlerContext): boolean {
     let costNs = this.latency.handlerNs;
-    const costs = (group.costs = newHandlerCosts(costNs));
+    const costs = group.startCosts(costNs);
     let code: ResponseCode = 'SUCCESS';
     for (let i = 0; i < group.faults.size; i++) {
       const fault = group.faults.at(i);
