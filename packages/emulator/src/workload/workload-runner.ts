@@ -36,6 +36,8 @@ class Stream {
 
   /** Called when one of this stream's transactions ends (one function per stream, not per transaction). */
   onEnd: (transaction: Transaction) => void = () => {};
+  /** Submits its next transaction: scheduled as is, so a submission allocates no closure. */
+  submitNext: () => void = () => {};
 
   constructor(
     readonly spec: StreamSpec,
@@ -111,7 +113,10 @@ export class WorkloadRun {
     this.streams = spec.streams.map(
       (stream, index) => new Stream(stream, system.device(stream.device), system.options.seed, index),
     );
-    for (const stream of this.streams) stream.onEnd = (transaction) => this.ended(stream, transaction);
+    for (const stream of this.streams) {
+      stream.onEnd = (transaction) => this.ended(stream, transaction);
+      stream.submitNext = () => this.submit(stream);
+    }
     this.progress = {
       submitted: 0,
       ended: 0,
@@ -140,7 +145,7 @@ export class WorkloadRun {
     this.streams.forEach((stream) => {
       const first = Math.min(stream.spec.concurrency ?? 1, stream.spec.count);
       for (let i = 0; i < first; i++)
-        this.system.schedule(start + (stream.spec.startNs ?? 0), () => this.submit(stream));
+        this.system.schedule(start + (stream.spec.startNs ?? 0), stream.submitNext);
     });
     return this;
   }
@@ -174,6 +179,6 @@ export class WorkloadRun {
     const { spec } = stream;
     const burstEnd = spec.burst !== undefined && stream.submitted % spec.burst.size === 0;
     const delay = (spec.thinkTimeNs ?? 0) + (burstEnd ? spec.burst!.gapNs : 0);
-    this.system.schedule(this.system.nowNs + delay, () => this.submit(stream));
+    this.system.schedule(this.system.nowNs + delay, stream.submitNext);
   }
 }
