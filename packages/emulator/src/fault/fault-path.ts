@@ -582,7 +582,7 @@ export class FaultPath implements HandlerContext {
       flow.category = group.category;
       flow.handler = found.handler.type;
     }
-    state.pending.add(group);
+    state.addPending(group);
     this.metrics.group(group);
     if (this.env.bus.wants('fault.group')) {
       const requests = faults.toArray();
@@ -707,7 +707,7 @@ export class FaultPath implements HandlerContext {
     if (!group.pending) return;
     group.pending = false;
     group.response = code;
-    this.faultState(group.device).pending.delete(group);
+    this.faultState(group.device).removePending(group);
     if (group.cookie !== null) this.awaitingClient.delete(group.cookie);
     if (group.timeout !== null) this.env.scheduler.cancel(group.timeout);
     this.metrics.groupAnswered(group, code, cause, this.env.scheduler.nowNs);
@@ -1032,7 +1032,7 @@ export class FaultPath implements HandlerContext {
       });
       for (const request of dropped) this.freeRequest(request);
     }
-    for (const group of [...state.pending]) {
+    for (const group of state.pendingInOrder()) {
       if (pasid === null || group.pasid === pasid) this.respond(group, 'INVALID', cause, 0);
     }
     this.stall.flushDevice(device, pasid);

@@ -44,6 +44,8 @@ export class IopfGroup {
   private readonly ownCosts: HandlerCosts = newHandlerCosts(0);
   /** The code a handler answered with, until its cost has passed (HandlerContext.respondAfter). */
   handlerCode: ResponseCode = 'SUCCESS';
+  /** Its place among its device's pending groups (device-fault-state.ts), -1 when not pending. */
+  pendingSlot = -1;
   /** Scheduled actions that still name it (dispatch, the handler's answer): it is reused only after them. */
   holds = 0;
   /** In the fault path's pool of groups (sim/pool.ts). */
@@ -71,6 +73,7 @@ export class IopfGroup {
     this.costs = null;
     this.handlerCode = 'SUCCESS';
     this.holds = 0;
+    this.pendingSlot = -1;
     return this;
   }
 
