@@ -22,13 +22,16 @@ const SPREAD_FAULTS = 100_000;
 
 /**
  * A batch fault workload on the given emulator, built and ready: `pages` fresh pages per transaction (so
- * one page request group of that many faults each), `faults` in all. `run` runs it to the end and checks it.
+ * one page request group of that many faults each), `faults` in all. `run` runs it to the end, checks it
+ * and returns the faults. `resident`: the same workload over pages populated beforehand, so no transaction
+ * faults (`run` returns the transactions): the DMA around the faults, for the allocation figure's baseline.
  */
 function faultWorkload(
   SystemClass: typeof System = System,
   records = false,
   pages = PAGES_PER_TRANSACTION,
   faults = FAULTS,
+  resident = false,
 ): { run: () => number } {
   const system = new SystemClass({ seed: 1, memoryFrames: 2 ** 22 });
   system.addIommu({
@@ -41,6 +44,7 @@ function faultWorkload(
   system.createProcess({ id: 'app' });
   system.mmap('app', { address: '0x100000000', size: 2 ** 32, prot: 'rw' });
   const { pasid } = system.svaBind('nic0', 'app');
+  if (resident) system.populate('app', '0x100000000', faults * pages * 4096);
   let ended = 0;
   if (records) system.on('flow.ended', () => ended++);
   const workload = system.runWorkload({
@@ -61,6 +65,10 @@ function faultWorkload(
     run: () => {
       system.runUntilIdle();
       const done = system.metrics().system.faults.pageRequests;
+      if (resident) {
+        if (done !== 0 || !workload.finished) throw new Error(`resident workload: ${done} faults`);
+        return workload.progress.completed;
+      }
       if (done !== faults || !workload.finished || (records && ended !== faults))
         throw new Error(
           `fault benchmark: ${done} faults, ${ended} flow records, finished ${workload.finished}`,
@@ -195,24 +203,37 @@ export async function benchFaults(): Promise<void> {
     });
   }
 
-  // Garbage per fault, from the sampling heap profiler: the fault path's allocations over a whole run
-  // (page tables the mm fault fills included), against the hit path's per one-page transaction.
+  // Bytes allocated per fault, from the sampling heap profiler, over a whole run of one-page DMA that faults
+  // once each (page tables the mm fault fills included), against the same workload over resident pages: the
+  // DMA around the fault (the transaction, its request, the engine's map of them). The difference of each
+  // round's pair is what the fault itself allocates: the issue's goal (≤ 64 B) is about that.
+  const allocationRound = async (resident: boolean) => {
+    const { run } = faultWorkload(System, false, 1, ALLOCATION_FAULTS, resident);
+    let done = 0;
+    const bytes = await bytesAllocated(() => (done = run()));
+    return bytes / done;
+  };
+  await allocationRound(false);
+  await allocationRound(true);
   const allocation = await interleave(
     ROUNDS,
-    async () => {
-      const { run } = faultWorkload(System, false, 1, ALLOCATION_FAULTS);
-      let faults = 0;
-      const bytes = await bytesAllocated(() => (faults = run()));
-      return bytes / faults;
-    },
-    async () => (await bytesAllocated(() => hitPathDma(1, ALLOCATION_FAULTS)())) / ALLOCATION_FAULTS,
+    () => allocationRound(false),
+    () => allocationRound(true),
   );
   reportRuns({
     name: 'fault-allocated-bytes',
     unit: 'B/fault',
     ...allocation,
     better: 'lower',
-    note: `${ALLOCATION_FAULTS.toLocaleString('en-US')} faults a run, 1 per group (goal ≤ 64 B); baseline: bytes per one-page DMA that hits the IOTLB`,
+    note: `${ALLOCATION_FAULTS.toLocaleString('en-US')} one-page DMA a run, each faulting once (1 per group); baseline: the same DMA over resident pages, bytes per transaction`,
+  });
+  reportRuns({
+    name: 'fault-own-allocated-bytes',
+    unit: 'B/fault',
+    runs: allocation.runs.map((bytes, round) => bytes - allocation.baselineRuns[round]!),
+    baselineRuns: allocation.baselineRuns,
+    better: 'lower',
+    note: 'what a fault adds to its DMA, each round\'s faulting run less its resident run (goal ≤ 64 B); baseline: the resident DMA\'s bytes per transaction',
   });
 
   // Each preset to completion, again and again for ROUND_MS (one run takes a few ms): transactions per
