@@ -32,7 +32,10 @@ export class FaultMetrics {
 
   /** The device's PRI requester now has `count` page requests outstanding. */
   outstanding(device: Device, count: number): void {
-    this.metrics.series.outstandingRequests(device.id, count);
+    const { series } = this.metrics;
+    const scope = device.metricScopes[1];
+    if (scope.outstandingColumn < 0) scope.outstandingColumn = series.deviceColumn(device.id);
+    series.outstandingInColumn(scope.outstandingColumn, count);
   }
 
   stopMarker(device: Device): void {

@@ -126,6 +126,8 @@ export class ScopeMetrics {
   readonly faultsByReason = new Map<string, number>();
   readonly dmaLatency = new Histogram();
   readonly faults = new FaultCounters();
+  /** A device's column in the series of outstanding page requests (outstanding-series.ts); -1 until used. */
+  outstandingColumn = -1;
 
   snapshot(): ScopeSnapshot {
     return {

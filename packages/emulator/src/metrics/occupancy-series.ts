@@ -1,8 +1,8 @@
 /**
- * A level over simulated time (a hardware queue's occupancy, a device's outstanding page requests), kept
- * in the bins of the system's SimSeries (sim-series.ts): per bin the highest level and, when asked for,
- * the time-weighted integral (level × ns). The level holds between changes, so a bin with no change still
- * shows the level it had. Bins are preallocated typed arrays: recording allocates nothing.
+ * A level over simulated time (a hardware queue's occupancy), kept in the bins of the system's SimSeries
+ * (sim-series.ts): per bin the highest level. The level holds between changes, so a bin with no change
+ * still shows the level it had. Bins are preallocated typed arrays: recording allocates nothing. (Devices'
+ * outstanding page requests, with a time-weighted mean as well, are kept together: outstanding-series.ts.)
  */
 
 /** The bins a series records into (SimSeries): their width, and the bin of a time, coarsening first. */
@@ -22,16 +22,10 @@ export class OccupancySeries {
   level = 0;
   /** Highest level per bin. */
   readonly maxByBin: Float64Array;
-  /** Level × ns per bin, for a time-weighted mean; null when only the maximum is wanted. */
-  readonly integralByBin: Float64Array | null;
   private changedNs = 0;
 
-  constructor(
-    private readonly bins: SeriesBins,
-    timeWeighted: boolean,
-  ) {
+  constructor(private readonly bins: SeriesBins) {
     this.maxByBin = new Float64Array(bins.capacity);
-    this.integralByBin = timeWeighted ? new Float64Array(bins.capacity) : null;
   }
 
   /**
@@ -56,24 +50,16 @@ export class OccupancySeries {
     const level = this.level;
     if (level === 0) return; // bins start at zero
     const width = this.bins.binNs;
-    const first = Math.floor(from / width);
     // The level held over [from, timeNs): a change at a bin's very start leaves that bin alone.
     const last = Math.ceil(timeNs / width) - 1;
-    const { maxByBin, integralByBin } = this;
-    for (let bin = first; bin <= last; bin++) {
+    const { maxByBin } = this;
+    for (let bin = Math.floor(from / width); bin <= last; bin++)
       if (level > maxByBin[bin]!) maxByBin[bin] = level;
-      if (integralByBin !== null) {
-        const start = bin === first ? from : bin * width;
-        const end = bin === last ? timeNs : (bin + 1) * width;
-        integralByBin[bin]! += level * (end - start);
-      }
-    }
   }
 
-  /** Neighbouring bins merge pairwise (the bins' width doubles): highest of the two, integrals summed. */
+  /** Neighbouring bins merge pairwise (the bins' width doubles): the highest of the two. */
   mergePairs(): void {
     mergeMax(this.maxByBin);
-    if (this.integralByBin !== null) mergeSum(this.integralByBin);
   }
 
   /**

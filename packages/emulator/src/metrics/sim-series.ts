@@ -4,7 +4,8 @@
  * ATC hits and lookups. A run's span is not known in advance, so the series keep a fixed number of bins
  * from time 0 at a fine width, and when time passes the last bin, neighbouring bins merge pairwise and the
  * width doubles; counts sum and maxima take the higher, so merging is exact. Every series is a
- * preallocated typed array (new ones only for a new device or queue): recording allocates nothing.
+ * preallocated typed array (new ones only for a new queue, or for devices past the room their table has:
+ * outstanding-series.ts): recording allocates nothing.
  *
  * `answer` gives plain JSON at the stored width; `rebinSeries` re-bins such an answer to a coarser width
  * (the API does the same with a run's stored answer).
@@ -13,6 +14,7 @@ import { fail } from '../errors';
 import type { ResponseCode } from '../fault/page-request';
 import { SOURCE_ATC, SOURCE_IOTLB, SOURCE_WALK } from '../iommu/translation';
 import { OccupancySeries, type SeriesBins, mergeSum } from './occupancy-series';
+import { OutstandingSeries } from './outstanding-series';
 
 /** Bins kept; the stored width doubles whenever time passes the last one. */
 export const SERIES_CAPACITY = 1024;
@@ -96,7 +98,7 @@ export class SimSeries implements SeriesBins {
     this.atcHits,
     this.atcLookups,
   ];
-  private readonly outstanding = new Map<string, OccupancySeries>();
+  private readonly outstanding = new OutstandingSeries(this);
   private readonly queues = new Map<string, OccupancySeries>();
 
   constructor(private readonly clock: { readonly nowNs: number }) {}
@@ -134,15 +136,23 @@ export class SimSeries implements SeriesBins {
 
   /** The device's PRI requester has `count` page requests outstanding from now on. */
   outstandingRequests(device: string, count: number): void {
-    let series = this.outstanding.get(device);
-    if (series === undefined) this.outstanding.set(device, (series = new OccupancySeries(this, true)));
-    series.record(this.clock.nowNs, count);
+    this.outstandingInColumn(this.outstanding.column(device), count);
+  }
+
+  /** The column of a device in the outstanding requests (once per device: then outstandingInColumn). */
+  deviceColumn(device: string): number {
+    return this.outstanding.column(device);
+  }
+
+  /** As outstandingRequests, for the device in `column` (deviceColumn), without looking its id up. */
+  outstandingInColumn(column: number, count: number): void {
+    this.outstanding.record(column, this.clock.nowNs, count);
   }
 
   /** The occupancy series of a hardware queue, named "<iommu>/<queue>" (one per queue). */
   queue(name: string): OccupancySeries {
     let series = this.queues.get(name);
-    if (series === undefined) this.queues.set(name, (series = new OccupancySeries(this, false)));
+    if (series === undefined) this.queues.set(name, (series = new OccupancySeries(this)));
     return series;
   }
 
@@ -167,7 +177,7 @@ export class SimSeries implements SeriesBins {
 
   private coarsen(): void {
     for (const values of this.counts) mergeSum(values);
-    for (const series of this.outstanding.values()) series.mergePairs();
+    this.outstanding.mergePairs();
     for (const series of this.queues.values()) series.mergePairs();
     this.binNs *= 2;
     this.currentBin >>= 1;
@@ -180,7 +190,7 @@ export class SimSeries implements SeriesBins {
   answer(query: SeriesQuery = {}): SimSeriesAnswer {
     const endNs = this.clock.nowNs;
     this.binAt(endNs);
-    for (const series of this.outstanding.values()) series.holdUntil(endNs);
+    this.outstanding.holdAllUntil(endNs);
     for (const series of this.queues.values()) series.holdUntil(endNs);
     const width = this.binNs;
     const bins = Math.floor(endNs / width) + 1;
@@ -206,16 +216,20 @@ export class SimSeries implements SeriesBins {
           RESPONSE_KEYS.map((code) => [code, counts(this.responses[code])]),
         ) as Record<SeriesResponse, number[]>,
         outstandingRequests: Object.fromEntries(
-          [...this.outstanding].map(([device, series]) => [
-            device,
-            {
-              max: counts(series.maxByBin),
-              mean: Array.from({ length: bins }, (_, bin) => {
-                const coveredNs = Math.min((bin + 1) * width, endNs) - bin * width;
-                return coveredNs > 0 ? series.integralByBin![bin]! / coveredNs : series.level;
-              }),
-            },
-          ]),
+          this.outstanding.devices.map((device, column) => {
+            const integrals = this.outstanding.integrals(column, bins);
+            const level = this.outstanding.level(column);
+            return [
+              device,
+              {
+                max: this.outstanding.maxima(column, bins),
+                mean: integrals.map((integral, bin) => {
+                  const coveredNs = Math.min((bin + 1) * width, endNs) - bin * width;
+                  return coveredNs > 0 ? integral / coveredNs : level;
+                }),
+              },
+            ];
+          }),
         ),
         queueOccupancy: Object.fromEntries(
           [...this.queues].map(([name, series]) => [name, counts(series.maxByBin)]),
