@@ -164,3 +164,53 @@ describe('log-linear latency histogram: summaries', () => {
     expect(h.quantile(0.5)).toBe(0);
   });
 });
+
+describe('log-linear latency histogram: only the span of bins used is stored', () => {
+  /** Bins and quantiles from the values themselves: each value's bin counted, ranks walked in bin order. */
+  function reference(values: number[]) {
+    const counts = new Map<number, number>();
+    for (const value of values) counts.set(binOf(value), (counts.get(binOf(value)) ?? 0) + 1);
+    const bins = [...counts].sort(([a], [b]) => a - b);
+    const [min, max] = [Math.min(...values), Math.max(...values)].map((v) => Math.round(Math.max(0, v)));
+    const quantile = (q: number) => {
+      const rank = Math.max(1, Math.ceil(q * values.length));
+      let seen = 0;
+      for (const [lower, count] of bins)
+        if ((seen += count) >= rank) return Math.min(max!, Math.max(min!, lower));
+      return max!;
+    };
+    return { bins, quantiles: [0, 0.5, 0.9, 0.99, 1].map(quantile) };
+  }
+
+  it('gives the bins and quantiles of the full fixed bins, whatever order the span grows in (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.nat(100), fc.nat(5000), fc.nat(2 ** 40), fc.constant(2 ** 53 - 1)), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        (values) => {
+          const h = new Histogram();
+          for (const value of values) h.record(value);
+          const expected = reference(values);
+          expect(h.bins()).toEqual(expected.bins);
+          expect([0, 0.5, 0.9, 0.99, 1].map((q) => h.quantile(q))).toEqual(expected.quantiles);
+        },
+      ),
+      { seed: 13, numRuns: 300 },
+    );
+  });
+
+  it('values near one another are counted in a span of a few cache lines, grown in place of the old one', () => {
+    const h = new Histogram();
+    for (let ns = 2000; ns < 4000; ns += 7) h.record(ns);
+    const stored = (h as unknown as { counts: Float64Array }).counts;
+    // 2000..4000 ns spans 33 bins (one power of two): five lines of 8 bins, rounded up to the doubling.
+    expect(stored.length).toBeLessThanOrEqual(64);
+    expect(h.bins().reduce((sum, [, count]) => sum + count, 0)).toBe(h.count);
+    h.record(0);
+    h.record(2 ** 53 - 1);
+    expect((h as unknown as { counts: Float64Array }).counts.length).toBe(1568);
+    expect(h.bins()[0]).toEqual([0, 1]);
+  });
+});
