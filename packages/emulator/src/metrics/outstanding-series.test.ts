@@ -54,7 +54,7 @@ function bins(capacity: number, merge: () => void) {
 }
 
 describe('outstanding page requests of many devices in one table', () => {
-  it('give every device the bins its own arrays gave, devices joining late and past a block of 64 (property)', () => {
+  it('give every device the bins its own arrays gave, devices joining late and past a block of 16 (property)', () => {
     const change = fc.record({
       device: fc.nat(149),
       advanceNs: fc.oneof(fc.constant(0), fc.nat(50), fc.nat(5000)),

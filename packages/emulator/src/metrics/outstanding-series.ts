@@ -1,17 +1,19 @@
 /**
  * Page requests outstanding at each device over simulated time, in the bins of the system's SimSeries
  * (sim-series.ts): per device and bin the highest level and the time-weighted integral (level × ns), as
- * OccupancySeries keeps for one queue. Devices are columns, numbered on first use, in blocks of 64 laid
+ * OccupancySeries keeps for one queue. Devices are columns, numbered on first use, in blocks of 16 laid
  * out bin-major (`bin · width + column`): the changes of many devices near the same time land in the same
  * few kilobytes instead of one pair of arrays per device scattered over the heap (a thousand devices'
  * bins are 16 MB in all, so which part of them a change touches decides whether it misses the CPU caches).
+ * Blocks stay small (128 KiB a table) so that merging bins when the width doubles runs in cache as well.
  */
 import type { SeriesBins } from './occupancy-series';
 
-/** Columns in a full block (a row of a block is 512 bytes). */
-const BLOCK_COLUMNS = 64;
+/** Columns in a full block: a row of a block is two cache lines. */
+const BLOCK_SHIFT = 4;
+const BLOCK_COLUMNS = 1 << BLOCK_SHIFT;
 
-/** Up to 64 devices' bins and levels. */
+/** Up to 16 devices' bins and levels. */
 class DeviceBlock {
   readonly maxByBin: Float64Array;
   readonly integralByBin: Float64Array;
@@ -72,7 +74,7 @@ export class OutstandingSeries {
    * previous one is taken at the previous one's time (as OccupancySeries.record).
    */
   record(column: number, timeNs: number, level: number): void {
-    const block = this.blocks[column >> 6]!;
+    const block = this.blocks[column >> BLOCK_SHIFT]!;
     const at = column & (BLOCK_COLUMNS - 1);
     const changedNs = block.changedNs[at]!;
     const atNs = timeNs < changedNs ? changedNs : timeNs;
@@ -86,7 +88,7 @@ export class OutstandingSeries {
   /** Every device's level held up to `timeNs` (before an answer; the caller made the bins fit). */
   holdAllUntil(timeNs: number): void {
     for (let column = 0; column < this.devices.length; column++)
-      this.holdUntil(this.blocks[column >> 6]!, column & (BLOCK_COLUMNS - 1), timeNs);
+      this.holdUntil(this.blocks[column >> BLOCK_SHIFT]!, column & (BLOCK_COLUMNS - 1), timeNs);
   }
 
   /** Neighbouring bins merge pairwise (the width doubles): highest of the two, integrals summed. */
@@ -109,7 +111,7 @@ export class OutstandingSeries {
 
   /** The device's level now. */
   level(column: number): number {
-    return this.blocks[column >> 6]!.levels[column & (BLOCK_COLUMNS - 1)]!;
+    return this.blocks[column >> BLOCK_SHIFT]!.levels[column & (BLOCK_COLUMNS - 1)]!;
   }
 
   /** The device's highest level in each of the first `bins` bins. */
@@ -123,7 +125,7 @@ export class OutstandingSeries {
   }
 
   private gather(column: number, bins: number, table: 'maxByBin' | 'integralByBin'): number[] {
-    const block = this.blocks[column >> 6]!;
+    const block = this.blocks[column >> BLOCK_SHIFT]!;
     const at = column & (BLOCK_COLUMNS - 1);
     const values = new Array<number>(bins);
     for (let bin = 0; bin < bins; bin++) values[bin] = block[table][bin * block.width + at]!;
