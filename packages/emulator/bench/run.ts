@@ -15,4 +15,4 @@ benchDma();
 // The lab at the design's scale, each run in a fresh child process (its RSS is the lab's alone).
 await benchScale();
 // Last: it builds 64 k processes and leaves the heap the fullest.
-benchSvaBinds();
+await benchSvaBinds();
