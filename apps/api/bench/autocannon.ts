@@ -7,8 +7,6 @@ const bin = require.resolve('autocannon/autocannon.js');
 
 export interface Load {
   url: string;
-  /** Requests per second across all connections; absent: as fast as the server answers (throughput). */
-  rate?: number;
   seconds: number;
   connections?: number;
   method?: string;
@@ -26,7 +24,6 @@ export interface LoadResult {
 
 export function runLoad(load: Load): Promise<LoadResult> {
   const args = [bin, '--json', '-d', String(load.seconds)];
-  if (load.rate !== undefined) args.push('-R', String(load.rate));
   args.push('-c', String(load.connections ?? 1), '-m', load.method ?? 'GET');
   if (load.body !== undefined) args.push('-b', load.body, '-H', 'content-type=application/json');
   args.push(load.url);
