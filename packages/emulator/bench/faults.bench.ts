@@ -233,7 +233,7 @@ export async function benchFaults(): Promise<void> {
     runs: allocation.runs.map((bytes, round) => bytes - allocation.baselineRuns[round]!),
     baselineRuns: allocation.baselineRuns,
     better: 'lower',
-    note: 'what a fault adds to its DMA, each round\'s faulting run less its resident run (goal ≤ 64 B); baseline: the resident DMA\'s bytes per transaction',
+    note: "what a fault adds to its DMA, each round's faulting run less its resident run (goal ≤ 64 B); baseline: the resident DMA's bytes per transaction",
   });
 
   // Each preset to completion, again and again for ROUND_MS (one run takes a few ms): transactions per
