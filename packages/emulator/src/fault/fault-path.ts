@@ -258,7 +258,7 @@ export class FaultPath implements HandlerContext {
     this.metrics.outstanding(device, requester.outstanding);
     burst.transaction.state = 'waiting';
     const perm = this.requestPerm(burst.transaction);
-    const requests = this.spareArrivals.pop() ?? new ReusableList<PageRequest>();
+    const requests = this.arrivalList();
     const now = this.env.scheduler.nowNs;
     for (let i = 0; i < count; i++) {
       const kind = faultKindName(burst.kinds[i]!);
@@ -313,6 +313,11 @@ export class FaultPath implements HandlerContext {
       this.arriveAction,
       this.arrivals.put(requests),
     );
+  }
+
+  /** An empty list for requests to cross PCIe in, reused from an arrival before. */
+  private arrivalList(): ReusableList<PageRequest> {
+    return this.spareArrivals.pop() ?? new ReusableList<PageRequest>();
   }
 
   private arrive(slot: number): void {
@@ -380,7 +385,7 @@ export class FaultPath implements HandlerContext {
     request.stopMarker = true;
     this.metrics.stopMarker(device);
     this.emitRequest('pri.stop-marker', request);
-    const requests = this.spareArrivals.pop() ?? new ReusableList<PageRequest>();
+    const requests = this.arrivalList();
     requests.push(request);
     this.send(requests);
   }

@@ -191,7 +191,7 @@ export class FaultFlow {
   /** Metric scopes of its device (system, device, IOMMU): where its end is counted. */
   scopes: readonly ScopeMetrics[] = NO_SCOPES;
   /**
-   * Reuse (flow-recorder.ts): a PRI flow is reused once it has ended and none of its holders (its page
+   * Reuse (set by flow-recorder.ts, which decides): a PRI flow is reused once it has ended and none of its holders (its page
    * request, its outstanding group, the retry that answers it) names it any more; `holds` counts them.
    */
   reusable = false;
@@ -241,7 +241,7 @@ export class FaultFlow {
     this.fault = fault;
     this.startNs = startNs;
     this.scopes = scopes;
-    this.reusable = mechanism === 'pri';
+    this.reusable = false;
     this.holds = 0;
     return this;
   }

@@ -56,8 +56,8 @@ export class FlowRecorder {
   ): FaultFlow {
     this.metrics.series.flowStarted();
     // Only PRI flows are reused: their holders are all counted; the others are left to the collector.
-    const flow = mechanism === 'pri' ? this.pool.acquire() : new FaultFlow();
-    return flow.init(
+    const reusable = mechanism === 'pri';
+    const flow = (reusable ? this.pool.acquire() : new FaultFlow()).init(
       this.nextId++,
       mechanism,
       transaction,
@@ -71,6 +71,8 @@ export class FlowRecorder {
       startNs,
       scopes,
     );
+    flow.reusable = reusable;
+    return flow;
   }
 
   /** Ends a flow at the end of its last hop. */
