@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { EmulatorError } from '../errors';
+import { decodeRecord, defineRecord, encodeRecord, fromHex, recordView, toHex } from './bit-layout';
+
+/** Two 64-bit words with a field across a byte, one across the word boundary and a full 64-bit one. */
+const SAMPLE = defineRecord({
+  id: 'test.sample',
+  title: 'sample record',
+  bytes: 24,
+  source: 'bit-layout.test.ts',
+  fields: {
+    type: { bit: 0, width: 8, label: 'type', values: { 1: 'one', 2: 'two' } },
+    flag: { bit: 8, width: 1, label: 'flag' },
+    acrossBytes: { bit: 12, width: 9, label: 'across bytes' },
+    acrossWords: { bit: 60, width: 8, label: 'across words' },
+    address: { bit: 128, width: 64, label: 'address' },
+  },
+});
+
+function refusal(call: () => unknown): EmulatorError {
+  try {
+    call();
+  } catch (error) {
+    if (error instanceof EmulatorError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('bit-field records: little-endian, bit n of the record is bit n % 8 of byte n / 8', () => {
+  it('puts each field at its bits, byte by byte', () => {
+    const bytes = encodeRecord(SAMPLE, { type: 0x2, flag: 1, acrossBytes: 0x1ff, acrossWords: 0xa5 });
+    // type 0x02 in byte 0; flag bit 8 = byte 1 bit 0; 0x1ff at bits 12..20 = byte 1 bits 4-7, byte 2 all,
+    // byte 2 bit 0..4 (0x1f); 0xa5 at bits 60..67: low nibble 5 in byte 7 bits 4-7, high nibble a in byte 8.
+    expect(toHex(bytes.subarray(0, 9))).toBe('02f11f00000000500a');
+  });
+
+  it('round-trips every field, a 64-bit one exactly as a bigint', () => {
+    const values = {
+      type: 1n,
+      flag: 0n,
+      acrossBytes: 0x155n,
+      acrossWords: 0x81n,
+      address: 0xfffffffffffff123n,
+    };
+    expect(decodeRecord(SAMPLE, encodeRecord(SAMPLE, values))).toEqual(values);
+  });
+
+  it('shows fields in bit order with exact numbers, hex past 2^53 and enum names', () => {
+    const view = recordView(
+      SAMPLE,
+      encodeRecord(SAMPLE, { type: 2, address: 0x1_0000_0000_0000_0000n - 1n }),
+    );
+    expect(view.fields.map((field) => field.name)).toEqual([
+      'type',
+      'flag',
+      'acrossBytes',
+      'acrossWords',
+      'address',
+    ]);
+    expect(view.fields[0]).toMatchObject({ value: 2, meaning: 'two', bit: 0, width: 8 });
+    expect(view.fields[4]!.value).toBe('0xffffffffffffffff');
+    expect(view.hex).toHaveLength(48);
+    expect(fromHex(view.hex)).toEqual(encodeRecord(SAMPLE, { type: 2, address: 2n ** 64n - 1n }));
+  });
+
+  it('refuses a value wider than its field, an unknown field, a non-integer and bytes of the wrong size', () => {
+    expect(refusal(() => encodeRecord(SAMPLE, { acrossBytes: 0x200 })).reason).toBe('out-of-range');
+    expect(refusal(() => encodeRecord(SAMPLE, { flag: -1 })).reason).toBe('out-of-range');
+    expect(
+      refusal(() => encodeRecord(SAMPLE, { nope: 1 } as unknown as Parameters<typeof encodeRecord>[1]))
+        .reason,
+    ).toBe('unknown-field');
+    expect(refusal(() => encodeRecord(SAMPLE, { address: 2 ** 60 + 0.5 })).code).toBe('EINVAL');
+    expect(refusal(() => decodeRecord(SAMPLE, new Uint8Array(16))).reason).toBe('size');
+    expect(refusal(() => fromHex('0g')).reason).toBe('not-hex');
+    expect(refusal(() => fromHex('abc')).reason).toBe('not-hex');
+  });
+
+  it('refuses, when defined, a layout whose fields overlap or leave the record', () => {
+    const base = { id: 'test.bad', title: 'bad', bytes: 8, source: 'test' };
+    expect(() =>
+      defineRecord({
+        ...base,
+        fields: { a: { bit: 0, width: 8, label: 'a' }, b: { bit: 7, width: 2, label: 'b' } },
+      }),
+    ).toThrow(/overlaps/);
+    expect(() => defineRecord({ ...base, fields: { a: { bit: 60, width: 5, label: 'a' } } })).toThrow(
+      /outside 64 bits/,
+    );
+  });
+});
