@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { EmulatorError } from '../errors';
-import { decodeRecord, defineRecord, encodeRecord, fromHex, recordView, toHex } from './bit-layout';
+import fc from 'fast-check';
+import {
+  carryRecord,
+  decodeRecord,
+  defineRecord,
+  describeLayout,
+  encodeRecord,
+  fromHex,
+  recordView,
+  toHex,
+} from './bit-layout';
 
-/** Two 64-bit words with a field across a byte, one across the word boundary and a full 64-bit one. */
+/**
+ * Fields across a byte, across a 64-bit word boundary, a full 64-bit one, a whole aligned 32-bit word and
+ * a 40-bit one over two words (the codec's shapes: one piece, several, and too wide for a number).
+ */
 const SAMPLE = defineRecord({
   id: 'test.sample',
   title: 'sample record',
-  bytes: 24,
+  bytes: 40,
   source: 'bit-layout.test.ts',
   fields: {
     type: { bit: 0, width: 8, label: 'type', values: { 1: 'one', 2: 'two' } },
@@ -14,6 +27,8 @@ const SAMPLE = defineRecord({
     acrossBytes: { bit: 12, width: 9, label: 'across bytes' },
     acrossWords: { bit: 60, width: 8, label: 'across words' },
     address: { bit: 128, width: 64, label: 'address' },
+    aligned: { bit: 192, width: 32, label: 'aligned' },
+    forty: { bit: 224, width: 40, label: 'forty' },
   },
 });
 
@@ -42,11 +57,13 @@ describe('bit-field records: little-endian, bit n of the record is bit n % 8 of 
       acrossBytes: 0x155n,
       acrossWords: 0x81n,
       address: 0xfffffffffffff123n,
+      aligned: 0xfedcba98n,
+      forty: 0xab_cdef_0123n,
     };
     expect(decodeRecord(SAMPLE, encodeRecord(SAMPLE, values))).toEqual(values);
   });
 
-  it('shows fields in bit order with exact numbers, hex past 2^53 and enum names', () => {
+  it('shows fields in bit order with numbers, hex for a field wider than 53 bits, and enum names', () => {
     const view = recordView(
       SAMPLE,
       encodeRecord(SAMPLE, { type: 2, address: 0x1_0000_0000_0000_0000n - 1n }),
@@ -57,11 +74,62 @@ describe('bit-field records: little-endian, bit n of the record is bit n % 8 of 
       'acrossBytes',
       'acrossWords',
       'address',
+      'aligned',
+      'forty',
     ]);
     expect(view.fields[0]).toMatchObject({ value: 2, meaning: 'two', bit: 0, width: 8 });
     expect(view.fields[4]!.value).toBe('0xffffffffffffffff');
-    expect(view.hex).toHaveLength(48);
+    expect(view.hex).toHaveLength(80);
     expect(fromHex(view.hex)).toEqual(encodeRecord(SAMPLE, { type: 2, address: 2n ** 64n - 1n }));
+  });
+
+  it('encodes numbers as bigints do, and carries what a full decode finds (hex for fields past 53 bits)', () => {
+    const fieldValue = (width: number) => fc.bigInt({ min: 0n, max: (1n << BigInt(width)) - 1n });
+    fc.assert(
+      fc.property(
+        fc.record({
+          type: fieldValue(8),
+          flag: fieldValue(1),
+          acrossBytes: fieldValue(9),
+          acrossWords: fieldValue(8),
+          address: fieldValue(64),
+          aligned: fieldValue(32),
+          forty: fieldValue(40),
+        }),
+        (values) => {
+          const bytes = encodeRecord(SAMPLE, values);
+          const small = { ...values, address: undefined };
+          const asNumbers = Object.fromEntries(
+            Object.entries(small).map(([name, value]) => [name, value === undefined ? value : Number(value)]),
+          );
+          const numbered = encodeRecord(SAMPLE, asNumbers);
+          expect(numbered.subarray(0, 16)).toEqual(bytes.subarray(0, 16));
+          expect(numbered.subarray(24)).toEqual(bytes.subarray(24));
+          const carried = carryRecord(SAMPLE, bytes);
+          const decoded = decodeRecord(SAMPLE, bytes);
+          expect(carried.hex).toBe(toHex(bytes));
+          for (const [name, value] of Object.entries(decoded))
+            expect(carried.fields[name]).toEqual(
+              name === 'address' ? `0x${value.toString(16)}` : Number(value),
+            );
+        },
+      ),
+      { seed: 14 },
+    );
+  });
+
+  it('describes a layout with its fields in bit order, for drawing carried records', () => {
+    const description = describeLayout(SAMPLE);
+    expect(description.fields.map((field) => [field.name, field.bit, field.width])).toEqual([
+      ['type', 0, 8],
+      ['flag', 8, 1],
+      ['acrossBytes', 12, 9],
+      ['acrossWords', 60, 8],
+      ['address', 128, 64],
+      ['aligned', 192, 32],
+      ['forty', 224, 40],
+    ]);
+    expect(description.fields[0]!.values).toEqual({ 1: 'one', 2: 'two' });
   });
 
   it('refuses a value wider than its field, an unknown field, a non-integer and bytes of the wrong size', () => {
@@ -88,5 +156,6 @@ describe('bit-field records: little-endian, bit n of the record is bit n % 8 of 
     expect(() => defineRecord({ ...base, fields: { a: { bit: 60, width: 5, label: 'a' } } })).toThrow(
       /outside 64 bits/,
     );
+    expect(() => defineRecord({ ...base, bytes: 6, fields: {} })).toThrow(/32-bit words/);
   });
 });

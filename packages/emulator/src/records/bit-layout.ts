@@ -7,10 +7,13 @@
  * on qw1 is. The same table is what a person sees: `recordView` carries each field's place and width, so
  * the dashboard draws the bytes with their fields labelled without a copy of the layout.
  *
- * Records are built only where someone reads them (an event with a listener, an API answer), never on
- * the fault path itself, so the codec works in BigInt over the whole record rather than word by word.
+ * Records are built only where someone reads them (an event with a listener, an API answer), but a live
+ * lab listens to every event, so each layout gets an encoder and a reader generated from its table
+ * (compile-layout.ts); a bigint value, or a value that will be refused, takes the checked way here. A full
+ * decode to bigints is for tests and tools.
  */
 import { fail } from '../errors';
+import { type CompiledLayout, type FieldPlace, compileLayout } from './compile-layout';
 
 /** One field: `width` bits from bit `bit` of the record (little-endian), as its source names it. */
 export interface FieldSpec {
@@ -40,12 +43,32 @@ export interface FieldView {
   readonly label: string;
   readonly bit: number;
   readonly width: number;
-  /** A number when exact (≤ 2^53), else `0x…`. */
+  /** A number for a field up to 53 bits wide, else `0x…`. */
   readonly value: number | string;
   readonly meaning?: string;
 }
 
-/** A record as it leaves the emulator: which layout, the bytes in memory order as hex, the fields. */
+/**
+ * A record as an event carries it: which layout, the bytes in memory order as hex, and each field's value
+ * by name: a number for a field up to 53 bits wide, `0x…` for a wider one (the type goes by the field,
+ * not by the value, so a reader knows it from the layout). Where each field sits is `describeLayout`'s.
+ */
+export interface CarriedRecord {
+  readonly layout: string;
+  readonly hex: string;
+  readonly fields: Readonly<Record<string, number | string>>;
+}
+
+/** A layout as the API serves it once, for drawing the records events carry. */
+export interface LayoutDescription {
+  readonly id: string;
+  readonly title: string;
+  readonly bytes: number;
+  readonly source: string;
+  readonly fields: readonly (FieldSpec & { readonly name: string })[];
+}
+
+/** A record with every field's place beside its value: the detail of one record. */
 export interface RecordView {
   readonly layout: string;
   readonly title: string;
@@ -61,6 +84,8 @@ export interface RecordView {
  */
 export function defineRecord<Name extends string>(layout: RecordLayout<Name>): RecordLayout<Name> {
   const size = layout.bytes * 8;
+  if (!Number.isInteger(layout.bytes) || layout.bytes % 4 !== 0)
+    throw new Error(`${layout.id}: ${layout.bytes} bytes is not a whole number of 32-bit words`);
   let used = 0n;
   for (const [name, field] of Object.entries<FieldSpec>(layout.fields)) {
     const { bit, width } = field;
@@ -70,7 +95,25 @@ export function defineRecord<Name extends string>(layout: RecordLayout<Name>): R
     if ((used & mask) !== 0n) throw new Error(`${layout.id}: field ${name} overlaps another field`);
     used |= mask;
   }
+  COMPILED.set(layout, compile(layout));
   return layout;
+}
+
+const COMPILED = new WeakMap<RecordLayout, { places: readonly FieldPlace[]; codec: CompiledLayout }>();
+
+function compile(layout: RecordLayout): { places: readonly FieldPlace[]; codec: CompiledLayout } {
+  const places = Object.entries<FieldSpec>(layout.fields)
+    .map(([name, { bit, width }]) => ({ name, bit, width }))
+    .sort((a, b) => a.bit - b.bit);
+  const wide = (bytes: Uint8Array, bit: number, width: number) =>
+    `0x${((wordOf(layout, bytes) >> BigInt(bit)) & maskOf(width)).toString(16)}`;
+  return { places, codec: compileLayout(layout.bytes, places, wide) };
+}
+
+function compiledOf(layout: RecordLayout): { places: readonly FieldPlace[]; codec: CompiledLayout } {
+  const compiled = COMPILED.get(layout);
+  if (compiled === undefined) throw new Error(`${layout.id} was not made by defineRecord`);
+  return compiled;
 }
 
 /** The record's bytes with `values` in their fields; a field not given is 0. */
@@ -78,22 +121,89 @@ export function encodeRecord<Name extends string>(
   layout: RecordLayout<Name>,
   values: FieldValues<Name>,
 ): Uint8Array {
-  let word = 0n;
-  for (const [name, given] of Object.entries(values) as [Name, number | bigint | undefined][]) {
-    if (given === undefined) continue;
-    const field = layout.fields[name] as FieldSpec | undefined;
-    if (field === undefined)
+  const { places, codec } = compiledOf(layout);
+  const fast = codec.encode(values);
+  if (fast !== null) return fast;
+  for (const name in values)
+    if (!Object.hasOwn(layout.fields, name))
       fail('EINVAL', `${layout.title} has no field ${name}.`, { reason: 'unknown-field' });
-    const value = toBig(given, layout, name);
-    if (value < 0n || value > maskOf(field.width))
-      fail('EINVAL', `${layout.title} field ${name} is ${field.width} bits wide: ${given} does not fit.`, {
-        reason: 'out-of-range',
-      });
-    word |= value << BigInt(field.bit);
-  }
   const bytes = new Uint8Array(layout.bytes);
-  for (let i = 0; i < bytes.length; i++, word >>= 8n) bytes[i] = Number(word & 0xffn);
+  const words = new DataView(bytes.buffer);
+  const given = values as Record<string, number | bigint | undefined>;
+  for (const field of places) {
+    const value = given[field.name];
+    if (value === undefined || value === 0) continue;
+    if (typeof value === 'bigint') writeBig(words, field, value, layout);
+    else writeNumber(words, field, checked(value, field, layout));
+  }
   return bytes;
+}
+
+/** `value` if it is an exact integer that fits the field. */
+function checked(value: number, field: FieldPlace, layout: RecordLayout): number {
+  if (!Number.isSafeInteger(value))
+    fail('EINVAL', `${layout.title} field ${field.name}: ${value} is not an exact integer (use a bigint).`, {
+      reason: 'not-integer',
+    });
+  if (value < 0 || (field.width < 53 && value >= 2 ** field.width))
+    fail(
+      'EINVAL',
+      `${layout.title} field ${field.name} is ${field.width} bits wide: ${value} does not fit.`,
+      {
+        reason: 'out-of-range',
+      },
+    );
+  return value;
+}
+
+/** ORs the field's bits into the 32-bit words it spans, low word first. */
+function writeNumber(words: DataView, field: FieldPlace, value: number): void {
+  let bit = field.bit;
+  let left = field.width;
+  let rest = value;
+  while (left > 0 && rest > 0) {
+    const word = bit >>> 5;
+    const shift = bit & 31;
+    const take = Math.min(32 - shift, left);
+    const span = 2 ** take;
+    const chunk = rest % span;
+    words.setUint32(4 * word, (words.getUint32(4 * word, true) | (chunk * 2 ** shift)) >>> 0, true);
+    rest = Math.floor(rest / span);
+    bit += take;
+    left -= take;
+  }
+}
+
+function writeBig(words: DataView, field: FieldPlace, value: bigint, layout: RecordLayout): void {
+  if (value < 0n || value > maskOf(field.width))
+    fail(
+      'EINVAL',
+      `${layout.title} field ${field.name} is ${field.width} bits wide: ${value} does not fit.`,
+      {
+        reason: 'out-of-range',
+      },
+    );
+  for (let done = 0; done < field.width; done += 32) {
+    const width = Math.min(32, field.width - done);
+    const chunk = Number((value >> BigInt(done)) & maskOf(width));
+    writeNumber(words, { name: field.name, bit: field.bit + done, width }, chunk);
+  }
+}
+
+/** The record as an event carries it; fields wider than 53 bits as hex, exact. */
+export function carryRecord(layout: RecordLayout, bytes: Uint8Array): CarriedRecord {
+  if (bytes.length !== layout.bytes)
+    fail('EINVAL', `${layout.title} is ${layout.bytes} bytes, not ${bytes.length}.`, { reason: 'size' });
+  return { layout: layout.id, hex: toHex(bytes), fields: compiledOf(layout).codec.read(bytes) };
+}
+
+/** The layout as the API serves it: every field with its name, in the order of its bits. */
+export function describeLayout(layout: RecordLayout): LayoutDescription {
+  const { id, title, bytes, source } = layout;
+  const fields = Object.entries<FieldSpec>(layout.fields)
+    .map(([name, field]) => ({ name, ...field }))
+    .sort((a, b) => a.bit - b.bit);
+  return { id, title, bytes, source, fields };
 }
 
 /** Every field of the record in `bytes` (exactly the layout's size). */
@@ -121,7 +231,7 @@ export function recordView(layout: RecordLayout, bytes: Uint8Array): RecordView 
         label: field.label,
         bit: field.bit,
         width: field.width,
-        value: raw <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(raw) : `0x${raw.toString(16)}`,
+        value: field.width <= 53 ? Number(raw) : `0x${raw.toString(16)}`,
         ...(meaning === undefined ? {} : { meaning }),
       };
     });
@@ -129,10 +239,12 @@ export function recordView(layout: RecordLayout, bytes: Uint8Array): RecordView 
   return { layout: id, title, source, bytes: layout.bytes, hex: toHex(bytes), fields };
 }
 
+const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 /** Bytes in memory order as lowercase hex, two digits each, no separators. */
 export function toHex(bytes: Uint8Array): string {
   let hex = '';
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) hex += HEX_BYTES[bytes[i]!];
   return hex;
 }
 
@@ -157,13 +269,4 @@ function wordOf(layout: RecordLayout, bytes: Uint8Array): bigint {
 
 function maskOf(width: number): bigint {
   return (1n << BigInt(width)) - 1n;
-}
-
-function toBig(value: number | bigint, layout: RecordLayout, name: string): bigint {
-  if (typeof value === 'bigint') return value;
-  if (!Number.isSafeInteger(value))
-    fail('EINVAL', `${layout.title} field ${name}: ${value} is not an exact integer (use a bigint).`, {
-      reason: 'not-integer',
-    });
-  return BigInt(value);
 }
