@@ -34,6 +34,7 @@ export {
   type PageSizeName,
 } from './address';
 export type { EmulatorEvent, EventOf } from './sim/events';
+export type { CarriedRecord, LayoutDescription } from './records/bit-layout';
 export {
   HOPS,
   type HopName,

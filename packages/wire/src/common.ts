@@ -56,3 +56,7 @@ export type {
   SystemSnapshot,
   WalkStep,
 } from '@iommu-lab/emulator';
+
+/** Whether two key sets are the same: a wire schema's fields checked against the emulator's type at build time. */
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type Agree<T extends true> = T;

@@ -17,6 +17,7 @@ import {
   IdSchema,
   patterned,
 } from '@iommu-lab/emulator/schemas';
+import type { Agree, Same } from './common';
 import { EventSchema } from './events';
 
 /** In the order they can happen (the order of a record's `hops`). */
@@ -136,6 +137,4 @@ export const FlowDetail = Type.Object({
 export type FlowDetailView = Static<typeof FlowDetail>;
 
 // The emulator's record and this schema have the same fields: a mismatch is a type error here.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Agree<T extends true> = T;
 export type FlowNamesAgree = [Agree<Same<keyof FlowRecord, Exclude<keyof FlowView, 'seq'>>>];

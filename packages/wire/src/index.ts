@@ -4,6 +4,7 @@ export * from './labs';
 export * from './resources';
 export * from './events';
 export * from './flows';
+export * from './records';
 export const API_PREFIX = '/api/v1';
 export * from './experiments';
 export * from './series';
