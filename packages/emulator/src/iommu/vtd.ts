@@ -2,9 +2,26 @@
  * Intel VT-d in scalable mode: what this family does differently from SMMUv3. Fault reasons are the
  * scalable-mode codes of the VT-d spec as Linux prints them (drivers/iommu/intel/dmar.c,
  * dma_remap_sm_fault_reasons; reference §7).
+ *
+ * Below the family model, the records the hardware and the driver write, byte for byte (issue 14): the
+ * page request descriptor (PRQ entry), the page group response descriptor (QI type 0x9) and the fault
+ * recording register (FRCD), as bit-field tables for records/bit-layout.ts, with builders from the
+ * emulator's own objects. Each table cites the struct or macros it is transcribed from.
  */
+import { NO_PASID } from '../domain/domain';
+import { parseRid } from '../device/requester-id';
+import { fail } from '../errors';
+import {
+  PAGE_REQUEST_LAST_PAGE,
+  RESPONSE_CODES,
+  type PageRequest,
+  type ResponseCode,
+} from '../fault/page-request';
+import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
+import { defineRecord, encodeRecord } from '../records/bit-layout';
 import type { IommuCapabilities } from './capabilities';
 import type { FaultKind } from './fault-kind';
+import type { FaultRecord } from './fault-record';
 import type { FamilyFaultCode, IommuFamilyModel } from './family';
 
 /** FR codes of the scalable-mode fault reasons this model raises. */
@@ -80,3 +97,207 @@ export const vtdModel: IommuFamilyModel = {
     return device.pri !== null && device.ats && (device.pasidBits === 0 || device.prgResponsePasidRequired);
   },
 };
+
+// ---------------------------------------------------------------------------------------------------
+// Hardware records: what VT-d and its Linux driver write, byte for byte (issue 14)
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Page request descriptor, 32 bytes, as the IOMMU writes it into the page request queue: Linux's
+ * `struct page_req_dsc` (drivers/iommu/intel/prq.c), whose u64 bit-fields fill each word from bit 0 on
+ * x86-64. The type value 1 is QEMU's VTD_PRD_TYPE (hw/i386/intel_iommu_internal.h); Linux never reads it.
+ */
+export const VTD_PAGE_REQUEST_DESCRIPTOR = defineRecord({
+  id: 'vtd.page-request-descriptor',
+  title: 'VT-d page request descriptor',
+  bytes: 32,
+  source:
+    'Linux drivers/iommu/intel/prq.c struct page_req_dsc (qw_0: type:8 pasid_present:1 rsvd:7 rid:16 ' +
+    'pasid:20 exe_req:1 pm_req:1 rsvd2:10; qw_1: rd_req:1 wr_req:1 lpig:1 prg_index:9 addr:52; qw_2, qw_3); ' +
+    'type 1 = QEMU hw/i386/intel_iommu_internal.h VTD_PRD_TYPE',
+  fields: {
+    type: { bit: 0, width: 8, label: 'type', values: { 1: 'page request' } },
+    pasidPresent: { bit: 8, width: 1, label: 'pasid_present' },
+    rid: { bit: 16, width: 16, label: 'rid' },
+    pasid: { bit: 32, width: 20, label: 'pasid' },
+    exeReq: { bit: 52, width: 1, label: 'exe_req' },
+    pmReq: { bit: 53, width: 1, label: 'pm_req' },
+    rdReq: { bit: 64, width: 1, label: 'rd_req' },
+    wrReq: { bit: 65, width: 1, label: 'wr_req' },
+    lpig: { bit: 66, width: 1, label: 'lpig' },
+    prgIndex: { bit: 67, width: 9, label: 'prg_index' },
+    /** The page number: Linux reads the address as `(u64)desc->addr << VTD_PAGE_SHIFT`. */
+    addr: { bit: 76, width: 52, label: 'addr' },
+    qw2: { bit: 128, width: 64, label: 'qw_2 (private data)' },
+    qw3: { bit: 192, width: 64, label: 'qw_3 (private data)' },
+  },
+});
+
+/**
+ * Page group response descriptor (invalidation queue type 0x9), as intel_iommu_page_response()
+ * (drivers/iommu/intel/prq.c) fills `struct qi_desc` with the QI_PGRP_* macros of
+ * drivers/iommu/intel/iommu.h. 32 bytes: in scalable mode every invalidation queue entry is 256 bits
+ * (qi_shift() = DMAR_IQ_SHIFT + ecap_smts, and qi_submit_sync copies `1 << shift` bytes), and Linux writes
+ * `desc.qw2 = 0; desc.qw3 = 0;` (it never sets QI_PGRP_PDP, so no private data goes back).
+ *
+ * The response code is the Linux enum written as is: `QI_PGRP_RESP_CODE(msg->code)` with msg->code an
+ * `enum iommu_page_response_code` (SUCCESS 0, INVALID 1, FAILURE 2), while the descriptor's code for
+ * Response Failure is QI_RESP_FAILURE 0xf. A FAILURE therefore goes out as 2, a code PCIe leaves unused
+ * ("A Function receiving such a message shall process it as if the message contained a Response Code
+ * of Response Failure", PCIe §10.4.2 as quoted in the RISC-V IOMMU reference model, iommu_ats.h).
+ */
+export const VTD_PAGE_GROUP_RESPONSE = defineRecord({
+  id: 'vtd.page-group-response',
+  title: 'VT-d page group response descriptor',
+  bytes: 32,
+  source:
+    'Linux drivers/iommu/intel/iommu.h QI_PGRP_RESP_TYPE 0x9, QI_PGRP_PASID_P(p) <<4, QI_PGRP_PDP(p) <<5, ' +
+    'QI_PGRP_RESP_CODE(res) <<12, QI_PGRP_DID(rid) <<16, QI_PGRP_PASID(pasid) <<32; qw1 QI_PGRP_LPIG(x) <<2, ' +
+    'QI_PGRP_IDX(idx) <<3; filled by intel_iommu_page_response() in drivers/iommu/intel/prq.c (qw2 = qw3 = 0)',
+  fields: {
+    type: { bit: 0, width: 4, label: 'QI_PGRP_RESP_TYPE', values: { 9: 'page group response' } },
+    pasidPresent: { bit: 4, width: 1, label: 'QI_PGRP_PASID_P' },
+    privateDataPresent: { bit: 5, width: 1, label: 'QI_PGRP_PDP' },
+    responseCode: {
+      bit: 12,
+      width: 4,
+      label: 'QI_PGRP_RESP_CODE',
+      values: {
+        0x0: 'Success (QI_RESP_SUCCESS)',
+        0x1: 'Invalid Request (QI_RESP_INVALID)',
+        0x2: 'reserved: Linux IOMMU_PAGE_RESP_FAILURE (2) written as is; PCIe treats an unused code as Response Failure',
+        0xf: 'Response Failure (QI_RESP_FAILURE)',
+      },
+    },
+    /** QI_PGRP_DID(rid): the macro is named DID but carries the requester ID (PCI_DEVID(bus, devfn)). */
+    rid: { bit: 16, width: 16, label: 'QI_PGRP_DID (requester id)' },
+    pasid: { bit: 32, width: 20, label: 'QI_PGRP_PASID' },
+    lpig: { bit: 66, width: 1, label: 'QI_PGRP_LPIG' },
+    prgIndex: { bit: 67, width: 9, label: 'QI_PGRP_IDX' },
+    qw2: { bit: 128, width: 64, label: 'qw2' },
+    qw3: { bit: 192, width: 64, label: 'qw3' },
+  },
+});
+
+/**
+ * Fault recording register, 128 bits, as dmar_fault() (drivers/iommu/intel/dmar.c) reads it: the top
+ * dword at +12 (DMA_FRCD_F, dma_frcd_type, dma_frcd_fault_reason, dma_frcd_pasid_value), the dword at +8
+ * (dma_frcd_source_id, dma_frcd_pasid_present) and the low qword (dma_frcd_page_addr), macros of
+ * drivers/iommu/intel/iommu.h; QEMU writes the same places (VTD_FRCD_* in hw/i386/intel_iommu_internal.h).
+ * Linux has no macro for AT, PRIV and EXE: their bits are the VT-d spec's FRCD_REG layout [spec~].
+ */
+export const VTD_FAULT_RECORD = defineRecord({
+  id: 'vtd.fault-record',
+  title: 'VT-d fault recording register (FRCD)',
+  bytes: 16,
+  source:
+    'Linux drivers/iommu/intel/iommu.h FRCD_REG macros as dmar_fault() in drivers/iommu/intel/dmar.c reads ' +
+    'them: +12 DMA_FRCD_F bit 31, dma_frcd_type (d >> 30) & 1, dma_frcd_fault_reason c & 0xff, ' +
+    'dma_frcd_pasid_value (c >> 8) & 0xfffff; +8 dma_frcd_source_id c & 0xffff, dma_frcd_pasid_present ' +
+    '(c >> 31) & 1; +0 dma_frcd_page_addr; AT [125:124], EXE 94, PRIV 93 from the VT-d spec [spec~]',
+  fields: {
+    /** FI: the faulting page address, bits 63:12 (dma_frcd_page_addr keeps them in place). */
+    faultInfo: { bit: 12, width: 52, label: 'FI (dma_frcd_page_addr)' },
+    sourceId: { bit: 64, width: 16, label: 'SID (dma_frcd_source_id)' },
+    privilegeModeRequested: { bit: 93, width: 1, label: 'PRIV [spec~]' },
+    executeRequested: { bit: 94, width: 1, label: 'EXE [spec~]' },
+    pasidPresent: { bit: 95, width: 1, label: 'PP (dma_frcd_pasid_present)' },
+    faultReason: { bit: 96, width: 8, label: 'FR (dma_frcd_fault_reason)' },
+    pasid: { bit: 104, width: 20, label: 'PV (dma_frcd_pasid_value)' },
+    addressType: {
+      bit: 124,
+      width: 2,
+      label: 'AT [spec~]',
+      values: { 0: 'untranslated', 1: 'translation request', 2: 'translated' },
+    },
+    type: { bit: 126, width: 1, label: 'T (dma_frcd_type)', values: { 0: 'DMA Write', 1: 'DMA Read' } },
+    fault: { bit: 127, width: 1, label: 'F (DMA_FRCD_F)' },
+  },
+});
+
+/** The request as the IOMMU writes it into its page request queue. A Stop Marker is L=1, R=W=0. */
+export function vtdPageRequestDescriptor(request: PageRequest): Uint8Array {
+  const hasPasid = request.pasid !== NO_PASID;
+  return encodeRecord(VTD_PAGE_REQUEST_DESCRIPTOR, {
+    type: 1,
+    pasidPresent: hasPasid ? 1 : 0,
+    rid: request.device.rid,
+    pasid: hasPasid ? request.pasid : 0,
+    exeReq: bit(request.perm, PERM_EXEC),
+    pmReq: bit(request.perm, PERM_PRIV),
+    rdReq: bit(request.perm, PERM_READ),
+    wrReq: bit(request.perm, PERM_WRITE),
+    lpig: bit(request.flags, PAGE_REQUEST_LAST_PAGE),
+    prgIndex: request.grpid,
+    addr: request.page,
+  });
+}
+
+export interface VtdPageGroupResponseInput {
+  /** Requester ID of the device, bus << 8 | devfn. */
+  rid: number;
+  /** The request's PASID, NO_PASID (-1) when it carried none. */
+  pasid: number;
+  /**
+   * The request's IOMMU_FAULT_PAGE_RESPONSE_NEEDS_PASID. It does not change the bytes: Linux sets
+   * QI_PGRP_PASID_P from the request's PASID_VALID, and intel_prq_report() sets NEEDS_PASID with every
+   * PASID it reports, so on VT-d the two never differ.
+   */
+  needsPasid?: boolean;
+  grpid: number;
+  /** The Linux code the iopf core answered with; written as Linux writes it (FAILURE as 2). */
+  code: ResponseCode;
+}
+
+/**
+ * The descriptor intel_iommu_page_response() queues. PASID_P follows the request's PASID_VALID, the
+ * PASID field is written even without it (prm->pasid, 0 here), LPIG is set because a response always
+ * answers the last request of a group (iopf_group_response uses group->last_fault).
+ */
+export function vtdPageGroupResponse(input: VtdPageGroupResponseInput): Uint8Array {
+  const hasPasid = input.pasid !== NO_PASID;
+  return encodeRecord(VTD_PAGE_GROUP_RESPONSE, {
+    type: 0x9,
+    pasidPresent: hasPasid ? 1 : 0,
+    responseCode: linuxResponseCodeValue(input.code),
+    rid: input.rid,
+    pasid: hasPasid ? input.pasid : 0,
+    lpig: 1,
+    prgIndex: input.grpid,
+  });
+}
+
+/** enum iommu_page_response_code: SUCCESS 0, INVALID 1, FAILURE 2 (include/linux/iommu.h, reference §1). */
+export function linuxResponseCodeValue(code: ResponseCode): number {
+  return RESPONSE_CODES.indexOf(code);
+}
+
+/**
+ * The FRCD the IOMMU writes for an unrecoverable fault of this model, with F set. FR is the scalable-mode
+ * reason the family model chose (record.code). Choices where the model is silent: T is 1 (read) for a
+ * read or an execute (an instruction fetch is a read with EXE set), AT is 0 (the model's faulting
+ * requests are untranslated). A record the model marks lost (queue full) was never written: the caller
+ * shows only records with `recorded`.
+ */
+export function vtdFaultRecord(record: FaultRecord): Uint8Array {
+  if (record.family !== 'vtd')
+    fail('EINVAL', `fault ${record.codeName} was raised by ${record.family}, not VT-d.`, {
+      reason: 'wrong-family',
+    });
+  return encodeRecord(VTD_FAULT_RECORD, {
+    faultInfo: BigInt(record.address) >> 12n,
+    sourceId: parseRid(record.rid, 'pci'),
+    privilegeModeRequested: record.privileged ? 1 : 0,
+    executeRequested: record.access === 'exec' ? 1 : 0,
+    pasidPresent: record.pasid === null ? 0 : 1,
+    faultReason: record.code,
+    pasid: record.pasid ?? 0,
+    addressType: 0,
+    type: record.access === 'write' ? 0 : 1,
+    fault: 1,
+  });
+}
+
+function bit(value: number, mask: number): number {
+  return (value & mask) !== 0 ? 1 : 0;
+}
