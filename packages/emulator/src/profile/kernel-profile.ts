@@ -31,6 +31,18 @@ export interface KernelProfile {
   dmaDomainAtPasid: 'direct' | 'aux';
   /** Default VT-d stage for DMA domains: second level before v6.x, first level in mainline. */
   vtdDmaDomainStage: 1 | 2;
+  /**
+   * Which struct iommu_fault (with iommu_fault_page_request and iommu_page_response) the kernel has
+   * (reference §1; both laid out in fault/linux-fault-structs.ts):
+   * - 'uapi-5.13': include/uapi/linux/iommu.h of v5.13: {type, padding, union {event, prm, padding2[56]}}
+   *   (since v5.3), IOMMU_FAULT_PAGE_REQ = 2, NEEDS_PASID 1 << 3, response {argsz (v5.10), version, flags,
+   *   pasid, grpid, code}.
+   * - 'linux-6.10': include/linux/iommu.h from v6.10 on: {type, prm}, IOMMU_FAULT_PAGE_REQ = 1 ("iommu:
+   *   Remove unrecoverable fault data", 0edeab66, v6.9), response {pasid, grpid, code} ("iommu: Cleanup iopf
+   *   data structure definitions", "iommu: Track iopf group instead of last fault", v6.9), NEEDS_PASID
+   *   1 << 2 once PRIV_DATA went ("iommu/vt-d: Remove private data use in fault message", v6.10).
+   */
+  faultStruct: 'uapi-5.13' | 'linux-6.10';
 }
 
 const PROFILES: Record<KernelProfileName, KernelProfile> = {
@@ -45,6 +57,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     unrecoverableReports: true,
     dmaDomainAtPasid: 'aux',
     vtdDmaDomainStage: 2,
+    faultStruct: 'uapi-5.13',
   },
   mainline: {
     name: 'mainline',
@@ -57,6 +70,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     unrecoverableReports: false,
     dmaDomainAtPasid: 'direct',
     vtdDmaDomainStage: 1,
+    faultStruct: 'linux-6.10',
   },
   proposal: {
     name: 'proposal',
@@ -69,6 +83,8 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     unrecoverableReports: true,
     dmaDomainAtPasid: 'aux',
     vtdDmaDomainStage: 2,
+    // Built on mainline: today's structs.
+    faultStruct: 'linux-6.10',
   },
 };
 
