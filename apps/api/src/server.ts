@@ -27,6 +27,7 @@ import { streamRoutes } from './routes/stream';
 import { topologyRoutes } from './routes/topology';
 import { experimentRoutes } from './routes/experiments';
 import { runRoutes } from './routes/runs';
+import { recordRoutes } from './routes/records';
 import { seriesRoutes } from './routes/series';
 import { RunManager } from './runs/run-manager';
 import { BullmqEngine, type JobEngine, LocalEngine, startQueueWorker } from './runs/job-engine';
@@ -134,6 +135,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         'stream',
         'experiments',
         'runs',
+        'records',
       ].map((name) => ({ name })),
     },
   });
@@ -159,6 +161,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(experimentRoutes);
       await api.register(runRoutes);
       await api.register(seriesRoutes);
+      await api.register(recordRoutes);
     },
     { prefix: API_PREFIX },
   );

@@ -3,7 +3,7 @@
  * Methods are grouped by resource; every refusal is thrown as an ApiError, and a server that cannot be
  * reached as a ConnectionError.
  */
-import type { SeriesAnswerView } from '@iommu-lab/wire';
+import type { RecordLayouts, SeriesAnswerView } from '@iommu-lab/wire';
 import { ApiError, ConnectionError } from './errors';
 import { type SocketTarget, JsonSocket } from './socket';
 import { EventStream, type EventStreamOptions, FaultHandler, type FaultPolicy, LabStream } from './stream';
@@ -223,6 +223,11 @@ export class IommuLabClient {
   /** Scenario presets (config + workload). */
   presets(): Promise<Preset[]> {
     return this.get('/presets');
+  }
+
+  /** Every byte-exact record's layout (the records events and flows carry name theirs by id). */
+  recordLayouts(): Promise<RecordLayouts> {
+    return this.get('/records/layouts');
   }
 
   // ——— labs ———

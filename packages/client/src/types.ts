@@ -91,6 +91,9 @@ export type FlowDetail = Omit<W.FlowDetailView, 'events'> & { events: WireEvent[
 
 // ——— the stream ———
 export type WireEvent = W.WireEvent;
+export type WireRecord = W.WireRecord;
+export type WireLayout = W.WireLayout;
+export type RecordLayouts = W.RecordLayouts;
 export type StreamFilter = W.StreamFilter;
 export type ClientMessage = W.ClientMessage;
 export type ServerMessage = W.ServerMessage;

@@ -35,6 +35,7 @@ export {
 } from './address';
 export type { EmulatorEvent, EventOf } from './sim/events';
 export type { CarriedRecord, LayoutDescription } from './records/bit-layout';
+export { RECORD_LAYOUTS, describeLayouts, recordLayer, type RecordLayer } from './records/layouts';
 export {
   HOPS,
   type HopName,

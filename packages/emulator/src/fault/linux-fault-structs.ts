@@ -99,7 +99,8 @@ export const IOMMU_FAULT_PAGE_REQUEST = defineRecord({
   fields: pageRequestFields(0, ''),
 });
 
-const FAULT_LAYOUTS = {
+/** struct iommu_fault in each version the profiles model (`faultStruct`). */
+export const FAULT_LAYOUTS = {
   'uapi-5.13': defineRecord({
     id: 'linux.iommu-fault.uapi-5.13',
     title: 'struct iommu_fault (v5.3-v6.8)',
@@ -124,7 +125,8 @@ const FAULT_LAYOUTS = {
   }),
 } satisfies Record<FaultStructVersion, RecordLayout>;
 
-const RESPONSE_LAYOUTS = {
+/** struct iommu_page_response in each version the profiles model. */
+export const RESPONSE_LAYOUTS = {
   'uapi-5.13': defineRecord({
     id: 'linux.iommu-page-response.uapi-5.13',
     title: 'struct iommu_page_response (v5.10-v6.8)',

@@ -65,7 +65,14 @@ export interface LayoutDescription {
   readonly title: string;
   readonly bytes: number;
   readonly source: string;
-  readonly fields: readonly (FieldSpec & { readonly name: string })[];
+  readonly fields: {
+    readonly name: string;
+    readonly label: string;
+    readonly bit: number;
+    readonly width: number;
+    /** Enum value names by value, as JSON keys them. */
+    readonly values?: Readonly<Record<string, string>>;
+  }[];
 }
 
 /** A record with every field's place beside its value: the detail of one record. */
@@ -201,7 +208,13 @@ export function carryRecord(layout: RecordLayout, bytes: Uint8Array): CarriedRec
 export function describeLayout(layout: RecordLayout): LayoutDescription {
   const { id, title, bytes, source } = layout;
   const fields = Object.entries<FieldSpec>(layout.fields)
-    .map(([name, field]) => ({ name, ...field }))
+    .map(([name, { label, bit, width, values }]) => ({
+      name,
+      label,
+      bit,
+      width,
+      ...(values === undefined ? {} : { values: Object.fromEntries(Object.entries(values)) }),
+    }))
     .sort((a, b) => a.bit - b.bit);
   return { id, title, bytes, source, fields };
 }

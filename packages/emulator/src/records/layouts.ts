@@ -1,0 +1,58 @@
+/**
+ * Every byte-exact record the lab writes, by id: what GET /records/layouts serves so that a client can draw
+ * the records events and flows carry. Each layout lives with what defines it (the family model, the PCIe
+ * messages, the Linux structs, the iommufd ABI); this is only the list.
+ */
+import { PCIE_PAGE_REQUEST, PCIE_PRG_RESPONSE } from '../device/pcie-messages';
+import { FAULT_LAYOUTS, IOMMU_FAULT_PAGE_REQUEST, RESPONSE_LAYOUTS } from '../fault/linux-fault-structs';
+import {
+  SMMU_CMD_PRI_RESP,
+  SMMU_CMD_RESUME,
+  SMMU_EVENT_RECORD,
+  SMMU_EVENT_RECORD_FETCH,
+  SMMU_PRIQ_ENTRY,
+} from '../iommu/smmuv3';
+import { VTD_FAULT_RECORD, VTD_PAGE_GROUP_RESPONSE, VTD_PAGE_REQUEST_DESCRIPTOR } from '../iommu/vtd';
+import { IOMMU_HWPT_PAGE_RESPONSE, IOMMU_HWPT_PGFAULT } from '../iommufd/uapi';
+import { type LayoutDescription, type RecordLayout, describeLayout } from './bit-layout';
+
+/** In the order a PRI fault meets them: the device's message, the IOMMU's records, Linux's, user space's. */
+export const RECORD_LAYOUTS: readonly RecordLayout[] = [
+  PCIE_PAGE_REQUEST,
+  PCIE_PRG_RESPONSE,
+  VTD_PAGE_REQUEST_DESCRIPTOR,
+  VTD_PAGE_GROUP_RESPONSE,
+  VTD_FAULT_RECORD,
+  SMMU_PRIQ_ENTRY,
+  SMMU_EVENT_RECORD,
+  SMMU_EVENT_RECORD_FETCH,
+  SMMU_CMD_RESUME,
+  SMMU_CMD_PRI_RESP,
+  ...Object.values(FAULT_LAYOUTS),
+  IOMMU_FAULT_PAGE_REQUEST,
+  ...Object.values(RESPONSE_LAYOUTS),
+  IOMMU_HWPT_PGFAULT,
+  IOMMU_HWPT_PAGE_RESPONSE,
+];
+
+/** Which layer wrote a record, from its layout's id: the device, the IOMMU, the kernel, user space. */
+export type RecordLayer = 'device' | 'iommu' | 'kernel' | 'user';
+
+const LAYERS: Record<string, RecordLayer> = {
+  pcie: 'device',
+  vtd: 'iommu',
+  smmuv3: 'iommu',
+  linux: 'kernel',
+  iommufd: 'user',
+};
+
+export function recordLayer(layoutId: string): RecordLayer {
+  const layer = LAYERS[layoutId.slice(0, layoutId.indexOf('.'))];
+  if (layer === undefined) throw new Error(`record layout ${layoutId} has no layer`);
+  return layer;
+}
+
+/** The layouts as the API serves them. */
+export function describeLayouts(): LayoutDescription[] {
+  return RECORD_LAYOUTS.map(describeLayout);
+}
