@@ -5,7 +5,7 @@
  *   takeFault           a DMA translation failed: PRI, stall, the device's own driver, or unrecoverable
  *   sendPageRequests    device: the faulting pages of a burst as one page request group, within credit
  *   receivePageRequest  IOMMU: the request enters the hardware queue (or overflows it)
- *   drainQueue          driver thread: reads the queue, family checks (driver-intake.ts), then reports
+ *   drainQueue          driver thread: reads the queue, family checks (the family model's intake), then reports
  *   report              iopf core: find the handler, collect partials, build the group, dispatch
  *   respond             exactly one response per group; encoded per family and sent to the device
  *   receiveResponse     device: Success retries, Invalid fails, Failure stops PRI until reset
@@ -26,11 +26,11 @@ import { fail } from '../errors';
 import { FAULT_ADDRESS_SIZE, faultKindName, isRecoverableKind } from '../iommu/fault-kind';
 import type { FaultRecord } from '../iommu/fault-record';
 import type { Iommu } from '../iommu/iommu';
+import type { WireResponse } from '../iommu/family';
 import { type Translation, newTranslation } from '../iommu/translation';
 import { PERM_EXEC, PERM_PRIV, PERM_READ } from '../pagetable/permissions';
 import type { SimEnvironment } from '../sim/environment';
 import { DeviceFaultState } from './device-fault-state';
-import { checkPageRequest, encodeResponse, type WireResponse } from './driver-intake';
 import { type FoundHandler, faultCategory, findFaultHandler } from './find-handler';
 import type { FaultHandler } from './handlers/fault-handler';
 import type { HandlerContext } from './handlers/fault-handler';
@@ -487,7 +487,7 @@ export class FaultPath implements HandlerContext {
     for (let left = iommu.pageRequestQueue.length; left > 0; left--, offsetNs += service) {
       const request = iommu.pageRequestQueue.shift(now + offsetNs)!;
       request.flow?.hop(HOP_QUEUE_WAIT, now + offsetNs, HOP_GROUP_WAIT);
-      const verdict = checkPageRequest(iommu, request);
+      const verdict = iommu.model.intake(request, iommu.profile);
       if (verdict === 'report') this.report(request, offsetNs);
       else if (verdict !== 'drop' && isLast(request)) {
         detector.progressed(1);
@@ -771,7 +771,7 @@ export class FaultPath implements HandlerContext {
     group: IopfGroup | null = null,
   ): void {
     const device = request.device;
-    const wire = encodeResponse(device.iommu, code);
+    const wire = device.iommu.model.wireResponse(code);
     this.metrics.response(device, code);
     const sentNs = this.env.scheduler.nowNs + delayNs;
     const overflow = cause === 'queue-overflow';
@@ -827,7 +827,7 @@ export class FaultPath implements HandlerContext {
   /** The response message reaches the device; the request it answers has lived its life. */
   private deliverResponse(request: PageRequest): void {
     const { device } = request;
-    this.receiveResponse(device, request, encodeResponse(device.iommu, request.responseCode));
+    this.receiveResponse(device, request, device.iommu.model.wireResponse(request.responseCode));
     this.freeRequest(request);
   }
 

@@ -1,9 +1,11 @@
 /**
- * What an IOMMU family model provides: its default capabilities, how it names a fault, and the few
+ * What an IOMMU family model provides: its default capabilities, how it names a fault, what its driver
+ * does with a page request before the iopf core sees it and how it codes a response, and the few
  * structural rules that differ between VT-d and SMMUv3. The translation machinery itself is shared
  * (iommu.ts); families only decode and report.
  */
 import type { DeviceCapabilities } from '../device/device-capabilities';
+import type { PageRequest, ResponseCode } from '../fault/page-request';
 import type { KernelProfile } from '../profile/kernel-profile';
 import type { IommuCapabilities, IommuFamily } from './capabilities';
 import type { FaultKind } from './fault-kind';
@@ -16,6 +18,23 @@ export interface FamilyFaultCode {
   name: string;
   /** False when the hardware aborts the access without recording anything. */
   recorded: boolean;
+}
+
+/**
+ * What the driver does with a page request it reads from its queue: report it to the iopf core, drop it
+ * (a Stop Marker), answer it INVALID as malformed (when last), or deny it (SMMUv3 PRI the driver does not
+ * feed to the iopf core).
+ */
+export type IntakeVerdict = 'report' | 'drop' | 'bad-request' | 'pri-denied';
+
+/** What the device makes of a PRG response (PCIe response codes, reference §5). */
+export type DeviceResponse = 'Success' | 'Invalid Request' | 'Response Failure';
+
+/** A page response as the driver codes it on the wire, and what the device makes of it. */
+export interface WireResponse {
+  code: number;
+  name: string;
+  device: DeviceResponse;
 }
 
 export interface IommuFamilyModel {
@@ -33,6 +52,10 @@ export interface IommuFamilyModel {
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode;
   /** Whether the driver can enable I/O page faults for this device under the profile. */
   iopfSupported(device: DeviceCapabilities, profile: KernelProfile): boolean;
+  /** The driver's checks on a page request read from its queue, in the driver's order. */
+  intake(request: PageRequest, profile: KernelProfile): IntakeVerdict;
+  /** How the driver codes the iopf core's response for the device. */
+  wireResponse(code: ResponseCode): WireResponse;
 }
 
 export const FAMILY_MODELS: Record<IommuFamily, IommuFamilyModel> = { vtd: vtdModel, smmuv3: smmuv3Model };

@@ -12,10 +12,11 @@ import type { PageRequest, ResponseCode } from '../fault/page-request';
 import { PAGE_REQUEST_LAST_PAGE } from '../fault/page-request';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
 import { defineRecord, encodeRecord, type FieldSpec, type RecordLayout } from '../records/bit-layout';
+import type { KernelProfile } from '../profile/kernel-profile';
 import type { IommuCapabilities } from './capabilities';
 import type { FaultKind } from './fault-kind';
 import type { FaultRecord } from './fault-record';
-import type { FamilyFaultCode, IommuFamilyModel } from './family';
+import type { FamilyFaultCode, IommuFamilyModel, IntakeVerdict, WireResponse } from './family';
 
 const EVENTS = {
   C_BAD_SUBSTREAMID: 0x08,
@@ -42,6 +43,23 @@ const SMMUV3_DEFAULTS: IommuCapabilities = {
   iotlb: { entries: 1024, ways: 8, replacement: 'lru' },
   pageRequestQueueDepth: 2 ** 19,
   faultQueueDepth: 2 ** 19,
+};
+
+/**
+ * PRI queue entries reach the iopf core only where the profile feeds them (the proposal); elsewhere the
+ * driver logs "unexpected PRI request" and answers CMD_PRI_RESP DENY when last (arm_smmu_handle_ppr). A
+ * Stop Marker is dropped.
+ */
+function smmuIntake(request: PageRequest, profile: KernelProfile): IntakeVerdict {
+  if (request.stopMarker) return 'drop';
+  return profile.smmuPriAccepted ? 'report' : 'pri-denied';
+}
+
+/** The iopf core's codes as enum pri_resp values (arm_smmu_page_response). */
+const SMMU_WIRE: Record<ResponseCode, WireResponse> = {
+  SUCCESS: { code: 2, name: 'PRI_RESP_SUCC', device: 'Success' },
+  INVALID: { code: 0, name: 'PRI_RESP_DENY', device: 'Invalid Request' },
+  FAILURE: { code: 1, name: 'PRI_RESP_FAIL', device: 'Response Failure' },
 };
 
 export const smmuv3Model: IommuFamilyModel = {
@@ -80,6 +98,8 @@ export const smmuv3Model: IommuFamilyModel = {
     const pri = profile.smmuPriAccepted && device.pri !== null && device.ats;
     return stall || pri;
   },
+  intake: smmuIntake,
+  wireResponse: (code) => SMMU_WIRE[code],
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -199,7 +219,7 @@ const COMMAND_NAMES = { [CMDQ_OP_PRI_RESP]: 'CMD_PRI_RESP', [CMDQ_OP_RESUME]: 'C
 export const RESUME_RESPONSES = { TERM: 0, RETRY: 1, ABORT: 2 } as const;
 export type ResumeResponse = keyof typeof RESUME_RESPONSES;
 
-/** enum pri_resp of arm-smmu-v3.h, named as the driver's response encoding names them (driver-intake.ts). */
+/** enum pri_resp of arm-smmu-v3.h, named as the driver's response encoding names them (SMMU_WIRE). */
 export const PRI_RESPONSES = { PRI_RESP_DENY: 0, PRI_RESP_FAIL: 1, PRI_RESP_SUCC: 2 } as const;
 export type PriResponse = keyof typeof PRI_RESPONSES;
 
@@ -342,7 +362,7 @@ export function smmuCmdResume(command: { sid: number; stag: number; resp: Respon
 
 /**
  * CMD_PRI_RESP for a page request group; `ssid` null for a request without PASID (CMDQ_0_SSV clear).
- * `resp` is the enum pri_resp value by name: the driver's response encoding (driver-intake.ts) gives it.
+ * `resp` is the enum pri_resp value by name: the driver's response encoding (SMMU_WIRE) gives it.
  */
 export function smmuCmdPriResp(command: {
   sid: number;

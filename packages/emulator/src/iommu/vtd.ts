@@ -22,7 +22,7 @@ import { defineRecord, encodeRecord } from '../records/bit-layout';
 import type { IommuCapabilities } from './capabilities';
 import type { FaultKind } from './fault-kind';
 import type { FaultRecord } from './fault-record';
-import type { FamilyFaultCode, IommuFamilyModel } from './family';
+import type { FamilyFaultCode, IommuFamilyModel, IntakeVerdict, WireResponse } from './family';
 
 /** FR codes of the scalable-mode fault reasons this model raises. */
 const SM_REASONS = {
@@ -58,6 +58,36 @@ const VTD_DEFAULTS: IommuCapabilities = {
   pageRequestQueueDepth: 2048,
   // Assumption: the number of fault recording registers (CAP_REG.NFR) is implementation-defined; 8 here.
   faultQueueDepth: 8,
+};
+
+/**
+ * The PRQ thread's checks (intel/prq.c): a Stop Marker is dropped; an execute request with read
+ * ("Execution request not supported") or a privileged one with R/W ("Page request in Privilege Mode") is
+ * answered INVALID when last.
+ */
+function vtdIntake(request: PageRequest): IntakeVerdict {
+  if (request.stopMarker) return 'drop';
+  if ((request.perm & PERM_EXEC) !== 0 && (request.perm & PERM_READ) !== 0) return 'bad-request';
+  if ((request.perm & PERM_PRIV) !== 0 && (request.perm & (PERM_READ | PERM_WRITE)) !== 0)
+    return 'bad-request';
+  return 'report';
+}
+
+/**
+ * The page group response carries the kernel's enum value as its code (intel_iommu_page_response writes
+ * QI_PGRP_RESP_CODE(msg->code)): FAILURE goes out as 0x2, not the spec's Response Failure 0xF. The device
+ * takes 0x2, a code PCIe leaves unused, as Response Failure: "A Function receiving such a message shall
+ * process it as if the message contained a Response Code of Response Failure" (PCIe, PRG Response Message,
+ * as the RISC-V IOMMU reference model quotes it in iommu_ats.h).
+ */
+const VTD_WIRE: Record<ResponseCode, WireResponse> = {
+  SUCCESS: { code: 0x0, name: 'QI_RESP_SUCCESS', device: 'Success' },
+  INVALID: { code: 0x1, name: 'QI_RESP_INVALID', device: 'Invalid Request' },
+  FAILURE: {
+    code: 0x2,
+    name: 'reserved 0x2 (kernel enum passed through; QI_RESP_FAILURE is 0xF)',
+    device: 'Response Failure',
+  },
 };
 
 export const vtdModel: IommuFamilyModel = {
@@ -96,6 +126,8 @@ export const vtdModel: IommuFamilyModel = {
     // intel_iommu_enable_iopf: PRI supported and ATS enabled; with PASID, "PRG Response PASID Required".
     return device.pri !== null && device.ats && (device.pasidBits === 0 || device.prgResponsePasidRequired);
   },
+  intake: vtdIntake,
+  wireResponse: (code) => VTD_WIRE[code],
 };
 
 // ---------------------------------------------------------------------------------------------------

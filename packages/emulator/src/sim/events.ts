@@ -13,7 +13,7 @@ import type { Access } from '../pagetable/permissions';
 import type { MmFaultOutcome } from '../process/process';
 import type { KernelProfileName, FaultCategory } from '../profile/kernel-profile';
 import type { TransactionError } from '../fault/fault-path';
-import type { DeviceResponse } from '../fault/driver-intake';
+import type { DeviceResponse } from '../iommu/family';
 import type { HandlerType } from '../fault/handlers/fault-handler';
 import type { ResponseCause } from '../fault/iopf-group';
 import type { FaultTransport, ResponseCode } from '../fault/page-request';
