@@ -46,13 +46,14 @@ const SMMUV3_DEFAULTS: IommuCapabilities = {
 };
 
 /**
- * PRI queue entries reach the iopf core only where the profile feeds them (the proposal); elsewhere the
- * driver logs "unexpected PRI request" and answers CMD_PRI_RESP DENY when last (arm_smmu_handle_ppr). A
- * Stop Marker is dropped.
+ * PRI queue entries reach the iopf core only where the profile feeds them (the proposal), which drops a
+ * Stop Marker as the iopf core requires of drivers. Elsewhere arm_smmu_handle_ppr logs "unexpected PRI
+ * request" for every entry and answers CMD_PRI_RESP DENY when last, without looking at R/W: a Stop Marker
+ * (L=1) is denied too, and the device sees a response for a PRG index it has no request outstanding for.
  */
 function smmuIntake(request: PageRequest, profile: KernelProfile): IntakeVerdict {
-  if (request.stopMarker) return 'drop';
-  return profile.smmuPriAccepted ? 'report' : 'pri-denied';
+  if (!profile.smmuPriAccepted) return 'pri-denied';
+  return request.stopMarker ? 'drop' : 'report';
 }
 
 /** The iopf core's codes as enum pri_resp values (arm_smmu_page_response). */

@@ -61,16 +61,28 @@ const VTD_DEFAULTS: IommuCapabilities = {
 };
 
 /**
- * The PRQ thread's checks (intel/prq.c): a Stop Marker is dropped; an execute request with read
- * ("Execution request not supported") or a privileged one with R/W ("Page request in Privilege Mode") is
- * answered INVALID when last.
+ * The PRQ thread's checks, in the order prq_event_thread makes them (drivers/iommu/intel/prq.c); each
+ * `goto bad_req` answers INVALID, and handle_bad_prq_event sends it only for the last request of a group:
+ * - "Address is not canonical": is_canonical_address() on the CPU's 48-bit virtual addresses (4-level
+ *   paging; a CPU with LA57 would take 57 bits);
+ * - "Page request in Privilege Mode": a privileged request with read or write;
+ * - "Execution request not supported": an execute request with read;
+ * - "Drop Stop Marker message. No need for a response." (LPIG with neither read nor write).
+ * The next check, a RID the driver does not know (device_rbtree_find), never fails here: every device that
+ * sends a page request was probed by its IOMMU.
  */
 function vtdIntake(request: PageRequest): IntakeVerdict {
-  if (request.stopMarker) return 'drop';
-  if ((request.perm & PERM_EXEC) !== 0 && (request.perm & PERM_READ) !== 0) return 'bad-request';
+  if (!canonical48(request.page)) return 'bad-request';
   if ((request.perm & PERM_PRIV) !== 0 && (request.perm & (PERM_READ | PERM_WRITE)) !== 0)
     return 'bad-request';
+  if ((request.perm & PERM_EXEC) !== 0 && (request.perm & PERM_READ) !== 0) return 'bad-request';
+  if (request.stopMarker) return 'drop';
   return 'report';
+}
+
+/** Bits 63:47 of the page's address all equal (2^35 pages of 4 KiB below the hole, 2^35 above it). */
+function canonical48(page: number): boolean {
+  return page < 2 ** 35 || page >= 2 ** 52 - 2 ** 35;
 }
 
 /**
