@@ -35,11 +35,13 @@ export {
 } from './address';
 export type { EmulatorEvent, EventOf } from './sim/events';
 export type { CarriedRecord, LayoutDescription } from './records/bit-layout';
-export { RECORD_LAYOUTS, describeLayouts, recordLayer, type RecordLayer } from './records/layouts';
+export { RECORD_LAYOUTS, describeLayouts } from './records/layouts';
+export { recordLayer, type RecordLayer } from './records/record-layer';
 export {
   HOPS,
   type HopName,
   type FlowRecord,
+  type FlowRecordEntry,
   type FlowMechanism,
   type FlowOutcome,
   type HandlerCosts,

@@ -19,6 +19,7 @@ import {
 } from '@iommu-lab/emulator/schemas';
 import type { Agree, Same } from './common';
 import { EventSchema } from './events';
+import { CarriedRecordSchema } from './records';
 
 /** In the order they can happen (the order of a record's `hops`). */
 export const HOP_NAMES = HOPS;
@@ -75,6 +76,17 @@ export const FlowRecordSchema = Type.Object({
   causes: Type.Array(FlowId),
   /** The earlier flow that had resolved this page before an eviction, an munmap or a reclaim took it away. */
   replaces: Nullable(Type.Object({ flow: FlowId, because: Type.Enum(['evicted', 'unmapped', 'reclaimed']) })),
+  /**
+   * What each layer wrote for it, byte for byte, in the order written: the PCIe Page Request, the IOMMU's
+   * queue entry, struct iommu_fault, the response structs and commands, the PRG Response (records.ts).
+   */
+  records: Type.Array(
+    Type.Object({
+      atNs: Type.Number(),
+      layer: Type.Enum(['device', 'iommu', 'kernel', 'user']),
+      record: CarriedRecordSchema,
+    }),
+  ),
 });
 export type FlowView = Static<typeof FlowRecordSchema>;
 

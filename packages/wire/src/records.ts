@@ -11,19 +11,17 @@ import type { Agree, Same } from './common';
 
 const Hex = Type.String({
   pattern: '^(?:[0-9a-f]{2})*$',
+  'x-pattern-hint': 'bytes in memory order as lowercase hex, two digits each, no separators',
   description: 'bytes in memory order, two hex digits each',
 });
 
-export const CarriedRecordSchema = Type.Object(
-  {
-    /** `<owner>.<record>`: vtd.page-request-descriptor, pcie.page-request, linux.iommu-fault, … */
-    layout: Type.String(),
-    hex: Hex,
-    /** Each field by name: a number for a field up to 53 bits wide, `0x…` for a wider one. */
-    fields: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
-  },
-  { $id: 'CarriedRecord' },
-);
+export const CarriedRecordSchema = Type.Object({
+  /** `<owner>.<record>`: vtd.page-request-descriptor, pcie.page-request, linux.iommu-fault, … */
+  layout: Type.String(),
+  hex: Hex,
+  /** Each field by name: a number for a field up to 53 bits wide, `0x…` for a wider one. */
+  fields: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String()])),
+});
 export type WireRecord = Static<typeof CarriedRecordSchema>;
 
 export const LayoutFieldSchema = Type.Object({

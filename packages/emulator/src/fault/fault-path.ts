@@ -78,6 +78,15 @@ import {
   type PageGone,
 } from '../flow/fault-flow';
 import { FlowRecorder } from '../flow/flow-recorder';
+import type { CarriedRecord } from '../records/bit-layout';
+import {
+  iommuFaultOf,
+  pageRequestMessage,
+  pageResponseOf,
+  prgResponseMessage,
+  queueEntryOf,
+  responseCommandOf,
+} from './fault-records';
 
 /** How a transaction that went down the fault path ended, when it did not complete. */
 export type TransactionError =
@@ -432,6 +441,7 @@ export class FaultPath implements HandlerContext {
       }
       return;
     }
+    if (this.recordsFlow(flow)) flow.addRecord(now, queueEntryOf(request));
     this.kickDriver(iommu);
   }
 
@@ -494,12 +504,13 @@ export class FaultPath implements HandlerContext {
         this.metrics.answered(request.device, 'INVALID', verdict);
         this.sendResponse(request, 'INVALID', verdict, offsetNs + this.env.latency.responseNs);
       } else if (request.flow !== null) this.endFlow(request.flow, 'dropped', NO_HOP);
-      if (request.stopMarker)
+      if (verdict === 'drop' && this.env.bus.wants('pri.stop-marker-dropped'))
         this.env.bus.emit({
           kind: 'pri.stop-marker-dropped',
           iommu: iommu.id,
           device: request.device.id,
           pasid: request.pasid,
+          records: [queueEntryOf(request)],
         });
       // Neither reported nor answered: its life ends here.
       if (verdict === 'drop' || (verdict !== 'report' && !isLast(request))) this.freeRequest(request);
@@ -546,6 +557,9 @@ export class FaultPath implements HandlerContext {
    */
   report(request: PageRequest, offsetNs = 0): void {
     const device = request.device;
+    // What the driver hands iommu_report_device_fault for this request, whatever the core makes of it.
+    if (this.recordsFlow(request.flow))
+      request.flow.addRecord(this.env.scheduler.nowNs + offsetNs, iommuFaultOf(request));
     const found = findFaultHandler(device, request, this.found);
     this.metrics.reported(device, request, found.category);
     if (found.handler === null) {
@@ -607,6 +621,7 @@ export class FaultPath implements HandlerContext {
         stage: group.stage,
         domain: group.domain?.id ?? null,
         handler: found.handler.type,
+        records: requests.flatMap((fault) => [queueEntryOf(fault), iommuFaultOf(fault)]),
       });
     }
     // The handler runs from a workqueue: it starts after the dispatch latency.
@@ -790,7 +805,17 @@ export class FaultPath implements HandlerContext {
         request.flow.hop(HOP_RESPONSE_WRITE, sentNs, HOP_TO_DEVICE);
       }
     }
-    if (this.env.bus.wants('fault.response')) {
+    const toEvent = this.env.bus.wants('fault.response');
+    const written =
+      toEvent || this.env.bus.wants('flow.ended') ? responseRecords(request, code, cause) : null;
+    if (written !== null && written.length > 0 && this.env.bus.wants('flow.ended')) {
+      // Written as the response-write hop begins; every flow the response answers lists it.
+      const atNs = Math.max(this.env.scheduler.nowNs, sentNs - this.env.latency.responseNs);
+      if (group !== null)
+        for (let i = 0; i < group.faults.size; i++) addRecords(group.faults.at(i).flow, atNs, written);
+      else addRecords(request.flow, atNs, written);
+    }
+    if (toEvent) {
       this.env.bus.emit({
         kind: 'fault.response',
         iommu: device.iommu.id,
@@ -804,6 +829,8 @@ export class FaultPath implements HandlerContext {
         request: request.seq,
         group: group?.id ?? null,
         flows: group !== null ? flowIds(group.faults.toArray()) : request.flow ? [request.flow.id] : [],
+        // A driver answering straight from the queue names the entry it answers.
+        records: answeredFromQueue(cause) ? [queueEntryOf(request), ...written!] : written!,
       });
     }
     // After a function reset the device has forgotten its requests; the answer is not sent to it.
@@ -838,7 +865,13 @@ export class FaultPath implements HandlerContext {
       // Status UPRGI: a response for a PRG index that is not outstanding is noted and ignored (§5).
       device.pri.unexpectedPrgIndex = true;
       this.metrics.unexpectedResponse(device);
-      this.env.bus.emit({ kind: 'pri.unexpected-response', device: device.id, prgIndex: request.grpid });
+      if (this.env.bus.wants('pri.unexpected-response'))
+        this.env.bus.emit({
+          kind: 'pri.unexpected-response',
+          device: device.id,
+          prgIndex: request.grpid,
+          records: [prgResponseMessage(request, request.responseCode)],
+        });
       return;
     }
     requester.answered(group);
@@ -854,15 +887,21 @@ export class FaultPath implements HandlerContext {
         flow.hop(flow.waitingFor, now, HOP_RETRANSLATE);
       else this.endFlow(flow, 'discarded', flow.waitingFor, now);
     }
-    if (this.env.bus.wants('pri.response')) {
-      this.env.bus.emit({
-        kind: 'pri.response',
-        device: device.id,
-        prgIndex: request.grpid,
-        response: wire.device,
-        requests: group.requests,
-        flows: flows.toArray().map((flow) => flow.id),
-      });
+    const toEvent = this.env.bus.wants('pri.response');
+    if (toEvent || this.env.bus.wants('flow.ended')) {
+      const message = prgResponseMessage(request, request.responseCode);
+      if (this.env.bus.wants('flow.ended'))
+        for (let i = 0; i < flows.size; i++) flows.at(i).addRecord(now, message);
+      if (toEvent)
+        this.env.bus.emit({
+          kind: 'pri.response',
+          device: device.id,
+          prgIndex: request.grpid,
+          response: wire.device,
+          requests: group.requests,
+          flows: flows.toArray().map((flow) => flow.id),
+          records: [message],
+        });
     }
     if (wire.device === 'Success') {
       // Pages resident: the device re-issues ATS translation requests (it may fault again).
@@ -958,6 +997,10 @@ export class FaultPath implements HandlerContext {
     flow.code = record.codeName;
     flow.reason = record.reason;
     flow.cause = record.fault;
+    if (this.recordsFlow(flow)) {
+      const written = iommu.model.faultRecord(record);
+      if (written !== null) flow.addRecord(now, written);
+    }
     if (lost) {
       iommu.faultQueue.push({ type: 'record', record, device: request.device, flow }, now); // refused: sets the overflow flag
       this.metrics.queueOverflow(iommu, 'fault');
@@ -1074,7 +1117,11 @@ export class FaultPath implements HandlerContext {
   }
 
   private emitRequest(kind: 'pri.page-request' | 'pri.stop-marker', request: PageRequest): void {
-    if (!this.env.bus.wants(kind)) return;
+    const toEvent = this.env.bus.wants(kind);
+    if (!toEvent && !this.recordsFlow(request.flow)) return;
+    const message = pageRequestMessage(request);
+    request.flow?.addRecord(this.env.scheduler.nowNs, message);
+    if (!toEvent) return;
     this.env.bus.emit({
       kind,
       request: request.seq,
@@ -1086,6 +1133,39 @@ export class FaultPath implements HandlerContext {
       prgIndex: request.grpid,
       last: isLast(request),
       stage: request.stage,
+      records: [message],
     });
   }
+
+  /**
+   * Whether a flow keeps the records of its steps: only while someone listens to ended flows, whose
+   * anatomy lists them (a flow's `addRecord` is then called where each record is written).
+   */
+  private recordsFlow(flow: FaultFlow | null): flow is FaultFlow {
+    return flow !== null && this.env.bus.wants('flow.ended');
+  }
+}
+
+/** Causes where the driver answers from the queue entry itself, before the iopf core (a malformed or denied request). */
+function answeredFromQueue(cause: ResponseCause | 'queue-overflow'): boolean {
+  return cause === 'bad-request' || cause === 'pri-denied';
+}
+
+/**
+ * What a response writes: nothing when the IOMMU answered an overflow itself; the response command alone
+ * when the driver answered from the queue; struct iommu_page_response and then the command when the iopf
+ * core answered.
+ */
+function responseRecords(
+  request: PageRequest,
+  code: ResponseCode,
+  cause: ResponseCause | 'queue-overflow',
+): CarriedRecord[] {
+  if (cause === 'queue-overflow') return [];
+  const command = responseCommandOf(request, code);
+  return answeredFromQueue(cause) ? [command] : [pageResponseOf(request, code), command];
+}
+
+function addRecords(flow: FaultFlow | null, atNs: number, records: readonly CarriedRecord[]): void {
+  if (flow !== null) for (const record of records) flow.addRecord(atNs, record);
 }

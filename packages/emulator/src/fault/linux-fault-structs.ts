@@ -20,7 +20,13 @@
  */
 import { NO_PASID } from '../domain/domain';
 import type { KernelProfile } from '../profile/kernel-profile';
-import { defineRecord, encodeRecord, type FieldSpec, type RecordLayout } from '../records/bit-layout';
+import {
+  defineRecord,
+  encodeRecord,
+  pageAddressValue,
+  type FieldSpec,
+  type RecordLayout,
+} from '../records/bit-layout';
 import {
   PAGE_REQUEST_LAST_PAGE,
   PAGE_REQUEST_PASID_VALID,
@@ -188,7 +194,7 @@ export function pageRequestValues(request: PageRequest, version: FaultStructVers
     perm: request.perm,
     // The request keeps the page: VT-d reports it page-aligned (desc->addr << VTD_PAGE_SHIFT); an SMMUv3
     // stall reports the full input address, whose offset the emulator does not keep.
-    addr: BigInt(request.page) << 12n,
+    addr: pageAddressValue(request.page),
   };
 }
 

@@ -28,6 +28,7 @@ import {
   NO_HOP,
 } from '../flow/fault-flow';
 import type { FaultPath } from './fault-path';
+import { pageResponseOf, queueEntryOf, responseCommandOf } from './fault-records';
 import type { ResponseCause } from './iopf-group';
 import { listOf } from '../sim/pool';
 import {
@@ -124,20 +125,28 @@ export class StallUnit {
     }
     iommu.stalled.set(stag, stalled);
     this.path.metrics.stalled(transaction.device);
-    this.env.bus.emit({
-      kind: 'stall.stalled',
-      flow: flow.id,
-      iommu: iommu.id,
-      device: transaction.device.id,
-      pasid: transaction.request.pasid === NO_PASID ? null : transaction.request.pasid,
-      stag,
-      address: formatAddress(page),
-      event:
-        faultKindName(failed.fault) === 'translation'
-          ? 'F_TRANSLATION'
-          : iommu.model.faultCode(faultKindName(failed.fault), failed.faultStage, false).name,
-      stage: failed.faultStage,
-    });
+    const toEvent = this.env.bus.wants('stall.stalled');
+    const toFlow = this.env.bus.wants('flow.ended');
+    // The event record the SMMU writes for the stall, with Stall=1 and the tag the driver resumes by.
+    const record =
+      toEvent || toFlow ? queueEntryOf(stallRequest(stalled, flow, this.env.scheduler.nowNs)) : null;
+    if (toFlow) flow.addRecord(this.env.scheduler.nowNs, record!);
+    if (toEvent)
+      this.env.bus.emit({
+        kind: 'stall.stalled',
+        flow: flow.id,
+        iommu: iommu.id,
+        device: transaction.device.id,
+        pasid: transaction.request.pasid === NO_PASID ? null : transaction.request.pasid,
+        stag,
+        address: formatAddress(page),
+        event:
+          faultKindName(failed.fault) === 'translation'
+            ? 'F_TRANSLATION'
+            : iommu.model.faultCode(faultKindName(failed.fault), failed.faultStage, false).name,
+        stage: failed.faultStage,
+        records: [record!],
+      });
     this.path.kickDriver(iommu);
   }
 
@@ -155,27 +164,7 @@ export class StallUnit {
     stalled.reported = true;
     const [flow] = stalled.flows;
     flow.hop(HOP_QUEUE_WAIT, readNs, NO_HOP);
-    const { request } = stalled.transaction;
-    const pageRequest: PageRequest = {
-      seq: 0,
-      device: stalled.transaction.device,
-      pasid: request.pasid,
-      page: stalled.page,
-      perm: flow.perm,
-      grpid: stalled.stag,
-      flags: PAGE_REQUEST_LAST_PAGE | (request.pasid !== NO_PASID ? PAGE_REQUEST_PASID_VALID : 0),
-      transport: 'stall',
-      kind: faultKindName(stalled.kind),
-      stage: stalled.stage,
-      stage2Page: stalled.stage2Page,
-      stopMarker: false,
-      sentNs: readNs,
-      flow,
-      responseCode: 'SUCCESS',
-      pooled: false,
-      free: false,
-    };
-    this.path.report(pageRequest, offsetNs);
+    this.path.report(stallRequest(stalled, flow, readNs), offsetNs);
   }
 
   /** CMD_RESUME for a stall tag: RETRY on SUCCESS, ABORT otherwise. */
@@ -189,15 +178,24 @@ export class StallUnit {
       flow.code = action;
       flow.hop(HOP_RESPONSE_WRITE, this.env.scheduler.nowNs + delayNs, HOP_RESUME);
     }
-    this.env.bus.emit({
-      kind: 'stall.resume',
-      flow: flow?.id ?? null,
-      iommu: iommu.id,
-      device: device.id,
-      stag,
-      action,
-      cause,
-    });
+    const toEvent = this.env.bus.wants('stall.resume');
+    if (toEvent || (flow !== null && this.env.bus.wants('flow.ended'))) {
+      // struct iommu_page_response from the iopf core (every stall answer comes through it), then CMD_RESUME.
+      const records = [pageResponseOf(request, code), responseCommandOf(request, code)];
+      if (flow !== null && this.env.bus.wants('flow.ended'))
+        for (const record of records) flow.addRecord(this.env.scheduler.nowNs, record);
+      if (toEvent)
+        this.env.bus.emit({
+          kind: 'stall.resume',
+          flow: flow?.id ?? null,
+          iommu: iommu.id,
+          device: device.id,
+          stag,
+          action,
+          cause,
+          records,
+        });
+    }
     this.path.metrics.resumed(device, action);
     this.env.scheduler.after(delayNs + this.env.latency.stallResumeNs, () => {
       const stalled = iommu.stalled.get(stag);
@@ -245,4 +243,31 @@ function stallPerm(transaction: Transaction): number {
     (access === 'exec' ? PERM_EXEC : 0) |
     (privileged ? PERM_PRIV : 0)
   );
+}
+
+/**
+ * The page request a stall becomes when the driver reads its event (arm_smmu_handle_event): always the
+ * last of its group, grpid the stall tag, PASID_VALID with a substream.
+ */
+function stallRequest(stalled: StalledTransaction, flow: FaultFlow, readNs: number): PageRequest {
+  const { request } = stalled.transaction;
+  return {
+    seq: 0,
+    device: stalled.transaction.device,
+    pasid: request.pasid,
+    page: stalled.page,
+    perm: flow.perm,
+    grpid: stalled.stag,
+    flags: PAGE_REQUEST_LAST_PAGE | (request.pasid !== NO_PASID ? PAGE_REQUEST_PASID_VALID : 0),
+    transport: 'stall',
+    kind: faultKindName(stalled.kind),
+    stage: stalled.stage,
+    stage2Page: stalled.stage2Page,
+    stopMarker: false,
+    sentNs: readNs,
+    flow,
+    responseCode: 'SUCCESS',
+    pooled: false,
+    free: false,
+  };
 }

@@ -12,6 +12,8 @@ import { formatAddress } from '../address';
 import type { ScopeMetrics } from '../metrics/metrics';
 import { formatProt } from '../pagetable/permissions';
 import type { FaultCategory } from '../profile/kernel-profile';
+import type { CarriedRecord } from '../records/bit-layout';
+import { type RecordLayer, recordLayer } from '../records/record-layer';
 
 /** How the fault reached something that could resolve it (reference §2, §5, §6, §3). */
 export const FLOW_MECHANISMS = ['pri', 'stall', 'self-faulting', 'unrecoverable'] as const;
@@ -109,6 +111,13 @@ export function newHandlerCosts(fixedNs: number): HandlerCosts {
   return { fixedNs, mmFaultNs: 0, mapNs: 0, evictionNs: 0, guestNs: 0 };
 }
 
+/** A byte-exact record the flow produced: when, by which layer, and the record itself. */
+export interface FlowRecordEntry {
+  atNs: number;
+  layer: RecordLayer;
+  record: CarriedRecord;
+}
+
 /** The anatomy record of an ended flow, as JSON. */
 export interface FlowRecord {
   flow: number;
@@ -149,6 +158,12 @@ export interface FlowRecord {
   causes: number[];
   /** The earlier flow that resolved this page, before an eviction or an munmap took it away. */
   replaces: { flow: number; because: PageGone } | null;
+  /**
+   * What the device, the IOMMU, the kernel and user space wrote for it, byte for byte, in the order they
+   * wrote it (records/layouts.ts): the Page Request message, the queue entry, struct iommu_fault, the
+   * response command, the PRG Response… Kept only when flows are listened to.
+   */
+  records: FlowRecordEntry[];
 }
 
 /** Why a page an earlier flow resolved was gone again. */
@@ -197,6 +212,8 @@ export class FaultFlow {
   reusable = false;
   holds = 0;
   free = false;
+  /** The records it produced so far (only while someone listens to ended flows); null before the first. */
+  records: FlowRecordEntry[] | null = null;
   /** The storage `handlerCosts` points to once set: the flow's own copy of its group's breakdown. */
   private readonly ownCosts: HandlerCosts = newHandlerCosts(0);
 
@@ -243,7 +260,13 @@ export class FaultFlow {
     this.scopes = scopes;
     this.reusable = false;
     this.holds = 0;
+    this.records = null;
     return this;
+  }
+
+  /** Notes a record the flow produced at `atNs`. */
+  addRecord(atNs: number, record: CarriedRecord): void {
+    (this.records ??= []).push({ atNs, layer: recordLayer(record.layout), record });
   }
 
   /** The handler's breakdown, copied: the group's own record is reused by its next group. */
@@ -316,6 +339,7 @@ export class FaultFlow {
       handlerCosts: this.handlerCosts && { ...this.handlerCosts },
       causes: [...this.causes],
       replaces: this.replaces,
+      records: this.records === null ? [] : [...this.records],
     };
   }
 }

@@ -7,8 +7,10 @@
 import type { DeviceCapabilities } from '../device/device-capabilities';
 import type { PageRequest, ResponseCode } from '../fault/page-request';
 import type { KernelProfile } from '../profile/kernel-profile';
+import type { CarriedRecord } from '../records/bit-layout';
 import type { IommuCapabilities, IommuFamily } from './capabilities';
 import type { FaultKind } from './fault-kind';
+import type { FaultRecord } from './fault-record';
 import { smmuv3Model } from './smmuv3';
 import { vtdModel } from './vtd';
 
@@ -56,6 +58,12 @@ export interface IommuFamilyModel {
   intake(request: PageRequest, profile: KernelProfile): IntakeVerdict;
   /** How the driver codes the iopf core's response for the device. */
   wireResponse(code: ResponseCode): WireResponse;
+  /** The queue entry the IOMMU writes for a PCIe page request: VT-d PRQ descriptor, SMMUv3 PRIQ entry. */
+  pageRequestRecord(request: PageRequest): CarriedRecord;
+  /** What the driver writes to answer it: VT-d page group response, SMMUv3 CMD_PRI_RESP. */
+  pageResponseRecord(request: PageRequest, code: ResponseCode): CarriedRecord;
+  /** What the IOMMU records for an unrecoverable fault (VT-d FRCD, SMMUv3 event); null when nothing. */
+  faultRecord(record: FaultRecord): CarriedRecord | null;
 }
 
 export const FAMILY_MODELS: Record<IommuFamily, IommuFamilyModel> = { vtd: vtdModel, smmuv3: smmuv3Model };

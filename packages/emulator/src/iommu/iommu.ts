@@ -228,7 +228,14 @@ export class Iommu {
       countInto(scope.faultsByKind, kind);
       countInto(scope.faultsByReason, familyCode.name);
     }
-    this.env.bus.emit({ kind: 'fault.unrecoverable', ...record });
+    if (this.env.bus.wants('fault.unrecoverable')) {
+      const written = this.model.faultRecord(record);
+      this.env.bus.emit({
+        kind: 'fault.unrecoverable',
+        ...record,
+        records: written === null ? [] : [written],
+      });
+    }
     return record;
   }
 

@@ -5,13 +5,21 @@
  * for a page request, and the CMD_RESUME / CMD_PRI_RESP commands the driver answers with, each laid out
  * from the GENMASK_ULL macros of Linux's arm-smmu-v3.h and built from the emulator's own objects.
  */
+import { splitAddress } from '../address';
 import { NO_PASID } from '../domain/domain';
 import { parseRid } from '../device/requester-id';
 import { fail } from '../errors';
 import type { PageRequest, ResponseCode } from '../fault/page-request';
 import { PAGE_REQUEST_LAST_PAGE } from '../fault/page-request';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
-import { defineRecord, encodeRecord, type FieldSpec, type RecordLayout } from '../records/bit-layout';
+import {
+  carryRecord,
+  defineRecord,
+  pageAddressValue,
+  encodeRecord,
+  type FieldSpec,
+  type RecordLayout,
+} from '../records/bit-layout';
 import type { KernelProfile } from '../profile/kernel-profile';
 import type { IommuCapabilities } from './capabilities';
 import type { FaultKind } from './fault-kind';
@@ -56,13 +64,6 @@ function smmuIntake(request: PageRequest, profile: KernelProfile): IntakeVerdict
   return request.stopMarker ? 'drop' : 'report';
 }
 
-/** The iopf core's codes as enum pri_resp values (arm_smmu_page_response). */
-const SMMU_WIRE: Record<ResponseCode, WireResponse> = {
-  SUCCESS: { code: 2, name: 'PRI_RESP_SUCC', device: 'Success' },
-  INVALID: { code: 0, name: 'PRI_RESP_DENY', device: 'Invalid Request' },
-  FAILURE: { code: 1, name: 'PRI_RESP_FAIL', device: 'Response Failure' },
-};
-
 export const smmuv3Model: IommuFamilyModel = {
   family: 'smmuv3',
   label: 'Arm SMMUv3',
@@ -101,6 +102,21 @@ export const smmuv3Model: IommuFamilyModel = {
   },
   intake: smmuIntake,
   wireResponse: (code) => SMMU_WIRE[code],
+  pageRequestRecord: (request) => carryRecord(SMMU_PRIQ_ENTRY, smmuPriqEntry(request)),
+  pageResponseRecord: (request, code) =>
+    carryRecord(
+      SMMU_CMD_PRI_RESP,
+      smmuCmdPriResp({
+        sid: request.device.rid,
+        ssid: request.pasid === NO_PASID ? null : request.pasid,
+        grpid: request.grpid,
+        resp: PRI_RESPONSE_OF[code],
+      }),
+    ),
+  faultRecord: (record) => {
+    const bytes = smmuEventRecord(record);
+    return bytes === null ? null : carryRecord(smmuEventLayout(record.code), bytes);
+  },
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -224,6 +240,19 @@ export type ResumeResponse = keyof typeof RESUME_RESPONSES;
 export const PRI_RESPONSES = { PRI_RESP_DENY: 0, PRI_RESP_FAIL: 1, PRI_RESP_SUCC: 2 } as const;
 export type PriResponse = keyof typeof PRI_RESPONSES;
 
+/** The iopf core's codes as the driver writes them into CMD_PRI_RESP (arm_smmu_page_response). */
+const PRI_RESPONSE_OF: Record<ResponseCode, PriResponse> = {
+  SUCCESS: 'PRI_RESP_SUCC',
+  INVALID: 'PRI_RESP_DENY',
+  FAILURE: 'PRI_RESP_FAIL',
+};
+
+const SMMU_WIRE: Record<ResponseCode, WireResponse> = {
+  SUCCESS: { code: PRI_RESPONSES.PRI_RESP_SUCC, name: 'PRI_RESP_SUCC', device: 'Success' },
+  INVALID: { code: PRI_RESPONSES.PRI_RESP_DENY, name: 'PRI_RESP_DENY', device: 'Invalid Request' },
+  FAILURE: { code: PRI_RESPONSES.PRI_RESP_FAIL, name: 'PRI_RESP_FAIL', device: 'Response Failure' },
+};
+
 /** CMD_RESUME (16 bytes): resume or abort the stalled transaction with this stall tag. */
 export const SMMU_CMD_RESUME = defineRecord({
   id: 'smmuv3.cmd-resume',
@@ -297,7 +326,7 @@ function stallEventRecord(request: PageRequest): Uint8Array {
     rnw: (perm & PERM_WRITE) === 0 ? 1 : 0,
     s2: request.stage === 2 ? 1 : 0,
     class: CLASS_INPUT_ADDRESS,
-    addr: BigInt(request.page) << 12n,
+    addr: pageAddressValue(request.page),
     ipa: request.stage === 2 && request.stage2Page !== undefined ? request.stage2Page : 0,
   });
 }
@@ -310,6 +339,7 @@ function faultEventRecord(record: FaultRecord): Uint8Array | null {
   if (!record.recorded || record.lost) return null;
   const common = { id: record.code, ...substream(record.pasid), sid: streamIdOf(record.rid) };
   if (!TRANSLATION_EVENTS.has(record.code)) return encodeRecord(smmuEventLayout(record.code), common);
+  const address = splitAddress(record.address);
   return encodeRecord(SMMU_EVENT_RECORD, {
     ...common,
     pnu: record.privileged ? 1 : 0,
@@ -317,7 +347,7 @@ function faultEventRecord(record: FaultRecord): Uint8Array | null {
     rnw: record.access === 'write' ? 0 : 1,
     s2: record.stage === 2 ? 1 : 0,
     class: CLASS_INPUT_ADDRESS,
-    addr: BigInt(record.address),
+    addr: pageAddressValue(address.page, address.offset),
   });
 }
 

@@ -8,6 +8,7 @@
  * recording register (FRCD), as bit-field tables for records/bit-layout.ts, with builders from the
  * emulator's own objects. Each table cites the struct or macros it is transcribed from.
  */
+import { splitAddress } from '../address';
 import { NO_PASID } from '../domain/domain';
 import { parseRid } from '../device/requester-id';
 import { fail } from '../errors';
@@ -18,7 +19,7 @@ import {
   type ResponseCode,
 } from '../fault/page-request';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
-import { defineRecord, encodeRecord } from '../records/bit-layout';
+import { carryRecord, defineRecord, encodeRecord } from '../records/bit-layout';
 import type { IommuCapabilities } from './capabilities';
 import type { FaultKind } from './fault-kind';
 import type { FaultRecord } from './fault-record';
@@ -140,6 +141,14 @@ export const vtdModel: IommuFamilyModel = {
   },
   intake: vtdIntake,
   wireResponse: (code) => VTD_WIRE[code],
+  pageRequestRecord: (request) => carryRecord(VTD_PAGE_REQUEST_DESCRIPTOR, vtdPageRequestDescriptor(request)),
+  pageResponseRecord: (request, code) =>
+    carryRecord(
+      VTD_PAGE_GROUP_RESPONSE,
+      vtdPageGroupResponse({ rid: request.device.rid, pasid: request.pasid, grpid: request.grpid, code }),
+    ),
+  // A record lost to a full set of fault recording registers was never written.
+  faultRecord: (record) => (record.recorded ? carryRecord(VTD_FAULT_RECORD, vtdFaultRecord(record)) : null),
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -329,7 +338,7 @@ export function vtdFaultRecord(record: FaultRecord): Uint8Array {
       reason: 'wrong-family',
     });
   return encodeRecord(VTD_FAULT_RECORD, {
-    faultInfo: BigInt(record.address) >> 12n,
+    faultInfo: splitAddress(record.address).page,
     sourceId: parseRid(record.rid, 'pci'),
     privilegeModeRequested: record.privileged ? 1 : 0,
     executeRequested: record.access === 'exec' ? 1 : 0,

@@ -10,7 +10,7 @@ import { NO_PASID } from '../domain/domain';
 import { fail } from '../errors';
 import { kernelPageRequestFlags } from '../fault/linux-fault-structs';
 import type { PageRequest } from '../fault/page-request';
-import { decodeRecord, defineRecord, encodeRecord } from '../records/bit-layout';
+import { decodeRecord, defineRecord, encodeRecord, pageAddressValue } from '../records/bit-layout';
 
 /**
  * struct iommu_hwpt_pgfault (40 bytes): flags 0, dev_id 4, pasid 8, grpid 12, perm 16, __reserved 20,
@@ -74,7 +74,7 @@ export function hwptPgfault(request: PageRequest, ids: { devId: number; cookie: 
     pasid: request.pasid === NO_PASID ? 0 : request.pasid,
     grpid: request.grpid,
     perm: request.perm,
-    addr: BigInt(request.page) << 12n,
+    addr: pageAddressValue(request.page),
     length: 0,
     cookie: ids.cookie,
   });

@@ -254,6 +254,15 @@ export function recordView(layout: RecordLayout, bytes: Uint8Array): RecordView 
 
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
+/**
+ * A page's address as a field value: a number while it is exact (below 2^53, so the generated encoder
+ * takes it), else a bigint.
+ */
+export function pageAddressValue(page: number, offset = 0): number | bigint {
+  const address = page * 4096 + offset;
+  return Number.isSafeInteger(address) ? address : (BigInt(page) << 12n) + BigInt(offset);
+}
+
 /** Bytes in memory order as lowercase hex, two digits each, no separators. */
 export function toHex(bytes: Uint8Array): string {
   let hex = '';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RECORD_LAYOUTS, describeLayouts, recordLayer } from './layouts';
+import { RECORD_LAYOUTS, describeLayouts } from './layouts';
+import { recordLayer } from './record-layer';
 
 describe('the list of record layouts the API serves', () => {
   it('names each layout once, and every layout has a layer', () => {

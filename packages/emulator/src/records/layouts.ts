@@ -35,23 +35,6 @@ export const RECORD_LAYOUTS: readonly RecordLayout[] = [
   IOMMU_HWPT_PAGE_RESPONSE,
 ];
 
-/** Which layer wrote a record, from its layout's id: the device, the IOMMU, the kernel, user space. */
-export type RecordLayer = 'device' | 'iommu' | 'kernel' | 'user';
-
-const LAYERS: Record<string, RecordLayer> = {
-  pcie: 'device',
-  vtd: 'iommu',
-  smmuv3: 'iommu',
-  linux: 'kernel',
-  iommufd: 'user',
-};
-
-export function recordLayer(layoutId: string): RecordLayer {
-  const layer = LAYERS[layoutId.slice(0, layoutId.indexOf('.'))];
-  if (layer === undefined) throw new Error(`record layout ${layoutId} has no layer`);
-  return layer;
-}
-
 /** The layouts as the API serves them. */
 export function describeLayouts(): LayoutDescription[] {
   return RECORD_LAYOUTS.map(describeLayout);

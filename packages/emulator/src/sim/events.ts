@@ -18,6 +18,7 @@ import type { HandlerType } from '../fault/handlers/fault-handler';
 import type { ResponseCause } from '../fault/iopf-group';
 import type { FaultTransport, ResponseCode } from '../fault/page-request';
 import type { FlowRecord } from '../flow/fault-flow';
+import type { CarriedRecord } from '../records/bit-layout';
 import type { LivelockFigures } from '../fault/livelock-detector';
 
 interface DmaEnd {
@@ -48,6 +49,8 @@ interface PageRequestEvent {
   prgIndex: number;
   last: boolean;
   stage: 1 | 2;
+  /** The PCIe Page Request message, byte for byte (fault/fault-records.ts). */
+  records: CarriedRecord[];
 }
 
 export interface EventPayloads {
@@ -125,7 +128,8 @@ export interface EventPayloads {
   'dma.retried': { transaction: number; device: string; flows: number[] };
   /** A fault flow ended: its anatomy record, every hop with its latency (flow/fault-flow.ts). */
   'flow.ended': FlowRecord;
-  'fault.unrecoverable': FaultRecord;
+  /** `records`: the FRCD or event record the IOMMU wrote; none when it recorded nothing. */
+  'fault.unrecoverable': FaultRecord & { records: CarriedRecord[] };
   /** The driver read an unrecoverable record and (profiles with reports) handed it to the device's handler. */
   'fault.reported': {
     flow: number | null;
@@ -141,7 +145,8 @@ export interface EventPayloads {
   'pri.stop-marker': PageRequestEvent;
   /** A burst found no credit or no free PRG index and waits. */
   'pri.credit-wait': { device: string; transaction: number; waiting: number; outstanding: number };
-  'pri.stop-marker-dropped': { iommu: string; device: string; pasid: number };
+  /** `records`: the queue entry the driver read and dropped. */
+  'pri.stop-marker-dropped': { iommu: string; device: string; pasid: number; records: CarriedRecord[] };
   /** The device received a PRG response. */
   'pri.response': {
     device: string;
@@ -150,9 +155,11 @@ export interface EventPayloads {
     requests: number;
     /** The flows of the group's requests this response answers. */
     flows: number[];
+    /** The PRG Response message, byte for byte. */
+    records: CarriedRecord[];
   };
   /** A PRG response for an index not outstanding: Status UPRGI set, response ignored. */
-  'pri.unexpected-response': { device: string; prgIndex: number };
+  'pri.unexpected-response': { device: string; prgIndex: number; records: CarriedRecord[] };
   /** A full hardware queue refused an entry; `request` is the page request's sequence number, if it was one. */
   'iommu.queue-overflow': {
     iommu: string;
@@ -196,6 +203,8 @@ export interface EventPayloads {
     stage: 1 | 2;
     domain: string | null;
     handler: HandlerType;
+    /** For each request in order: the queue entry the driver read, then the struct iommu_fault it reported. */
+    records: CarriedRecord[];
   };
   /** A group waits for an outside client's answer (iommufd fault queue, dashboard, script). */
   'fault.awaiting-client': {
@@ -224,6 +233,12 @@ export interface EventPayloads {
     group: number | null;
     /** The fault flows it answers (the group's, or the one request's). */
     flows: number[];
+    /**
+     * What was written for it: the queue entry, when the driver answered straight from it (a malformed or
+     * denied request); struct iommu_page_response, when the iopf core answered; the response command. None
+     * for the IOMMU's own answer to an overflow.
+     */
+    records: CarriedRecord[];
   };
   /** A device that manages its own faults resolved one through its driver. */
   'fault.device-handled': {
@@ -242,6 +257,8 @@ export interface EventPayloads {
     address: string;
     event: string;
     stage: 1 | 2;
+    /** The event record with Stall=1. */
+    records: CarriedRecord[];
   };
   'stall.resume': {
     flow: number | null;
@@ -250,6 +267,8 @@ export interface EventPayloads {
     stag: number;
     action: 'RETRY' | 'ABORT';
     cause: ResponseCause;
+    /** struct iommu_page_response when the iopf core answered, then CMD_RESUME. */
+    records: CarriedRecord[];
   };
   /** A MAP or guest handler mapped a page on demand. */
   'handler.mapped': { flow: number | null; domain: string; iova: string; phys: string; pinned: number };

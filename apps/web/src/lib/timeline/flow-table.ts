@@ -17,6 +17,7 @@
  * Flows arrive in the order they ended (a lab's flow log and a run's fault log are both kept that way), so
  * `endNs` is sorted and a visible range is found by binary search (see `firstEndingAfter`).
  */
+import type { WireRecord } from '@iommu-lab/client';
 import { TRANSACTION_SEGMENT, phaseIndex } from './phases';
 
 export const MAX_LANES = 32;
@@ -56,6 +57,8 @@ export interface TimelineFlow {
   } | null;
   causes: number[];
   replaces: { flow: number; because: string } | null;
+  /** What each layer wrote for it, byte for byte (a live lab's flows; a saved run's fault log has none). */
+  records?: { atNs: number; layer: string; record: WireRecord }[];
 }
 
 /** A DMA transaction as the timeline draws it (lab events dma.completed / dma.faulted). */
