@@ -136,8 +136,12 @@ export const PCIE_PRG_RESPONSE = defineRecord({
  * Privileged bits from the request's EXEC and PRIV). A Stop Marker comes out as L=1, R=W=0.
  */
 export function pciePageRequest(request: PageRequest): Uint8Array {
+  const present = request.pasid !== NO_PASID;
   return encodeRecord(PCIE_PAGE_REQUEST, {
-    ...pasidPrefix(request.pasid, request.perm),
+    prefixType: present ? PASID_PREFIX_TYPE : 0,
+    privilegedModeRequested: present ? bit(request.perm, PERM_PRIV) : 0,
+    executeRequested: present ? bit(request.perm, PERM_EXEC) : 0,
+    pasid: present ? request.pasid : 0,
     messageCode: PAGE_REQUEST_MESSAGE_CODE,
     requesterId: request.device.rid,
     pageAddressHigh: Math.floor(request.page / 2 ** 20),
@@ -161,8 +165,10 @@ export interface PciePrgResponseInput {
 
 /** The PRG Response message the root complex sends; the PASID prefix's Execute/Privileged bits are 0. */
 export function pciePrgResponse(input: PciePrgResponseInput): Uint8Array {
+  const present = input.pasid !== NO_PASID;
   return encodeRecord(PCIE_PRG_RESPONSE, {
-    ...pasidPrefix(input.pasid, 0),
+    prefixType: present ? PASID_PREFIX_TYPE : 0,
+    pasid: present ? input.pasid : 0,
     messageCode: PRG_RESPONSE_MESSAGE_CODE,
     prgIndex: input.grpid,
     responseCode: PCIE_RESPONSE_CODE[input.code],
@@ -183,16 +189,6 @@ export function pcieLinkBytes(layout: RecordLayout, record: Uint8Array): Uint8Ar
   for (let dw = firstDw; dw < record.length / 4; dw++)
     for (let i = 0; i < 4; i++) out[(dw - firstDw) * 4 + i] = record[dw * 4 + 3 - i]!;
   return out;
-}
-
-function pasidPrefix(pasid: number, perm: number) {
-  if (pasid === NO_PASID) return {};
-  return {
-    prefixType: PASID_PREFIX_TYPE,
-    privilegedModeRequested: bit(perm, PERM_PRIV),
-    executeRequested: bit(perm, PERM_EXEC),
-    pasid,
-  };
 }
 
 function bit(value: number, mask: number): number {

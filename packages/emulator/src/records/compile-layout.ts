@@ -85,7 +85,15 @@ export function compileLayout(
   );
   const entries = fields.map((field) => {
     const key = JSON.stringify(field.name);
-    if (field.width > 53) return `${key}: wide(b, ${field.bit}, ${field.width})`;
+    if (field.width > 53) {
+      // A field of whole 32-bit words (a u64 member, EVTQ_2_ADDR) is printed from its words, highest
+      // first; any other wide field takes the slow `wide`.
+      if (field.bit % 32 === 0 && field.width % 32 === 0) {
+        const words = piecesOf(field).map((piece) => `w${piece.word}`);
+        return `${key}: wordsHex(${words.reverse().join(', ')})`;
+      }
+      return `${key}: wide(b, ${field.bit}, ${field.width})`;
+    }
     const parts = piecesOf(field).map((piece) => {
       const bits =
         piece.bits === 32
@@ -99,8 +107,17 @@ export function compileLayout(
 
   return {
     encode: new Function('values', encodeLines.join('\n')) as CompiledLayout['encode'],
-    read: new Function('wide', `return (b) => {\n${readLines.join('\n')}\n};`)(
+    read: new Function('wide', 'wordsHex', `return (b) => {\n${readLines.join('\n')}\n};`)(
       wide,
+      wordsHex,
     ) as CompiledLayout['read'],
   };
+}
+
+/** `0x…` of unsigned 32-bit words given highest first, without leading zeros. */
+function wordsHex(...words: number[]): string {
+  let hex = '';
+  for (const word of words)
+    hex = hex === '' ? (word === 0 ? '' : word.toString(16)) : hex + word.toString(16).padStart(8, '0');
+  return `0x${hex === '' ? '0' : hex}`;
 }
