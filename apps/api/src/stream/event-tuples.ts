@@ -6,6 +6,9 @@
  * the reads stay monomorphic, where a loop over a list of keys would read every field through one
  * megamorphic lookup and be no faster than JSON.stringify. Keys are written into the code as JSON string
  * literals, which are valid JavaScript strings whatever the key holds.
+ *
+ * A batch can also be written a row at a time (beginBatch, then row for each event), as the lab's history
+ * does (labs/tuple-chunk.ts); decodeRows turns rows back into events, for the server's own rare reads.
  */
 import type { EmulatorEvent } from '@iommu-lab/emulator';
 import type { EventLayout, EventTuplesMessage } from '@iommu-lab/wire';
@@ -26,7 +29,10 @@ interface Shape {
  */
 const MAX_SHAPES = 512;
 
-/** Encodes batches of one lab's events; keeps each shape's compiled row function between batches. */
+/**
+ * Encodes batches of one lab's events; keeps each shape's compiled row function between batches. One batch
+ * at a time: a shape remembers its index in the current batch only.
+ */
 export class EventTupleEncoder {
   private readonly shapesByKind = new Map<string, Shape[]>();
   private shapes = 0;
@@ -34,20 +40,27 @@ export class EventTupleEncoder {
 
   /** The batch's message, as JSON text. */
   encode(events: readonly EmulatorEvent[], dropped: number): string {
-    const batch = ++this.batches;
-    const layouts: EventLayout[] = [];
+    const layouts = this.beginBatch();
     const rows = new Array<unknown[]>(events.length);
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      const shape = this.shapeOf(event);
-      if (shape.batch !== batch) {
-        shape.batch = batch;
-        shape.index = layouts.push(shape.layout) - 1;
-      }
-      rows[i] = shape.row(event, shape.index);
-    }
+    for (let i = 0; i < events.length; i++) rows[i] = this.row(events[i]!, layouts);
     const message: EventTuplesMessage = { type: 'event-tuples', layouts, events: rows, dropped };
     return JSON.stringify(message);
+  }
+
+  /** Starts a batch; its layouts, filled as row() meets new shapes. */
+  beginBatch(): EventLayout[] {
+    this.batches++;
+    return [];
+  }
+
+  /** The event's row in the current batch; its layout is added to `layouts` the first time the batch uses it. */
+  row(event: EmulatorEvent, layouts: EventLayout[]): unknown[] {
+    const shape = this.shapeOf(event);
+    if (shape.batch !== this.batches) {
+      shape.batch = this.batches;
+      shape.index = layouts.push(shape.layout) - 1;
+    }
+    return shape.row(event, shape.index);
   }
 
   private shapeOf(event: EmulatorEvent): Shape {
@@ -77,4 +90,24 @@ function hasKeys(event: EmulatorEvent, keys: readonly string[]): boolean {
 function compileRow(keys: readonly string[]): RowOf {
   const reads = keys.filter((key) => key !== 'kind').map((key) => `event[${JSON.stringify(key)}]`);
   return new Function('event', 'layout', `return [layout, ${reads.join(', ')}];`) as RowOf;
+}
+
+/**
+ * Rows back into events: each the object the event was, keys in its layout's order (values as JSON gave
+ * them; the emulator's events are plain JSON values). For the server's own reads of what it encoded (the
+ * history's pages), so the rows are trusted; clients decode with @iommu-lab/client's EventTupleDecoder.
+ */
+export function decodeRows(layouts: readonly EventLayout[], rows: readonly unknown[][]): EmulatorEvent[] {
+  const events = new Array<EmulatorEvent>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const { kind, keys } = layouts[row[0] as number]!;
+    const event: Record<string, unknown> = {};
+    for (let k = 0, at = 1; k < keys.length; k++) {
+      const key = keys[k]!;
+      event[key] = key === 'kind' ? kind : row[at++];
+    }
+    events[i] = event as unknown as EmulatorEvent;
+  }
+  return events;
 }
