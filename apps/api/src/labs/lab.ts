@@ -63,9 +63,9 @@ export class Lab {
     readonly source: LabSource,
     limits: LabLimits,
   ) {
-    this.history = new EventLog(limits.historyEvents);
+    this.history = new EventLog(limits.historyEvents, limits.stream.batchEvents);
     this.flows = new FlowLog(id, limits.flows ?? Math.max(1, Math.ceil(limits.historyEvents / 8)));
-    this.hub = new StreamHub(limits.stream);
+    this.hub = new StreamHub(this.history, limits.stream);
     this.clock = new LiveClock(() => this.system);
     this.system = this.build();
   }

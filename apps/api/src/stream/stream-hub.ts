@@ -19,12 +19,19 @@
  * A client chooses its encoding when it subscribes: `json` (each event an object, the default) or `tuples`
  * (event-tuples.ts: each event an array of values under layouts sent once a batch). A batch is serialised
  * at most once per encoding, when the first client that wants that encoding sends it.
+ *
+ * The lab's history already holds every event encoded as tuples (labs/event-log.ts), so clients without a
+ * filter take their batches from it through a cursor: slices of its rows, each sent as it is, the event
+ * objects long gone. The hub keeps the event objects themselves only while a client needs them (a filter,
+ * or the json encoding), and builds those batches from them as before.
  */
 import type { EmulatorEvent } from '@iommu-lab/emulator';
 import type { ServerMessage, StreamEncoding, StreamFilter } from '@iommu-lab/wire';
 import type { WebSocket } from 'ws';
+import type { EventLog } from '../labs/event-log';
+import type { ChunkCursor, TupleSlice } from '../labs/tuple-chunk';
 import { ClientSocket, type SocketLimits } from './client-socket';
-import { type EventMatcher, compileFilter } from './event-filter';
+import { type EventMatcher, compileFilter, matchAll } from './event-filter';
 import { EventTupleEncoder } from './event-tuples';
 
 export interface StreamLimits extends SocketLimits {
@@ -53,18 +60,37 @@ const FLUSH_SLICE_MS = 4;
 /**
  * Events cut once for a group, serialised once per encoding for all of its clients. Its `dropped` is always
  * 0: a client's own losses go in a `dropped` notice just before, so the bytes stay the same for every client.
+ * A batch from the history's rows (a slice) has its tuples already, and its events only if the hub kept
+ * them; otherwise they are decoded from the slice when asked for (a json client or a new filter, rarely).
  */
 class Batch {
   private json: Buffer | null = null;
   private tuples: Buffer | null = null;
 
-  constructor(
-    readonly events: EmulatorEvent[],
+  private constructor(
+    private known: EmulatorEvent[] | null,
+    readonly count: number,
     private readonly encoder: EventTupleEncoder,
+    private readonly slice: TupleSlice | null,
   ) {}
 
+  static of(events: EmulatorEvent[], encoder: EventTupleEncoder): Batch {
+    return new Batch(events, events.length, encoder, null);
+  }
+
+  static ofSlice(slice: TupleSlice, events: EmulatorEvent[] | null, encoder: EventTupleEncoder): Batch {
+    return new Batch(events, slice.count, encoder, slice);
+  }
+
+  get events(): EmulatorEvent[] {
+    return (this.known ??= this.slice!.events());
+  }
+
   message(encoding: StreamEncoding): Buffer {
-    if (encoding === 'tuples') return (this.tuples ??= Buffer.from(this.encoder.encode(this.events, 0)));
+    if (encoding === 'tuples')
+      return (this.tuples ??= this.slice
+        ? this.slice.message()
+        : Buffer.from(this.encoder.encode(this.events, 0)));
     return (this.json ??= Buffer.from(JSON.stringify({ type: 'events', events: this.events, dropped: 0 })));
   }
 }
@@ -99,7 +125,7 @@ export class StreamClient {
     this.queue = [];
     this.queuedEvents = 0;
     for (let start = 0; start < kept.length; start += this.limits.batchEvents)
-      this.push(new Batch(kept.slice(start, start + this.limits.batchEvents), this.encoder));
+      this.push(Batch.of(kept.slice(start, start + this.limits.batchEvents), this.encoder));
   }
 
   /**
@@ -110,12 +136,12 @@ export class StreamClient {
     let lost = total;
     for (const batch of batches) {
       this.push(batch);
-      lost -= batch.events.length;
+      lost -= batch.count;
     }
     while (this.queuedEvents > this.limits.maxQueuedEvents) {
       const oldest = this.queue.shift()!;
-      this.queuedEvents -= oldest.events.length;
-      lost += oldest.events.length;
+      this.queuedEvents -= oldest.count;
+      lost += oldest.count;
     }
     this.dropped += lost;
     this.droppedTotal += lost;
@@ -123,7 +149,7 @@ export class StreamClient {
 
   private push(batch: Batch): void {
     this.queue.push(batch);
-    this.queuedEvents += batch.events.length;
+    this.queuedEvents += batch.count;
   }
 
   /** Sends what the socket can take now. */
@@ -132,9 +158,9 @@ export class StreamClient {
     while (this.queue.length > 0 && this.channel.bufferedAmount < this.limits.highWaterBytes) {
       this.tellDropped();
       const batch = this.queue.shift()!;
-      this.queuedEvents -= batch.events.length;
+      this.queuedEvents -= batch.count;
       if (!this.channel.write(batch.message(this.encoding))) return;
-      this.sent += batch.events.length;
+      this.sent += batch.count;
     }
     if (this.queue.length === 0 && this.channel.bufferedAmount < this.limits.highWaterBytes)
       this.tellDropped();
@@ -177,24 +203,38 @@ export class StreamHub {
   private readonly groupOf = new Map<StreamClient, string>();
   /** Compiled layouts of this lab's events, shared by every batch. */
   private readonly encoder = new EventTupleEncoder();
-  /** Events published since the last flush, for every group to take its share. */
+  /** Where the history's rows not yet distributed begin; null while there are no clients. */
+  private cursor: ChunkCursor | null = null;
+  /** Events published since the last flush, for every group to take its share (kept while keepEvents). */
   private pending: EmulatorEvent[] = [];
+  /** Whether a group needs the event objects: one with a filter, or a json client. */
+  private keepEvents = false;
+  /** Events published since the last flush. */
+  private published = 0;
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   /** Clients the current flush has yet to visit (a flush that yielded continues with these). */
   private flushing: StreamClient[] = [];
 
-  constructor(private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS) {}
+  /** `history`: the lab's, which every published event has been pushed to first. */
+  constructor(
+    private readonly history: EventLog,
+    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+  ) {}
 
   add(socket: WebSocket, filter: StreamFilter): StreamClient {
     // Events published before the client came (and its hello said where history ends) are not its own.
     this.distribute();
+    this.cursor ??= this.history.cursor();
     const client = new StreamClient(socket, filter, this.limits, this.encoder);
     this.clients.add(client);
     this.join(client, filter);
     socket.on('close', () => {
       this.leave(client);
       this.clients.delete(client);
-      if (this.clients.size === 0) this.pending = [];
+      if (this.clients.size > 0) return;
+      this.cursor = null;
+      this.pending = [];
+      this.published = 0;
     });
     return client;
   }
@@ -212,10 +252,11 @@ export class StreamHub {
 
   publish(event: EmulatorEvent): void {
     if (this.clients.size === 0) return;
+    if (this.keepEvents) this.pending.push(event);
     // A full batch goes out as soon as the loop is free (after the lab's tick), not flushMs later: a lab
     // running flat out would otherwise publish more than a client's queue holds between two flushes, and
     // clients that keep up would lose events for the wait alone.
-    if (this.pending.push(event) === this.limits.batchEvents) this.flushSoon();
+    if (++this.published === this.limits.batchEvents) this.flushSoon();
     else this.timer ??= setTimeout(() => this.flush(), this.limits.flushMs);
   }
 
@@ -241,7 +282,7 @@ export class StreamHub {
     }
     // Clients with events still queued are retried: their sockets may drain in between.
     for (const client of this.clients)
-      if (client.queued > 0 || this.pending.length > 0) {
+      if (client.queued > 0 || this.published > 0) {
         this.timer = setTimeout(() => this.flush(), this.limits.flushMs);
         break;
       }
@@ -261,26 +302,59 @@ export class StreamHub {
     this.clients.clear();
     this.groups.clear();
     this.groupOf.clear();
+    this.cursor = null;
     this.pending = [];
+    this.published = 0;
     this.flushing = [];
   }
 
-  /** Each group takes the pending events its filter selects, cut into batches once for all its clients. */
+  /**
+   * Each group takes the pending events its filter selects, cut into batches once for all its clients; a
+   * group without a filter takes them all as the history's slices.
+   */
   private distribute(): void {
-    const events = this.pending;
+    const slices = this.cursor?.take() ?? [];
+    this.published = 0;
+    const total = slices.reduce((sum, slice) => sum + slice.count, 0);
+    // Kept since the last flush, unless keepEvents changed in between: then read back from the slices.
+    let events: EmulatorEvent[] | null = this.pending.length === total ? this.pending : null;
     this.pending = [];
-    if (events.length === 0) return;
-    const { batchEvents, maxQueuedEvents } = this.limits;
+    if (total === 0) return;
+    const all = () => (events ??= slices.flatMap((slice) => slice.events()));
     for (const group of this.groups.values()) {
-      const matched = events.filter(group.matcher);
+      if (group.matcher === matchAll) {
+        const batches = this.sliceBatches(slices, events);
+        for (const client of group.clients) client.offer(batches, total);
+        continue;
+      }
+      const matched = all().filter(group.matcher);
       if (matched.length === 0) continue;
-      // Only the newest maxQueuedEvents could stay queued anywhere: older ones are counted, never cut.
-      const newest = matched.length > maxQueuedEvents ? matched.slice(-maxQueuedEvents) : matched;
-      const batches: Batch[] = [];
-      for (let start = 0; start < newest.length; start += batchEvents)
-        batches.push(new Batch(newest.slice(start, start + batchEvents), this.encoder));
+      const batches = this.eventBatches(matched);
       for (const client of group.clients) client.offer(batches, matched.length);
     }
+  }
+
+  /** Batches of `matched`; only the newest maxQueuedEvents could stay queued anywhere, older ones are counted, never cut. */
+  private eventBatches(matched: EmulatorEvent[]): Batch[] {
+    const { batchEvents, maxQueuedEvents } = this.limits;
+    const newest = matched.length > maxQueuedEvents ? matched.slice(-maxQueuedEvents) : matched;
+    const batches: Batch[] = [];
+    for (let start = 0; start < newest.length; start += batchEvents)
+      batches.push(Batch.of(newest.slice(start, start + batchEvents), this.encoder));
+    return batches;
+  }
+
+  /** A batch per slice, the newest maxQueuedEvents' worth (offer trims the rest); with `events` (all of the slices'), each has its own. */
+  private sliceBatches(slices: readonly TupleSlice[], events: EmulatorEvent[] | null): Batch[] {
+    const batches: Batch[] = [];
+    let end = events?.length ?? 0;
+    for (let index = slices.length - 1, kept = 0; index >= 0 && kept < this.limits.maxQueuedEvents; index--) {
+      const slice = slices[index]!;
+      kept += slice.count;
+      batches.push(Batch.ofSlice(slice, events && events.slice(end - slice.count, end), this.encoder));
+      end -= slice.count;
+    }
+    return batches.reverse();
   }
 
   private join(client: StreamClient, filter: StreamFilter): Group {
@@ -292,6 +366,7 @@ export class StreamHub {
     }
     group.clients.add(client);
     this.groupOf.set(client, key);
+    this.keepEvents = this.needsEvents();
     return group;
   }
 
@@ -302,6 +377,16 @@ export class StreamHub {
     const group = this.groups.get(key)!;
     group.clients.delete(client);
     if (group.clients.size === 0) this.groups.delete(key);
+    this.keepEvents = this.needsEvents();
+  }
+
+  /** Whether some client needs the event objects (distribute reads them back from the history if not kept). */
+  private needsEvents(): boolean {
+    for (const group of this.groups.values()) {
+      if (group.matcher !== matchAll) return true;
+      for (const client of group.clients) if (client.encoding === 'json') return true;
+    }
+    return false;
   }
 
   private cancel(): void {

@@ -1,0 +1,168 @@
+/**
+ * A run of a lab's consecutive events kept as `tuples` rows (stream/event-tuples.ts), written into one
+ * buffer as the events come: a few hundred at a time, so each event object is let go within a
+ * fraction of a millisecond and dies young, where a ring of the objects themselves kept each one alive
+ * long enough to be copied by the scavenger and swept later. The same bytes serve the history (decoded
+ * back into events when a page is read, which is rare) and the stream: a slice of the rows between two
+ * marks, with the chunk's layouts in front, is a whole `event-tuples` message.
+ *
+ * In the buffer every row is followed by a comma, so the rows between two marks are one run of bytes.
+ */
+import type { EmulatorEvent } from '@iommu-lab/emulator';
+import type { EventLayout } from '@iommu-lab/wire';
+import { type EventTupleEncoder, decodeRows } from '../stream/event-tuples';
+
+/** Rows encoded together (one JSON.stringify), and the longest an event object waits to be encoded. */
+const ROWS_PER_WRITE = 256;
+const COMMA = 0x2c;
+
+/** A point between two rows of a chunk: rows before it, and the bytes they take. */
+export interface ChunkMark {
+  row: number;
+  byte: number;
+}
+
+export class TupleChunk {
+  /** Sequence number of its first event (events have consecutive ones); -1 while it has none. */
+  firstSeq = -1;
+  /** Rows it holds, written or waiting in `unwritten`. */
+  rows = 0;
+  /** Every layout its rows use, indexed as the rows index them. */
+  readonly layouts: EventLayout[];
+  /** The chunk after this one, once this one is sealed: a cursor of the stream follows these. */
+  next: TupleChunk | null = null;
+  /** Rows encoded but not yet in `bytes`. */
+  private unwritten: unknown[][] = [];
+  /** The rows written; a working buffer until sealed, then exactly their bytes. */
+  private bytes: Buffer;
+  private length = 0;
+
+  constructor(
+    readonly capacity: number,
+    private readonly encoder: EventTupleEncoder,
+    buffer: Buffer,
+  ) {
+    this.layouts = encoder.beginBatch();
+    this.bytes = buffer;
+  }
+
+  get full(): boolean {
+    return this.rows === this.capacity;
+  }
+
+  get lastSeq(): number {
+    return this.firstSeq + this.rows - 1;
+  }
+
+  add(event: EmulatorEvent): void {
+    if (this.rows++ === 0) this.firstSeq = event.seq;
+    if (this.unwritten.push(this.encoder.row(event, this.layouts)) === ROWS_PER_WRITE) this.write();
+  }
+
+  /** The end of the rows so far (written out first, so a slice can end here). */
+  mark(): ChunkMark {
+    this.write();
+    return { row: this.rows, byte: this.length };
+  }
+
+  /**
+   * No more rows: its bytes move to a buffer of their own size, and the working buffer is handed back for
+   * the next chunk (whoever seals it sets `next`).
+   */
+  seal(): Buffer {
+    this.write();
+    const working = this.bytes;
+    this.bytes = Buffer.allocUnsafeSlow(this.length); // not from the shared pool, which a small slice would pin
+    working.copy(this.bytes, 0, 0, this.length);
+    return working;
+  }
+
+  /** The events of rows [from, to), as they were. */
+  events(from: ChunkMark, to: ChunkMark): EmulatorEvent[] {
+    if (to.row === from.row) return [];
+    this.write();
+    const text = this.bytes.toString('utf8', from.byte, to.byte - 1);
+    return decodeRows(this.layouts, JSON.parse(`[${text}]`) as unknown[][]);
+  }
+
+  /** An `event-tuples` message of rows [from, to), under the layouts the chunk had at `to`. */
+  message(from: ChunkMark, to: ChunkMark, layoutCount: number): Buffer {
+    const head = Buffer.from(
+      `{"type":"event-tuples","layouts":${JSON.stringify(this.layouts.slice(0, layoutCount))},"events":[`,
+    );
+    const tail = Buffer.from('],"dropped":0}');
+    const body = to.byte - 1 - from.byte; // the last row's comma left out
+    const message = Buffer.allocUnsafe(head.length + body + tail.length);
+    head.copy(message, 0);
+    this.bytes.copy(message, head.length, from.byte, to.byte - 1);
+    tail.copy(message, head.length + body);
+    return message;
+  }
+
+  /** Encodes the rows waiting, and appends them, each with its comma. */
+  private write(): void {
+    if (this.unwritten.length === 0) return;
+    const text = JSON.stringify(this.unwritten); // "[row,row,…]"
+    this.unwritten = [];
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the exact count is needed only near the end.
+    const room = this.bytes.length - this.length;
+    if (room < 3 * text.length && room < Buffer.byteLength(text) - 1) this.grow(Buffer.byteLength(text));
+    this.length += this.bytes.write(text.slice(1, -1), this.length);
+    this.bytes[this.length++] = COMMA;
+  }
+
+  private grow(needed: number): void {
+    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, this.length + needed));
+    this.bytes.copy(bigger, 0, 0, this.length);
+    this.bytes = bigger;
+  }
+}
+
+/**
+ * A reader of chunks from some point on (the stream's): each take() gives the rows added since the last
+ * one, as one slice per chunk they fall in. It follows `next` from chunk to chunk, so it sees every row
+ * even of chunks the history has already let go.
+ */
+export class ChunkCursor {
+  constructor(
+    private chunk: TupleChunk,
+    private at: ChunkMark,
+  ) {}
+
+  take(): TupleSlice[] {
+    const slices: TupleSlice[] = [];
+    for (;;) {
+      const end = this.chunk.mark();
+      if (end.row > this.at.row) slices.push(new TupleSlice(this.chunk, this.at, end));
+      this.at = end;
+      if (this.chunk.next === null) return slices;
+      this.chunk = this.chunk.next;
+      this.at = { row: 0, byte: 0 };
+    }
+  }
+}
+
+/** Rows [from, to) of one chunk: a stream batch, its message made from the chunk's bytes. */
+export class TupleSlice {
+  private readonly layoutCount: number;
+
+  constructor(
+    private readonly chunk: TupleChunk,
+    private readonly from: ChunkMark,
+    private readonly to: ChunkMark,
+  ) {
+    this.layoutCount = chunk.layouts.length;
+  }
+
+  get count(): number {
+    return this.to.row - this.from.row;
+  }
+
+  message(): Buffer {
+    return this.chunk.message(this.from, this.to, this.layoutCount);
+  }
+
+  events(): EmulatorEvent[] {
+    return this.chunk.events(this.from, this.to);
+  }
+}
