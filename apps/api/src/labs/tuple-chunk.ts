@@ -1,8 +1,8 @@
 /**
  * A run of a lab's consecutive events kept as `tuples` rows (stream/event-tuples.ts), written into one
- * buffer as the events come: a few hundred at a time, so each event object is let go within a
- * fraction of a millisecond and dies young, where a ring of the objects themselves kept each one alive
- * long enough to be copied by the scavenger and swept later. The same bytes serve the history (decoded
+ * buffer as each event comes (stream/json-writer.ts), so the event object is let go at once and dies
+ * young, where a ring of the objects themselves kept each one alive long enough to be copied by the
+ * scavenger and swept later. The same bytes serve the history (decoded
  * back into events when a page is read, which is rare) and the stream: a slice of the rows between two
  * marks, with the chunk's layouts in front, is a whole `event-tuples` message.
  *
@@ -11,10 +11,7 @@
 import type { EmulatorEvent } from '@iommu-lab/emulator';
 import type { EventLayout } from '@iommu-lab/wire';
 import { type EventTupleEncoder, decodeRows } from '../stream/event-tuples';
-
-/** Rows encoded together (one JSON.stringify), and the longest an event object waits to be encoded. */
-const ROWS_PER_WRITE = 256;
-const COMMA = 0x2c;
+import { JsonWriter } from '../stream/json-writer';
 
 /** A point between two rows of a chunk: rows before it, and the bytes they take. */
 export interface ChunkMark {
@@ -25,17 +22,16 @@ export interface ChunkMark {
 export class TupleChunk {
   /** Sequence number of its first event (events have consecutive ones); -1 while it has none. */
   firstSeq = -1;
-  /** Rows it holds, written or waiting in `unwritten`. */
+  /** Rows it holds. */
   rows = 0;
   /** Every layout its rows use, indexed as the rows index them. */
   readonly layouts: EventLayout[];
   /** The chunk after this one, once this one is sealed: a cursor of the stream follows these. */
   next: TupleChunk | null = null;
-  /** Rows encoded but not yet in `bytes`. */
-  private unwritten: unknown[][] = [];
-  /** The rows written; a working buffer until sealed, then exactly their bytes. */
-  private bytes: Buffer;
-  private length = 0;
+  /** Where rows are written while the chunk is open; null once sealed. */
+  private writer: JsonWriter | null;
+  /** The rows' bytes once sealed, exactly their size. */
+  private sealedBytes: Buffer | null = null;
 
   constructor(
     readonly capacity: number,
@@ -43,7 +39,7 @@ export class TupleChunk {
     buffer: Buffer,
   ) {
     this.layouts = encoder.beginBatch();
-    this.bytes = buffer;
+    this.writer = new JsonWriter(buffer);
   }
 
   get full(): boolean {
@@ -56,13 +52,12 @@ export class TupleChunk {
 
   add(event: EmulatorEvent): void {
     if (this.rows++ === 0) this.firstSeq = event.seq;
-    if (this.unwritten.push(this.encoder.row(event, this.layouts)) === ROWS_PER_WRITE) this.write();
+    this.encoder.writeRow(event, this.layouts, this.writer!);
   }
 
-  /** The end of the rows so far (written out first, so a slice can end here). */
+  /** The end of the rows so far: a slice can end here. */
   mark(): ChunkMark {
-    this.write();
-    return { row: this.rows, byte: this.length };
+    return { row: this.rows, byte: this.writer?.at ?? this.sealedBytes!.length };
   }
 
   /**
@@ -70,17 +65,20 @@ export class TupleChunk {
    * the next chunk (whoever seals it sets `next`).
    */
   seal(): Buffer {
-    this.write();
-    const working = this.bytes;
-    this.bytes = Buffer.allocUnsafeSlow(this.length); // not from the shared pool, which a small slice would pin
-    working.copy(this.bytes, 0, 0, this.length);
-    return working;
+    const { bytes, at } = this.writer!;
+    this.sealedBytes = Buffer.allocUnsafeSlow(at); // not from the shared pool, which a small slice would pin
+    bytes.copy(this.sealedBytes, 0, 0, at);
+    this.writer = null;
+    return bytes;
+  }
+
+  private get bytes(): Buffer {
+    return this.writer?.bytes ?? this.sealedBytes!;
   }
 
   /** The events of rows [from, to), as they were. */
   events(from: ChunkMark, to: ChunkMark): EmulatorEvent[] {
     if (to.row === from.row) return [];
-    this.write();
     const text = this.bytes.toString('utf8', from.byte, to.byte - 1);
     return decodeRows(this.layouts, JSON.parse(`[${text}]`) as unknown[][]);
   }
@@ -97,24 +95,6 @@ export class TupleChunk {
     this.bytes.copy(message, head.length, from.byte, to.byte - 1);
     tail.copy(message, head.length + body);
     return message;
-  }
-
-  /** Encodes the rows waiting, and appends them, each with its comma. */
-  private write(): void {
-    if (this.unwritten.length === 0) return;
-    const text = JSON.stringify(this.unwritten); // "[row,row,…]"
-    this.unwritten = [];
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; the exact count is needed only near the end.
-    const room = this.bytes.length - this.length;
-    if (room < 3 * text.length && room < Buffer.byteLength(text) - 1) this.grow(Buffer.byteLength(text));
-    this.length += this.bytes.write(text.slice(1, -1), this.length);
-    this.bytes[this.length++] = COMMA;
-  }
-
-  private grow(needed: number): void {
-    const bigger = Buffer.allocUnsafeSlow(Math.max(2 * this.bytes.length, this.length + needed));
-    this.bytes.copy(bigger, 0, 0, this.length);
-    this.bytes = bigger;
   }
 }
 

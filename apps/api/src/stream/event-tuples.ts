@@ -7,17 +7,21 @@
  * megamorphic lookup and be no faster than JSON.stringify. Keys are written into the code as JSON string
  * literals, which are valid JavaScript strings whatever the key holds.
  *
- * A batch can also be written a row at a time (beginBatch, then row for each event), as the lab's history
- * does (labs/tuple-chunk.ts); decodeRows turns rows back into events, for the server's own rare reads.
+ * A batch can also be written a row at a time (beginBatch, then writeRow for each event), straight into a
+ * JsonWriter as the same text JSON.stringify of its row would be (json-writer.ts), as the lab's history does
+ * (labs/tuple-chunk.ts); decodeRows turns rows back into events, for the server's own rare reads.
  */
 import type { EmulatorEvent } from '@iommu-lab/emulator';
 import type { EventLayout, EventTuplesMessage } from '@iommu-lab/wire';
+import type { JsonWriter } from './json-writer';
 
 type RowOf = (event: EmulatorEvent, layout: number) => unknown[];
+type WriteRow = (event: EmulatorEvent, layout: number, out: JsonWriter) => void;
 
 interface Shape {
   layout: EventLayout;
   row: RowOf;
+  write: WriteRow;
   /** The batch that last gave this shape a layout index, and that index. */
   batch: number;
   index: number;
@@ -55,12 +59,24 @@ export class EventTupleEncoder {
 
   /** The event's row in the current batch; its layout is added to `layouts` the first time the batch uses it. */
   row(event: EmulatorEvent, layouts: EventLayout[]): unknown[] {
+    const shape = this.shapeIn(event, layouts);
+    return shape.row(event, shape.index);
+  }
+
+  /** The event's row in the current batch as JSON text, followed by a comma, at the end of `out`. */
+  writeRow(event: EmulatorEvent, layouts: EventLayout[], out: JsonWriter): void {
+    const shape = this.shapeIn(event, layouts);
+    shape.write(event, shape.index, out);
+  }
+
+  /** The event's shape, its layout added to `layouts` the first time the current batch uses it. */
+  private shapeIn(event: EmulatorEvent, layouts: EventLayout[]): Shape {
     const shape = this.shapeOf(event);
     if (shape.batch !== this.batches) {
       shape.batch = this.batches;
       shape.index = layouts.push(shape.layout) - 1;
     }
-    return shape.row(event, shape.index);
+    return shape;
   }
 
   private shapeOf(event: EmulatorEvent): Shape {
@@ -72,7 +88,13 @@ export class EventTupleEncoder {
       shapes = undefined;
     }
     const keys = Object.keys(event);
-    const shape: Shape = { layout: { kind: event.kind, keys }, row: compileRow(keys), batch: 0, index: 0 };
+    const shape: Shape = {
+      layout: { kind: event.kind, keys },
+      row: compileRow(keys),
+      write: compileWrite(keys),
+      batch: 0,
+      index: 0,
+    };
     if (shapes) shapes.push(shape);
     else this.shapesByKind.set(event.kind, [shape]);
     this.shapes++;
@@ -90,6 +112,19 @@ function hasKeys(event: EmulatorEvent, keys: readonly string[]): boolean {
 function compileRow(keys: readonly string[]): RowOf {
   const reads = keys.filter((key) => key !== 'kind').map((key) => `event[${JSON.stringify(key)}]`);
   return new Function('event', 'layout', `return [layout, ${reads.join(', ')}];`) as RowOf;
+}
+
+/** The same reads as compileRow's, each value written as it is read. */
+function compileWrite(keys: readonly string[]): WriteRow {
+  const writes = keys
+    .filter((key) => key !== 'kind')
+    .map((key) => `out.value(event[${JSON.stringify(key)}]);`);
+  return new Function(
+    'event',
+    'layout',
+    'out',
+    `out.openRow(layout); ${writes.join(' ')} out.closeRow();`,
+  ) as WriteRow;
 }
 
 /**
