@@ -10,17 +10,7 @@ import {
   splitAddress,
   toBigAddress,
 } from './address';
-import { EmulatorError } from './errors';
-
-function refusal(call: () => unknown): EmulatorError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof EmulatorError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from './testing/refusal';
 
 describe('addresses as page number + offset: exact above 2^53', () => {
   it('round-trips 0xfffffffffffff000 (the last 4 KiB page of the 64-bit space) exactly', () => {

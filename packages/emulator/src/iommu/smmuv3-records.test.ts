@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatorError } from '../errors';
 import {
   PAGE_REQUEST_LAST_PAGE,
   PAGE_REQUEST_PASID_VALID,
@@ -22,6 +21,7 @@ import {
   smmuEventRecord,
   smmuPriqEntry,
 } from './smmuv3';
+import { refusal } from '../testing/refusal';
 
 // The kernel's macros, transcribed to BigInt (include/linux/bits.h, include/linux/bitfield.h), so the
 // expected words below are computed the way the driver computes them, not by the codec under test.
@@ -39,16 +39,6 @@ const FIELD_PREP = (mask: bigint, value: number | bigint): bigint => {
 function dwords(bytes: Uint8Array): bigint[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Array.from({ length: bytes.length / 8 }, (_, i) => view.getBigUint64(8 * i, true));
-}
-
-function refusal(call: () => unknown): EmulatorError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof EmulatorError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 function platformSystem() {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatorError } from '../errors';
 import {
   PAGE_REQUEST_LAST_PAGE,
   PAGE_REQUEST_PASID_VALID,
@@ -16,16 +15,7 @@ import {
   hwptPageResponse,
   hwptPgfault,
 } from './uapi';
-
-function refusal(call: () => unknown): EmulatorError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof EmulatorError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from '../testing/refusal';
 
 function pageRequest(fill: object = {}) {
   const s = systemWith('vtd', 'mainline', [{ id: 'nic', ats: true, pri: { capacity: 32 }, pasidBits: 20 }]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatorError } from '../errors';
 import { PhysicalMemory } from './physical-memory';
+import { refusal } from '../testing/refusal';
 
 /** Everything observable about a memory: use counts, refcounts, pins and written bytes of every frame. */
 function picture(memory: PhysicalMemory): string {
@@ -10,16 +10,6 @@ function picture(memory: PhysicalMemory): string {
     frames.push([memory.refcount(pfn), memory.pinCount(pfn), bytes ? Array.from(bytes).join(',') : null]);
   }
   return JSON.stringify({ used: memory.framesUsed, free: memory.framesFree, frames });
-}
-
-function refusal(call: () => unknown): EmulatorError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof EmulatorError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 function expectRefused(memory: PhysicalMemory, call: () => unknown, code: string, reason?: string): void {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatAddress } from '../address';
-import { EmulatorError } from '../errors';
 import { Random } from '../sim/random';
 import { PageTable, newWalkResult } from './page-table';
 import { PERM_EXEC, PERM_READ, PERM_WRITE } from './permissions';
+import { refusal } from '../testing/refusal';
 
 const R = PERM_READ;
 const RW = PERM_READ | PERM_WRITE;
@@ -27,16 +27,6 @@ function snapshot(table: PageTable, probes: number[] = []): string {
     return [page, present, out.pfn, out.perms, out.leafLevel, out.levelsWalked];
   });
   return JSON.stringify({ leaves: leaves(table), mapped: table.mappedPages, tables: table.tables, walks });
-}
-
-function refusal(call: () => unknown): EmulatorError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof EmulatorError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 /** Asserts the call is refused with `code` (and `reason`) and leaves the table exactly as it was. */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatorError } from '../errors';
 import fc from 'fast-check';
 import {
   carryRecord,
@@ -11,6 +10,7 @@ import {
   recordView,
   toHex,
 } from './bit-layout';
+import { refusal } from '../testing/refusal';
 
 /**
  * Fields across a byte, across a 64-bit word boundary, a full 64-bit one, a whole aligned 32-bit word and
@@ -31,16 +31,6 @@ const SAMPLE = defineRecord({
     forty: { bit: 224, width: 40, label: 'forty' },
   },
 });
-
-function refusal(call: () => unknown): EmulatorError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof EmulatorError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('bit-field records: little-endian, bit n of the record is bit n % 8 of byte n / 8', () => {
   it('puts each field at its bits, byte by byte', () => {

@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatorError } from '../errors';
 import { Random } from './random';
 import { Scheduler } from './scheduler';
+import { refusal } from '../testing/refusal';
 
 /** Records the label of every event that runs, and the clock when it ran. */
 function recorder(scheduler: Scheduler) {
   const log: string[] = [];
   const at = (label: string) => () => log.push(`${label}@${scheduler.nowNs}`);
   return { log, at };
-}
-
-function refusal(call: () => unknown): EmulatorError {
-  try {
-    call();
-  } catch (error) {
-    if (error instanceof EmulatorError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('discrete-event scheduler: ordering', () => {
