@@ -17,6 +17,7 @@ export const ERRNO = {
   ENODEV: 19,
   EINVAL: 22,
   ENOSPC: 28,
+  ESPIPE: 29,
   ERANGE: 34,
   EOVERFLOW: 75,
   EOPNOTSUPP: 95,

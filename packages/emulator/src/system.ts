@@ -164,7 +164,7 @@ export class System {
     this.pasids = new PasidAllocator(this.options.pasidBits);
     this.attachContext = {
       bus: this.env.bus,
-      onDetach: (device, pasid) => this.faults.detached(device, pasid),
+      onDetach: (device, pasid, domain, replaced) => this.faults.detached(device, pasid, domain, replaced),
     };
     this.sva = {
       ...this.attachContext,

@@ -69,6 +69,7 @@ const STATUS: Record<ErrorCode, number> = {
   ENODEV: 422,
   EINVAL: 422,
   ENOSPC: 422,
+  ESPIPE: 422,
   ERANGE: 422,
   EOVERFLOW: 422,
   EOPNOTSUPP: 422,

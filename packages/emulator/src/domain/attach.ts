@@ -4,7 +4,7 @@
  * - the requester ID takes one domain at a time: attaching over a non-blocked domain is -EBUSY unless
  *   the caller asks to replace it (iommu_group_replace_domain);
  * - a PASID must be supported by the device, not 0 (IOMMU_NO_PASID) and below its PASID table size
- *   (-EINVAL), and free (-EBUSY);
+ *   (-EINVAL), and free (-EBUSY) unless the caller replaces its domain (iommu_replace_device_pasid);
  * - SVA domains come only from an SVA bind; at a PASID, identity and nested domains need family support
  *   (-EOPNOTSUPP); before iommu_attach_device_pasid (v6.2) a DMA domain reaches a PASID only as an
  *   auxiliary domain, which needs the AUX feature (-EPERM).
@@ -26,8 +26,11 @@ export interface AttachOptions {
 
 export interface AttachContext {
   bus: EventBus;
-  /** An attachment went away: the fault path answers its pending faults (and the device stops using a PASID). */
-  onDetach(device: Device, pasid: number | null): void;
+  /**
+   * An attachment of `domain` went away: the fault path answers its pending faults, and unless another
+   * domain replaced it at once, the device stops using the PASID.
+   */
+  onDetach(device: Device, pasid: number | null, domain: Domain, replaced: boolean): void;
 }
 
 export function attachDomain(
@@ -60,7 +63,10 @@ export function attachDomain(
     setRidDomain(device, domain, context);
     return;
   }
-  checkPasidSlot(device, pasid);
+  const occupant = device.pasidDomains.get(pasid);
+  if (occupant === domain) return;
+  const replacing = occupant !== undefined && options.replace === true && occupant.type !== 'sva';
+  if (!replacing) checkPasidSlot(device, pasid);
   const { model, profile } = device.iommu;
   if (domain.type === 'blocked')
     fail('EINVAL', 'to block a PASID, detach it.', { reason: 'blocked-at-pasid' });
@@ -84,7 +90,8 @@ export function attachDomain(
     );
   }
   if (takesFaults(domain)) checkIopfAcquirable(device);
-  setPasidDomain(device, pasid, domain, context);
+  if (replacing) replacePasidDomain(device, pasid, occupant, domain, context);
+  else setPasidDomain(device, pasid, domain, context);
 }
 
 export function detachDomain(device: Device, pasid: number | undefined, context: AttachContext): void {
@@ -134,7 +141,7 @@ export function setPasidDomain(device: Device, pasid: number, domain: Domain, co
 
 export function clearPasidDomain(device: Device, pasid: number, context: AttachContext): void {
   const domain = device.pasidDomains.get(pasid)!;
-  context.onDetach(device, pasid);
+  context.onDetach(device, pasid, domain, false);
   device.pasidDomains.delete(pasid);
   removeAttachment(domain, device, pasid);
   device.iommu.flushDeviceAtc(device, pasid, 0, Number.POSITIVE_INFINITY, 'detach');
@@ -142,9 +149,31 @@ export function clearPasidDomain(device: Device, pasid: number, context: AttachC
   context.bus.emit({ kind: 'domain.detached', device: device.id, domain: domain.id, pasid });
 }
 
+/**
+ * iommu_replace_device_pasid: the new domain takes the PASID in one step, with no blocked moment between,
+ * so the device keeps using the PASID (no Stop Marker) and the IOPF reference passes from one to the other.
+ */
+function replacePasidDomain(
+  device: Device,
+  pasid: number,
+  previous: Domain,
+  domain: Domain,
+  context: AttachContext,
+): void {
+  context.onDetach(device, pasid, previous, true);
+  device.pasidDomains.set(pasid, domain);
+  removeAttachment(previous, device, pasid);
+  domain.attachments.add({ device, pasid });
+  device.iommu.flushDeviceAtc(device, pasid, 0, Number.POSITIVE_INFINITY, 'detach');
+  if (takesFaults(domain)) acquireIopf(device, context.bus, domain.id, pasid);
+  if (takesFaults(previous)) releaseIopf(device, context.bus);
+  context.bus.emit({ kind: 'domain.detached', device: device.id, domain: previous.id, pasid });
+  context.bus.emit({ kind: 'domain.attached', device: device.id, domain: domain.id, pasid });
+}
+
 function setRidDomain(device: Device, domain: Domain, context: AttachContext): void {
   const previous = device.ridDomain;
-  if (previous.type !== 'blocked') context.onDetach(device, null);
+  if (previous.type !== 'blocked') context.onDetach(device, null, previous, domain.type !== 'blocked');
   removeAttachment(previous, device, NO_PASID);
   device.ridDomain = domain;
   if (domain.type !== 'blocked') domain.attachments.add({ device, pasid: NO_PASID });

@@ -19,7 +19,7 @@
 import { type CacheHit, newCacheHit } from '../cache/translation-cache';
 import type { Device } from '../device/device';
 import { Burst, OutstandingGroup, PriRequester } from '../device/pri-requester';
-import { NO_PASID } from '../domain/domain';
+import { type Domain, NO_PASID } from '../domain/domain';
 import type { Transaction } from '../dma/transaction';
 import { translateForDevice } from '../dma/translation-path';
 import { fail } from '../errors';
@@ -32,8 +32,7 @@ import { PERM_EXEC, PERM_PRIV, PERM_READ } from '../pagetable/permissions';
 import type { SimEnvironment } from '../sim/environment';
 import { DeviceFaultState } from './device-fault-state';
 import { type FoundHandler, faultCategory, findFaultHandler } from './find-handler';
-import type { FaultHandler } from './handlers/fault-handler';
-import type { HandlerContext } from './handlers/fault-handler';
+import { type FaultHandler, type HandlerContext, answeredOutside } from './handlers/fault-handler';
 import { formatAddress } from '../address';
 import { formatProt } from '../pagetable/permissions';
 import { ExternalFaultHandler } from './handlers/external-handler';
@@ -640,7 +639,7 @@ export class FaultPath implements HandlerContext {
       this.reuseIfDone(group);
       return;
     }
-    const handling = group.handler!.type === 'external' ? HOP_CLIENT_WAIT : HOP_HANDLER;
+    const handling = answeredOutside(group.handler!.type) ? HOP_CLIENT_WAIT : HOP_HANDLER;
     const now = this.env.scheduler.nowNs;
     for (let i = 0; i < group.faults.size; i++) group.faults.at(i).flow?.hop(HOP_DISPATCH, now, handling);
     // The group's own handler: `found` is a scratch record reused by the next report.
@@ -700,6 +699,10 @@ export class FaultPath implements HandlerContext {
       })),
       deadlineNs: this.env.scheduler.nowNs + timeoutNs,
     });
+  }
+
+  answer(group: IopfGroup, code: ResponseCode): void {
+    this.respond(group, code, 'handler', this.env.latency.responseNs);
   }
 
   /** An outside client answers a group by cookie (iommufd write: an unknown cookie is -EINVAL). */
@@ -1047,25 +1050,34 @@ export class FaultPath implements HandlerContext {
       codeName: record.codeName,
       linuxReason: record.linuxReason,
       handler: handler?.type ?? null,
-      delivered: handler?.type === 'external',
+      delivered: handler != null && answeredOutside(handler.type),
     });
   }
 
   // ——— Flushes: detach, reset ———
 
-  /** An attachment went away: a PRI device stops using the PASID (Stop Marker) and its pending faults get INVALID. */
-  detached(device: Device, pasid: number | null): void {
-    if (pasid !== null) this.sendStopMarker(device, pasid);
-    this.flushDevice(device, pasid, 'detach');
+  /**
+   * An attachment of `domain` went away: its pending faults get INVALID, and unless another domain
+   * replaced it, a PRI device stops using the PASID (Stop Marker).
+   */
+  detached(device: Device, pasid: number | null, domain: Domain, replaced: boolean): void {
+    if (pasid !== null && !replaced) this.sendStopMarker(device, pasid);
+    this.flushDevice(device, pasid, 'detach', domain);
   }
 
   /**
-   * Answers INVALID to every pending group of the device (at one PASID, or all) and drops its partials:
-   * iopf_queue_remove_device on reset, the auto-response of iommufd detach (reference §2, §4).
+   * Answers INVALID to pending groups of the device and drops its partials: on reset every one
+   * (iopf_queue_remove_device); on a detach or replace those of that attachment, the groups its domain
+   * took and the requests of the PASID (or, at the requester ID, of no PASID with a domain of its own),
+   * as iommufd_auto_response_faults answers the groups of one attach handle (reference §2, §4).
    */
-  flushDevice(device: Device, pasid: number | null, cause: 'detach' | 'reset'): void {
+  flushDevice(device: Device, pasid: number | null, cause: 'detach' | 'reset', domain?: Domain): void {
     const state = this.faultState(device);
-    const dropped = state.partial.filter((request) => pasid === null || request.pasid === pasid);
+    const ofAttachment = (requestPasid: number): boolean =>
+      pasid === null
+        ? domain === undefined || requestPasid === NO_PASID || !device.pasidDomains.has(requestPasid)
+        : requestPasid === pasid;
+    const dropped = state.partial.filter((request) => ofAttachment(request.pasid));
     if (dropped.length > 0) {
       // Partials are freed without a response; their group is answered through its last request.
       state.partial = state.partial.filter((request) => !dropped.includes(request));
@@ -1081,7 +1093,8 @@ export class FaultPath implements HandlerContext {
       for (const request of dropped) this.freeRequest(request);
     }
     for (const group of state.pendingInOrder()) {
-      if (pasid === null || group.pasid === pasid) this.respond(group, 'INVALID', cause, 0);
+      const ofDomain = domain === undefined || group.domain === null || group.domain === domain;
+      if (ofDomain && ofAttachment(group.pasid)) this.respond(group, 'INVALID', cause, 0);
     }
     this.stall.flushDevice(device, pasid);
   }

@@ -5,8 +5,8 @@
  * - mainline: the handler of the domain attached at the request's PASID (or RID); stage-2 faults are not
  *   handled, stage 2 being assumed pinned.
  * - seed-5.13: the one handler registered on the device (iommu_register_device_fault_handler).
- * - proposal: the device's handler for the fault's category; a nested domain's stage-1 faults go to its
- *   guest's queue when it has one.
+ * - proposal: the device's handler for the fault's category; a domain with a handler of its own (a
+ *   nested domain's guest queue, an iommufd HWPT's fault object) takes its stage-1 faults.
  */
 import type { Device } from '../device/device';
 import { type Domain, NO_PASID } from '../domain/domain';
@@ -54,8 +54,12 @@ export function findFaultHandler(device: Device, request: PageRequest, out: Foun
         handler = device.faultHandlers.get('*');
         break;
       case 'proposal':
+        // A guest's queue takes its nested domain's stage-1 faults, an iommufd fault object the faults of
+        // its HWPT's own table (stage 1); the rest go to the device's handler for their category.
         handler =
-          domain.type === 'nested' && request.stage === 1 && domain.faultHandler
+          domain.faultHandler !== null &&
+          request.stage === 1 &&
+          (domain.type === 'nested' || domain.faultHandler.type === 'iommufd')
             ? domain.faultHandler
             : device.faultHandlers.get(category);
         break;

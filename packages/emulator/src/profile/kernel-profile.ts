@@ -43,6 +43,11 @@ export interface KernelProfile {
    *   1 << 2 once PRIV_DATA went ("iommu/vt-d: Remove private data use in fault message", v6.10).
    */
   faultStruct: 'uapi-5.13' | 'linux-6.10';
+  /**
+   * iommufd objects (HWPTs, fault queues from v6.11, vIOMMU / vDEVICE / vEVENTQ from ≈v6.13-6.15, reference
+   * §4) exist: iommufd was merged in v6.2, after the 2021 API; the proposal is built on mainline.
+   */
+  iommufd: boolean;
 }
 
 const PROFILES: Record<KernelProfileName, KernelProfile> = {
@@ -58,6 +63,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     dmaDomainAtPasid: 'aux',
     vtdDmaDomainStage: 2,
     faultStruct: 'uapi-5.13',
+    iommufd: false,
   },
   mainline: {
     name: 'mainline',
@@ -71,6 +77,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     dmaDomainAtPasid: 'direct',
     vtdDmaDomainStage: 1,
     faultStruct: 'linux-6.10',
+    iommufd: true,
   },
   proposal: {
     name: 'proposal',
@@ -85,6 +92,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     vtdDmaDomainStage: 2,
     // Built on mainline: today's structs.
     faultStruct: 'linux-6.10',
+    iommufd: true,
   },
 };
 

@@ -9,7 +9,12 @@ import type { PageGone } from '../../flow/fault-flow';
 import type { IopfGroup } from '../iopf-group';
 import type { PageRequest, ResponseCode } from '../page-request';
 
-export type HandlerType = 'sva' | 'map' | 'external' | 'guest';
+export type HandlerType = 'sva' | 'map' | 'external' | 'guest' | 'iommufd';
+
+/** Handlers whose groups wait for a client outside the emulator: a script, or a VMM reading iommufd. */
+export function answeredOutside(type: HandlerType): boolean {
+  return type === 'external' || type === 'iommufd';
+}
 
 /** What a handler needs from the fault path. */
 export interface HandlerContext {
@@ -17,6 +22,8 @@ export interface HandlerContext {
   respondAfter(group: IopfGroup, code: ResponseCode, costNs: number): void;
   /** Queues the group for an outside client, with a cookie; the client or the timeout answers it. */
   awaitClient(group: IopfGroup, timeoutNs: number, timeoutResponse: ResponseCode): void;
+  /** Answers the group now, as a client's response does (an iommufd write, iopf_group_response). */
+  answer(group: IopfGroup, code: ResponseCode): void;
   /** The handler made `page` of `space` (a domain) resident for this request's flow, in frame `pfn` (-1: not its own). */
   pageResolved(request: PageRequest, space: object, page: number, pfn: number): void;
   /** A page of `space` that flow `flow` had resolved, taken away again by the handler (a MAP eviction). */
