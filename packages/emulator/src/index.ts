@@ -70,6 +70,26 @@ export type { Access } from './pagetable/permissions';
 export type { WalkStep } from './pagetable/page-table';
 export type { HandlerSpec, RegionSpec } from './fault/handler-registry';
 export type { HandlerInfo, HandlerType } from './fault/handlers/fault-handler';
+export {
+  Iommufd,
+  type IommufdObjectType,
+  type IommufdObjectInfo,
+  type HwptAllocSpec,
+  type AttachPtSpec,
+} from './iommufd/iommufd';
+export type { FaultQueue } from './iommufd/fault-queue';
+export type { VeventQueue } from './iommufd/veventq';
+export {
+  IOMMU_HWPT_ALLOC,
+  IOMMU_VIOMMU_TYPE,
+  IOMMU_VEVENTQ_TYPE,
+  IOMMU_VEVENTQ_FLAG_LOST_EVENTS,
+  decodePgfaults,
+  decodeVevents,
+  hwptPageResponse,
+  type HwptPgfault,
+  type Vevent,
+} from './iommufd/uapi';
 export { PRESETS, presetById, startPreset, type Preset, type PresetRun } from './presets/presets';
 export { WorkloadRun, type WorkloadProgress } from './workload/workload-runner';
 export { checkWorkload } from './workload/check-workload';

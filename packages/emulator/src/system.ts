@@ -48,6 +48,7 @@ import { fail } from './errors';
 import type { IommuCapabilities } from './iommu/capabilities';
 import { FAMILY_MODELS } from './iommu/family';
 import { Iommu } from './iommu/iommu';
+import { Iommufd } from './iommufd/iommufd';
 import { newTranslation } from './iommu/translation';
 import { resolveLatency } from './latency/latency-model';
 import { PhysicalMemory } from './memory/physical-memory';
@@ -139,6 +140,7 @@ export class System {
   private readonly pasids: PasidAllocator;
   private readonly sva: SvaContext;
   private readonly attachContext: AttachContext;
+  private iommufdContext: Iommufd | null = null;
   private nextTag = 1;
   private nextPid = 100;
   private readonly autoNames = { iommu: 0, dev: 0, dom: 0, proc: 0 };
@@ -174,6 +176,11 @@ export class System {
         tag: this.nextTag++,
       }),
     };
+  }
+
+  /** The system's /dev/iommu, opened on first use: the objects a VMM allocates (iommufd/iommufd.ts). */
+  get iommufd(): Iommufd {
+    return (this.iommufdContext ??= new Iommufd(this, this.env));
   }
 
   // ——— time and events ———

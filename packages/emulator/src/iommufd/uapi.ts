@@ -130,3 +130,73 @@ export function decodePgfaults(bytes: Uint8Array): HwptPgfault[] {
   }
   return records;
 }
+
+/** enum iommufd_hwpt_alloc_flags (include/uapi/linux/iommufd.h). */
+export const IOMMU_HWPT_ALLOC = {
+  NEST_PARENT: 1 << 0,
+  DIRTY_TRACKING: 1 << 1,
+  FAULT_ID_VALID: 1 << 2,
+  PASID: 1 << 3,
+} as const;
+
+/** enum iommu_viommu_type: DEFAULT is the core-managed vIOMMU; ARM_SMMUV3 the one with an event queue. */
+export const IOMMU_VIOMMU_TYPE = { DEFAULT: 0, ARM_SMMUV3: 1 } as const;
+
+/** enum iommu_veventq_type: DEFAULT is reserved (IOMMU_VEVENTQ_ALLOC refuses it with -EOPNOTSUPP). */
+export const IOMMU_VEVENTQ_TYPE = { DEFAULT: 0, ARM_SMMUV3: 1 } as const;
+
+/** enum iommu_veventq_flag: the header of a LOST_EVENTS entry carries no data. */
+export const IOMMU_VEVENTQ_FLAG_LOST_EVENTS = 1 << 0;
+
+/**
+ * struct iommufd_vevent_header (8 bytes): flags 0, sequence 4. The sequence counts every entry the queue
+ * took, lost-events headers included, and wraps from INT_MAX to 0 (iommufd_vevent_handler:
+ * `veventq->sequence = (veventq->sequence + 1) & INT_MAX`), so a gap tells user space what it missed.
+ */
+export const IOMMUFD_VEVENT_HEADER = defineRecord({
+  id: 'iommufd.vevent-header',
+  title: 'struct iommufd_vevent_header',
+  bytes: 8,
+  source: 'include/uapi/linux/iommufd.h: struct iommufd_vevent_header',
+  fields: {
+    flags: { bit: 0, width: 32, label: 'flags', values: { 1: 'IOMMU_VEVENTQ_FLAG_LOST_EVENTS' } },
+    sequence: { bit: 32, width: 32, label: 'sequence' },
+  },
+});
+
+/** A vEVENTQ entry as decoded from read(): its header, and its data unless it is a lost-events header. */
+export interface Vevent {
+  flags: number;
+  sequence: number;
+  data: Uint8Array | null;
+}
+
+/**
+ * The entries of a vEVENTQ read() buffer, in order. Every entry of one queue carries data of one size
+ * (its type's struct: struct iommu_vevent_arm_smmuv3 is 32 bytes), so the buffer splits without lengths.
+ */
+export function decodeVevents(bytes: Uint8Array, dataBytes: number): Vevent[] {
+  const header = IOMMUFD_VEVENT_HEADER.bytes;
+  const entries: Vevent[] = [];
+  for (let at = 0; at < bytes.length;) {
+    if (bytes.length - at < header)
+      fail('EINVAL', `${bytes.length - at} bytes left are not a vEVENTQ header of ${header}.`, {
+        reason: 'size',
+      });
+    const fields = decodeRecord(IOMMUFD_VEVENT_HEADER, bytes.subarray(at, at + header));
+    at += header;
+    const flags = Number(fields.flags);
+    const lost = (flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) !== 0;
+    if (!lost && bytes.length - at < dataBytes)
+      fail('EINVAL', `an entry's data needs ${dataBytes} bytes, ${bytes.length - at} are left.`, {
+        reason: 'size',
+      });
+    entries.push({
+      flags,
+      sequence: Number(fields.sequence),
+      data: lost ? null : bytes.slice(at, at + dataBytes),
+    });
+    if (!lost) at += dataBytes;
+  }
+  return entries;
+}

@@ -13,7 +13,7 @@ import {
   SMMU_PRIQ_ENTRY,
 } from '../iommu/smmuv3';
 import { VTD_FAULT_RECORD, VTD_PAGE_GROUP_RESPONSE, VTD_PAGE_REQUEST_DESCRIPTOR } from '../iommu/vtd';
-import { IOMMU_HWPT_PAGE_RESPONSE, IOMMU_HWPT_PGFAULT } from '../iommufd/uapi';
+import { IOMMUFD_VEVENT_HEADER, IOMMU_HWPT_PAGE_RESPONSE, IOMMU_HWPT_PGFAULT } from '../iommufd/uapi';
 import { type LayoutDescription, type RecordLayout, describeLayout } from './bit-layout';
 
 /** In the order a PRI fault meets them: the device's message, the IOMMU's records, Linux's, user space's. */
@@ -33,6 +33,7 @@ export const RECORD_LAYOUTS: readonly RecordLayout[] = [
   ...Object.values(RESPONSE_LAYOUTS),
   IOMMU_HWPT_PGFAULT,
   IOMMU_HWPT_PAGE_RESPONSE,
+  IOMMUFD_VEVENT_HEADER,
 ];
 
 /** The layouts as the API serves them. */
