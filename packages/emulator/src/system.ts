@@ -511,6 +511,7 @@ export class System {
 
   destroyDomain(id: string): void {
     const domain = this.domain(id);
+    this.iommufdContext?.guard(domain, null);
     if (domain.type === 'sva')
       fail('EINVAL', `SVA domain ${id} goes away when its last bond is unbound.`, { reason: 'sva-domain' });
     if (domain.attachments.size > 0)
@@ -625,13 +626,18 @@ export class System {
   // ——— attachment and SVA ———
 
   attach(deviceId: string, domainId: string, spec: AttachSpec = {}): void {
-    attachDomain(this.device(deviceId), this.domain(domainId), spec.pasid, this.attachContext, {
+    const device = this.device(deviceId);
+    const domain = this.domain(domainId);
+    this.iommufdContext?.guard(domain, device);
+    attachDomain(device, domain, spec.pasid, this.attachContext, {
       replace: spec.replace ?? false,
     });
   }
 
   detach(deviceId: string, pasid?: number): void {
-    detachDomain(this.device(deviceId), pasid, this.attachContext);
+    const device = this.device(deviceId);
+    this.iommufdContext?.guard(null, device);
+    detachDomain(device, pasid, this.attachContext);
   }
 
   svaBind(deviceId: string, processId: string): { pasid: number; domain: string } {

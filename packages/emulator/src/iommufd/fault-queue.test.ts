@@ -4,7 +4,7 @@
  * than a group, groups of several records, RESPONSE_NEEDS_PASID.
  */
 import { describe, expect, it } from 'vitest';
-import { EmulatorError } from '../errors';
+import { refusal } from '../testing/refusal';
 import { PAGE_REQUEST_FLAG_BITS } from '../fault/linux-fault-structs';
 import { capture, stepUntil, systemWith } from '../testing/fixtures';
 import type { System } from '../system';
@@ -47,14 +47,8 @@ function respond(...responses: [cookie: number, code: 'SUCCESS' | 'INVALID'][]):
 }
 
 function refused(call: () => unknown, code: string, reason: string): void {
-  let caught: unknown;
-  try {
-    call();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(EmulatorError);
-  expect([(caught as EmulatorError).code, (caught as EmulatorError).reason]).toEqual([code, reason]);
+  const error = refusal(call);
+  expect([error.code, error.reason]).toEqual([code, reason]);
 }
 
 describe('reading the fault fd (iommufd_fault_fops_read)', () => {

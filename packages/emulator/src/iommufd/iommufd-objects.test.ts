@@ -3,7 +3,7 @@
  * eventq.c, main.c; reference §4). Every refusal leaves the objects as they were.
  */
 import { describe, expect, it } from 'vitest';
-import { EmulatorError } from '../errors';
+import { refusal } from '../testing/refusal';
 import { capture, stepUntil, systemWith } from '../testing/fixtures';
 import type { System } from '../system';
 import { IOMMU_HWPT_ALLOC, IOMMU_VEVENTQ_TYPE, IOMMU_VIOMMU_TYPE, decodeVevents } from './uapi';
@@ -24,14 +24,8 @@ function opened(
 /** Expects the errno and reason, and that the objects and the system are as before. */
 function refused(s: System, call: () => unknown, code: string, reason: string): void {
   const before = JSON.stringify([s.iommufd.describe(), s.describe()]);
-  let caught: unknown;
-  try {
-    call();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(EmulatorError);
-  expect([(caught as EmulatorError).code, (caught as EmulatorError).reason]).toEqual([code, reason]);
+  const error = refusal(call);
+  expect([error.code, error.reason]).toEqual([code, reason]);
   expect(JSON.stringify([s.iommufd.describe(), s.describe()])).toBe(before);
 }
 
@@ -324,5 +318,25 @@ describe('a stage-1 fault of a nested HWPT with a fault object waits for user sp
     queue.write(new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]));
     s.runUntilIdle();
     expect(tx.state).toBe('completed');
+  });
+});
+
+describe('what iommufd holds changes only through iommufd', () => {
+  it("refuses the system's own attach, detach and destroy of a bound device or a HWPT's domain (EBUSY)", () => {
+    const { s, fd } = opened();
+    s.createDomain({ id: 'mine', iommu: 'iommu0', type: 'dma' });
+    s.attach('vf1', 'mine');
+    refused(s, () => fd.bind('vf1'), 'EBUSY', 'attached');
+    const { devId } = fd.bind('vf0');
+    const hwpt = fd.hwptAlloc({ devId, ptId: fd.ioasAlloc().ioasId });
+    fd.attach({ devId, ptId: hwpt.hwptId });
+    refused(s, () => s.detach('vf0'), 'EBUSY', 'iommufd-owned');
+    refused(s, () => s.attach('vf0', 'mine', { replace: true }), 'EBUSY', 'iommufd-owned');
+    s.detach('vf1');
+    refused(s, () => s.attach('vf1', hwpt.domain), 'EBUSY', 'iommufd-owned');
+    refused(s, () => s.destroyDomain(hwpt.domain), 'EBUSY', 'iommufd-owned');
+    fd.detach({ devId });
+    fd.destroy(hwpt.hwptId);
+    expect(s.describe().domains.some((d) => d.id === hwpt.domain)).toBe(false);
   });
 });

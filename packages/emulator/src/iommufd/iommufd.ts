@@ -139,11 +139,49 @@ export class Iommufd {
   private readonly objects = new Map<number, IommufdObject>();
   private readonly bound = new Map<Device, DeviceObject>();
   private forwarding: (() => void) | null = null;
+  /** Set while iommufd itself calls the system, which otherwise refuses to touch what iommufd holds. */
+  private inside = false;
 
   constructor(
     private readonly system: System,
     private readonly env: SimEnvironment,
   ) {}
+
+  /**
+   * A domain of a HWPT and a device bound here change only through iommufd, as a VFIO cdev bound to
+   * iommufd attaches only through VFIO_DEVICE_ATTACH_IOMMUFD_PT: the system's own calls are refused.
+   */
+  guard(domain: Domain | null, device: Device | null): void {
+    if (this.inside) return;
+    if (device !== null && this.bound.has(device))
+      fail(
+        'EBUSY',
+        `${device.id} is bound to iommufd (device ${this.bound.get(device)!.id}): attach it through iommufd.`,
+        {
+          reason: 'iommufd-owned',
+        },
+      );
+    if (domain === null) return;
+    for (const object of this.objects.values())
+      if ((object.type === 'hwpt-paging' || object.type === 'hwpt-nested') && object.domain === domain)
+        fail(
+          'EBUSY',
+          `domain ${domain.id} is iommufd HWPT ${object.id}: destroy or attach it through iommufd.`,
+          {
+            reason: 'iommufd-owned',
+          },
+        );
+  }
+
+  /** Runs a system call on iommufd's behalf. */
+  private asIommufd<T>(call: () => T): T {
+    this.inside = true;
+    try {
+      return call();
+    } finally {
+      this.inside = false;
+    }
+  }
 
   // ——— devices (VFIO_DEVICE_BIND_IOMMUFD) ———
 
@@ -152,6 +190,11 @@ export class Iommufd {
     requireInProfile(device.iommu.profile, device.iommu.profile.iommufd, 'iommufd');
     if (this.bound.has(device))
       fail('EBUSY', `${device.id} is bound to this iommufd already.`, { reason: 'bound' });
+    // vfio_df_iommufd_bind takes a device no one else has attached: it starts out blocked.
+    if (device.ridDomain.type !== 'blocked' || device.pasidDomains.size > 0)
+      fail('EBUSY', `${device.id} is attached to a domain; detach it before binding it to iommufd.`, {
+        reason: 'attached',
+      });
     const object: DeviceObject = {
       type: 'device',
       id: this.nextId(),
@@ -306,7 +349,7 @@ export class Iommufd {
       const where = spec.pasid === undefined ? 'its requester ID' : `PASID ${spec.pasid}`;
       fail('ENOENT', `${idev.device.id} has no HWPT attached at ${where}.`, { reason: 'not-attached' });
     }
-    this.system.detach(idev.device.id, spec.pasid);
+    this.asIommufd(() => this.system.detach(idev.device.id, spec.pasid));
     if (spec.pasid === undefined) idev.rid = null;
     else idev.pasids.delete(spec.pasid);
     this.release(current);
@@ -525,7 +568,7 @@ export class Iommufd {
   /** Attaches through the emulator (its rules refuse first), then records the attachment. */
   private bindHwpt(idev: DeviceObject, hwpt: HwptObject, pasid: number | undefined, replace: boolean): void {
     try {
-      this.system.attach(idev.device.id, hwpt.domain.id, { pasid, replace });
+      this.asIommufd(() => this.system.attach(idev.device.id, hwpt.domain.id, { pasid, replace }));
     } catch (error) {
       this.dropIfUnusedAuto(hwpt);
       throw error;
@@ -607,7 +650,7 @@ export class Iommufd {
   }
 
   private removeHwpt(hwpt: HwptObject): void {
-    this.system.destroyDomain(hwpt.domain.id);
+    this.asIommufd(() => this.system.destroyDomain(hwpt.domain.id));
     hwpt.ioas?.hwpts.delete(hwpt);
     if (hwpt.parent !== null) hwpt.parent.users--;
     if (hwpt.viommu !== null) hwpt.viommu.users--;
