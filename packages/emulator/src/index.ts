@@ -81,6 +81,9 @@ export type { FaultQueue } from './iommufd/fault-queue';
 export type { VeventQueue } from './iommufd/veventq';
 export {
   IOMMU_HWPT_ALLOC,
+  IOMMU_HWPT_PGFAULT,
+  IOMMU_HWPT_PAGE_RESPONSE,
+  IOMMUFD_VEVENT_HEADER,
   IOMMU_VIOMMU_TYPE,
   IOMMU_VEVENTQ_TYPE,
   IOMMU_VEVENTQ_FLAG_LOST_EVENTS,

@@ -224,6 +224,10 @@ describe('vIOMMU, vDEVICE and vEVENTQ (viommu.c, eventq.c)', () => {
 
   it("forwards a nested device's unrecoverable stage-1 event as the raw event record with the virtual StreamID", () => {
     const { s, fd, devId, parent, viommuId } = nestedSmmu();
+    // viommu_alloc_nested_iopf: "Must allocate vdevice before attaching to a nested hwpt".
+    const early = fd.hwptAlloc({ devId, ptId: viommuId });
+    refused(s, () => fd.attach({ devId, ptId: early.hwptId }), 'ENOENT', 'no-vdevice');
+    fd.destroy(early.hwptId);
     fd.vdeviceAlloc({ viommuId, devId, virtId: 0x88 });
     const { veventqId } = fd.veventqAlloc({ viommuId, type: IOMMU_VEVENTQ_TYPE.ARM_SMMUV3, depth: 4 });
     const nested = fd.hwptAlloc({ devId, ptId: viommuId });

@@ -21,6 +21,7 @@
  */
 import type { Device } from '../device/device';
 import type { Domain } from '../domain/domain';
+import { type MappingSpec, MappingSpecSchema, validate } from '../config/system-config';
 import { fail } from '../errors';
 import type { FaultRecord } from '../iommu/fault-record';
 import { requireInProfile } from '../profile/kernel-profile';
@@ -34,12 +35,8 @@ import { VeventQueue } from './veventq';
 export type IommufdObjectType =
   'device' | 'ioas' | 'hwpt-paging' | 'hwpt-nested' | 'fault' | 'viommu' | 'vdevice' | 'veventq';
 
-interface Mapping {
-  iova: string;
-  size: number;
-  phys: string;
-  prot: string;
-}
+/** IOMMU_IOAS_MAP with IOMMU_IOAS_MAP_FIXED_IOVA: memory at `phys` (the VMM's guest RAM) at `iova`. */
+type Mapping = MappingSpec & { phys: string };
 
 interface DeviceObject {
   type: 'device';
@@ -237,6 +234,7 @@ export class Iommufd {
   /** IOMMU_IOAS_MAP at a fixed IOVA, of memory at `phys`: every paging HWPT of the IOAS gets it. */
   ioasMap(ioasId: number, mapping: Mapping): void {
     const ioas = this.get(ioasId, 'ioas');
+    validate(MappingSpecSchema, mapping, 'IOAS mapping');
     for (const hwpt of ioas.hwpts) this.system.map(hwpt.domain.id, mapping);
     ioas.mappings.push({ ...mapping });
   }
@@ -558,6 +556,16 @@ export class Iommufd {
     }
     if (pt.type !== 'hwpt-paging' && pt.type !== 'hwpt-nested')
       fail('EINVAL', `object ${ptId} is a ${pt.type}, not an IOAS or a HWPT.`, { reason: 'bad-pt' });
+    // arm_smmu_attach_prepare_vmaster / the selftest's mock: a nested HWPT of a vIOMMU takes only a device
+    // with a vDEVICE there (iommufd_viommu_get_vdev_id: -ENOENT).
+    if (pt.viommu !== null && idev.vdevice?.viommu !== pt.viommu)
+      fail(
+        'ENOENT',
+        `${idev.device.id} has no vDEVICE on vIOMMU ${pt.viommu.id}: allocate one before attaching.`,
+        {
+          reason: 'no-vdevice',
+        },
+      );
     if (pasid !== undefined && pt.type === 'hwpt-paging' && !pt.pasid)
       fail('EINVAL', `HWPT ${pt.id} was not allocated with IOMMU_HWPT_ALLOC_PASID.`, {
         reason: 'not-pasid-compat',
