@@ -27,6 +27,7 @@ import { streamRoutes } from './routes/stream';
 import { topologyRoutes } from './routes/topology';
 import { experimentRoutes } from './routes/experiments';
 import { runRoutes } from './routes/runs';
+import { iommufdRoutes } from './routes/iommufd';
 import { recordRoutes } from './routes/records';
 import { seriesRoutes } from './routes/series';
 import { RunManager } from './runs/run-manager';
@@ -162,6 +163,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(runRoutes);
       await api.register(seriesRoutes);
       await api.register(recordRoutes);
+      await api.register(iommufdRoutes);
     },
     { prefix: API_PREFIX },
   );

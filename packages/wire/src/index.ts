@@ -8,3 +8,4 @@ export * from './records';
 export const API_PREFIX = '/api/v1';
 export * from './experiments';
 export * from './series';
+export * from './iommufd';
