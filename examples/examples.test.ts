@@ -87,4 +87,24 @@ describe('TypeScript examples (on the typed client)', () => {
       .map(Number);
     expect(waits[0]).toBeGreaterThan(waits[2]!);
   });
+
+  it.each(['nested', 'paging'])(
+    'ts/vmm.ts %s reads the fault fd, maps each page, answers each group, and the DMAs complete',
+    async (mode) => {
+      const { stdout } = await tsx('ts/vmm.ts', mode);
+      const lines = stdout.trim().split('\n');
+      // A 3-page write is one group of three records under one cookie; a 1-page write another group, whose
+      // cookie is 1 again when the first was answered before it was read (the lowest free cookie).
+      expect(lines.slice(0, 2)).toEqual([
+        expect.stringMatching(
+          /^group \d+ dev_id 1 cookie 1 ends at 0x[0-9a-f]+2000: mapped, SUCCESS \(8 bytes\)$/,
+        ),
+        expect.stringMatching(
+          /^group \d+ dev_id 1 cookie [12] ends at 0x[0-9a-f]+: mapped, SUCCESS \(8 bytes\)$/,
+        ),
+      ]);
+      expect(lines[2]).toBe(`${mode}: 2/2 DMAs completed, 2 groups answered`);
+      expect(((await (await fetch(`${server.url}/api/v1/labs`)).json()) as unknown[]).length).toBe(0);
+    },
+  );
 });

@@ -5,10 +5,19 @@
  */
 import type { RecordLayouts, SeriesAnswerView } from '@iommu-lab/wire';
 import { ApiError, ConnectionError } from './errors';
+import { IommufdChannel } from './iommufd-channel';
 import { type SocketTarget, JsonSocket } from './socket';
 import { EventStream, type EventStreamOptions, FaultHandler, type FaultPolicy, LabStream } from './stream';
 import type {
   AttachBody,
+  AttachPtBody,
+  DetachPtBody,
+  HwptAllocBody,
+  IoasMapBody,
+  IommufdObjectView,
+  VdeviceAllocBody,
+  VeventqAllocBody,
+  ViommuAllocBody,
   BindResult,
   Clock,
   ClockAction,
@@ -355,6 +364,50 @@ export class IommuLabClient {
     pending: (lab: string): Promise<PendingFault[]> => this.get(`/labs/${path(lab)}/faults/pending`),
     respond: (lab: string, cookie: number, code: ResponseCode): Promise<{ cookie: number; code: string }> =>
       this.post(`/labs/${path(lab, 'faults', cookie)}/response`, { code }),
+  };
+
+  /**
+   * The lab's /dev/iommu, one call per ioctl (the uAPI's flag and type numbers), and the binary channels
+   * that stand for a fault object's and a vEVENTQ's file descriptors.
+   */
+  readonly iommufd = {
+    bind: (lab: string, device: string): Promise<{ devId: number }> =>
+      this.post(`/labs/${path(lab)}/iommufd/devices`, { device }),
+    ioasAlloc: (lab: string): Promise<{ ioasId: number }> => this.post(`/labs/${path(lab)}/iommufd/ioas`, {}),
+    ioasMap: (lab: string, ioasId: number, body: IoasMapBody): Promise<void> =>
+      this.post(`/labs/${path(lab, 'iommufd', 'ioas', ioasId)}/map`, body).then(() => undefined),
+    faultQueueAlloc: (lab: string): Promise<{ faultId: number }> =>
+      this.post(`/labs/${path(lab)}/iommufd/faults`, {}),
+    hwptAlloc: (lab: string, body: HwptAllocBody): Promise<{ hwptId: number; domain: string }> =>
+      this.post(`/labs/${path(lab)}/iommufd/hwpts`, body),
+    attach: (lab: string, body: AttachPtBody): Promise<{ ptId: number }> =>
+      this.post(`/labs/${path(lab)}/iommufd/attach`, body),
+    replace: (lab: string, body: AttachPtBody): Promise<{ ptId: number }> =>
+      this.post(`/labs/${path(lab)}/iommufd/replace`, body),
+    detach: (lab: string, body: DetachPtBody): Promise<void> =>
+      this.post(`/labs/${path(lab)}/iommufd/detach`, body).then(() => undefined),
+    viommuAlloc: (lab: string, body: ViommuAllocBody): Promise<{ viommuId: number }> =>
+      this.post(`/labs/${path(lab)}/iommufd/viommus`, body),
+    vdeviceAlloc: (lab: string, body: VdeviceAllocBody): Promise<{ vdeviceId: number }> =>
+      this.post(`/labs/${path(lab)}/iommufd/vdevices`, body),
+    veventqAlloc: (lab: string, body: VeventqAllocBody): Promise<{ veventqId: number }> =>
+      this.post(`/labs/${path(lab)}/iommufd/veventqs`, body),
+    objects: (lab: string): Promise<IommufdObjectView[]> => this.get(`/labs/${path(lab)}/iommufd/objects`),
+    /** IOMMU_DESTROY; a device object is unbound. */
+    destroy: (lab: string, id: number): Promise<void> =>
+      this.request('DELETE', `/labs/${path(lab, 'iommufd', 'objects', id)}`),
+    /** The fault object's file: read() struct iommu_hwpt_pgfault records, write() responses. */
+    faultChannel: (lab: string, faultId: number): IommufdChannel =>
+      new IommufdChannel(
+        this.socketTarget(`/labs/${path(lab, 'iommufd', 'faults', faultId)}/channel`),
+        `fault object ${faultId}`,
+      ),
+    /** The vEVENTQ's file: read() headers and event records. */
+    veventqChannel: (lab: string, veventqId: number): IommufdChannel =>
+      new IommufdChannel(
+        this.socketTarget(`/labs/${path(lab, 'iommufd', 'veventqs', veventqId)}/channel`),
+        `vEVENTQ ${veventqId}`,
+      ),
   };
 
   /** A lab's history, paged (`next` is the `after` of the next page) and filtered. */

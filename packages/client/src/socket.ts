@@ -24,7 +24,7 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
   private readonly buffered: In[] = [];
   private readonly waiters: { resolve: (result: IteratorResult<In>) => void; reject: (e: Error) => void }[] =
     [];
-  private readonly outbox: string[] = [];
+  private readonly outbox: (string | Uint8Array)[] = [];
   private ended = false;
   private wasOpen = false;
   /** close() was called: what the socket reports from then on is no failure. */
@@ -50,8 +50,9 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
       open: () => {
         this.wasOpen = true;
         opened();
-        for (const text of this.outbox.splice(0)) this.socket.send(text);
+        for (const data of this.outbox.splice(0)) this.socket.send(data);
       },
+      binary: (bytes) => this.binary(bytes),
       message: (raw) => {
         let parsed: unknown;
         try {
@@ -107,6 +108,9 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
     return parsed as In;
   }
 
+  /** Subclasses that speak binary frames take them here; a JSON protocol has none and drops them. */
+  protected binary(_bytes: Uint8Array): void {}
+
   /** Subclasses may consume a message instead of yielding it (returns true). */
   protected intercept(_message: In): boolean {
     return false;
@@ -120,9 +124,13 @@ export class JsonSocket<In> implements AsyncIterableIterator<In> {
 
   /** Sends a message (queued until the socket is open; dropped once it is closed). */
   send(message: unknown): void {
-    const text = JSON.stringify(message);
-    if (this.socket.state === 'connecting') this.outbox.push(text);
-    else if (this.socket.state === 'open') this.socket.send(text);
+    this.sendFrame(JSON.stringify(message));
+  }
+
+  /** Sends a text or binary frame as it is (queued until the socket is open; dropped once it is closed). */
+  protected sendFrame(data: string | Uint8Array): void {
+    if (this.socket.state === 'connecting') this.outbox.push(data);
+    else if (this.socket.state === 'open') this.socket.send(data);
   }
 
   get isOpen(): boolean {

@@ -164,3 +164,13 @@ export interface Health {
   /** With REDIS_URL: the BullMQ queue's connection (status is "degraded" while it is unreachable). */
   queue?: { state: 'ready' | 'connecting' | 'unreachable'; error?: string; failures?: number };
 }
+
+/** The iommufd routes' bodies (the ioctls' arguments) and what the object list gives. */
+export type IoasMapBody = Static<typeof W.IoasMapBody>;
+export type HwptAllocBody = Static<typeof W.HwptAllocBody>;
+export type AttachPtBody = Static<typeof W.AttachPtBody>;
+export type DetachPtBody = Static<typeof W.DetachPtBody>;
+export type ViommuAllocBody = Static<typeof W.ViommuAllocBody>;
+export type VdeviceAllocBody = Static<typeof W.VdeviceAllocBody>;
+export type VeventqAllocBody = Static<typeof W.VeventqAllocBody>;
+export type IommufdObjectView = Static<typeof W.IommufdObjectView> & Record<string, unknown>;

@@ -7,7 +7,11 @@ const STATES: readonly SocketState[] = ['connecting', 'open', 'closing', 'closed
 export const openSocket: OpenSocket = (url, headers, events) => {
   const socket = new WebSocket(url, { headers });
   socket.on('open', () => events.open());
-  socket.on('message', (raw) => events.message(String(raw)));
+  socket.on('message', (raw: Buffer, isBinary: boolean) =>
+    isBinary
+      ? events.binary(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength))
+      : events.message(String(raw)),
+  );
   socket.on('unexpected-response', (_request, response) => {
     const chunks: Buffer[] = [];
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -22,7 +26,7 @@ export const openSocket: OpenSocket = (url, headers, events) => {
     get state() {
       return STATES[socket.readyState] ?? 'closed';
     },
-    send: (text) => socket.send(text),
+    send: (data) => socket.send(data),
     close: (code) => socket.close(code),
     terminate: () => socket.terminate(),
   };

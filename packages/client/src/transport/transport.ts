@@ -7,6 +7,8 @@
 export interface SocketEvents {
   open(): void;
   message(text: string): void;
+  /** A binary frame (the iommufd channels' records). */
+  binary(bytes: Uint8Array): void;
   /** The upgrade was answered with an HTTP status instead (only Node can tell; a browser reports a close). */
   refused(status: number, body: string): void;
   error(error: Error): void;
@@ -17,7 +19,7 @@ export type SocketState = 'connecting' | 'open' | 'closing' | 'closed';
 
 export interface Transport {
   readonly state: SocketState;
-  send(text: string): void;
+  send(data: string | Uint8Array): void;
   /** A clean close (1000) once open. */
   close(code: number): void;
   /** Drops the connection at once (also while connecting). */
