@@ -212,11 +212,7 @@ describe('peer cases: the IOPF tests of iommufd.c', () => {
     const { viommuId } = await ok('viommus', { devId, hwptId: parent.hwptId, type: VIOMMU_TYPE_ARM_SMMUV3 });
     const { faultId } = await ok('faults');
     await refused('hwpts', { devId, ptId: viommuId, flags: FAULT_ID_VALID, faultId: UINT32_MAX }, 'ENOENT');
-    await refused(
-      'hwpts',
-      { devId, ptId: viommuId, flags: FAULT_ID_VALID + 2 ** 31, faultId },
-      'EOPNOTSUPP',
-    );
+    await refused('hwpts', { devId, ptId: viommuId, flags: FAULT_ID_VALID + 2 ** 31, faultId }, 'EOPNOTSUPP');
     const iopf = await ok('hwpts', { devId, ptId: viommuId, flags: FAULT_ID_VALID, faultId });
     await ok('attach', { devId, ptId: parent.hwptId });
     // "Must allocate vdevice before attaching to a nested hwpt"
