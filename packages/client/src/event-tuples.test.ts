@@ -4,7 +4,16 @@
  * same values), in the hub's batch size, with or without compiled builders; and a batch the format does not
  * allow is refused with EPROTO rather than guessed at.
  */
-import { EVENT_KINDS, type EmulatorEvent, PRESETS, System, buildSystem } from '@iommu-lab/emulator';
+import {
+  EVENT_KINDS,
+  type EmulatorEvent,
+  IOMMU_HWPT_ALLOC,
+  PRESETS,
+  System,
+  buildSystem,
+  decodePgfaults,
+  hwptPageResponse,
+} from '@iommu-lab/emulator';
 import { EventTupleEncoder } from '@iommu-lab/api/src/stream/event-tuples';
 import { DEFAULT_STREAM_LIMITS } from '@iommu-lab/api/src/stream/stream-hub';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -127,6 +136,23 @@ function realEvents(): EmulatorEvent[] {
   for (let i = 0; i < 3; i++)
     map.dma({ device: 'vf0', address: `0x${(i * 0x2000).toString(16)}`, length: 2 * 4096, access: 'write' });
   map.runUntilIdle(SCENE_EVENTS);
+
+  // A VMM on iommufd: a group read from the fault object and answered.
+  const vmm = recorded(events);
+  vmm.addIommu({ id: 'vtd0', family: 'vtd', profile: 'mainline' });
+  vmm.addDevice({ id: 'vf0', iommu: 'vtd0', ats: true, pri: { capacity: 8 }, pasidBits: 20 });
+  const fd = vmm.iommufd;
+  const { devId } = fd.bind('vf0');
+  const { ioasId } = fd.ioasAlloc();
+  const { faultId } = fd.faultQueueAlloc();
+  const { hwptId } = fd.hwptAlloc({ devId, ptId: ioasId, flags: IOMMU_HWPT_ALLOC.FAULT_ID_VALID, faultId });
+  fd.attach({ devId, ptId: hwptId });
+  vmm.dma({ device: 'vf0', address: '0x0', length: 2 * 4096, access: 'read' });
+  vmm.runUntilIdle(SCENE_EVENTS);
+  const queue = fd.faultQueue(faultId);
+  const [first] = decodePgfaults(queue.read(80));
+  queue.write(hwptPageResponse({ cookie: first!.cookie, code: 'INVALID' }));
+  vmm.runUntilIdle(SCENE_EVENTS);
   return events;
 }
 

@@ -43,7 +43,7 @@ async function lab(family: 'vtd' | 'smmuv3', device: Record<string, unknown>) {
   const ok = async (path: string, body: unknown = {}) => {
     const answer = await api('POST', `/labs/${id}/iommufd/${path}`, body);
     expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-    return answer.body as Record<string, number> & { domain: string };
+    return answer.body as Ids;
   };
   const refused = async (path: string, body: unknown, code: string, reason?: string) => {
     const before = await api('GET', `/labs/${id}/iommufd/objects`);
@@ -159,6 +159,14 @@ function vevents(bytes: Buffer) {
   }
   return entries;
 }
+
+/** The ids an allocation answers (each call gives some of them). */
+type Ids = Record<
+  'devId' | 'ioasId' | 'faultId' | 'hwptId' | 'viommuId' | 'vdeviceId' | 'veventqId' | 'ptId',
+  number
+> & {
+  domain: string;
+};
 
 const PRI_DEVICE = { ats: true, pri: { capacity: 32 }, pasidBits: 20 };
 

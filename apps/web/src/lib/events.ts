@@ -53,6 +53,8 @@ const KIND_GROUPS: Record<EventKind, 'fault' | 'dma' | 'topology' | 'cache' | 'p
   'fault.group': 'fault',
   'fault.awaiting-client': 'fault',
   'fault.response': 'fault',
+  'iommufd.read': 'fault',
+  'iommufd.response': 'fault',
   'fault.device-handled': 'fault',
   'stall.stalled': 'fault',
   'stall.resume': 'fault',
@@ -115,6 +117,10 @@ function detailOf(event: WireEvent): string {
       return `cookie ${str(event.cookie)} awaits an answer`;
     case 'fault.response':
       return `${str(event.code)} (${str(event.wireName)}) by ${str(event.cause)}`;
+    case 'iommufd.read':
+      return `fault object ${str(event.fault)}: user space read cookie ${str(event.cookie)}`;
+    case 'iommufd.response':
+      return `fault object ${str(event.fault)}: user space answered cookie ${str(event.cookie)} ${str(event.code)}`;
     case 'pri.page-request':
       return `PRG ${str(event.prgIndex)}${event.last ? ' last' : ''} ${str(event.perm)}`;
     case 'pri.response':

@@ -226,3 +226,40 @@ describe('what answers INVALID without user space (iommufd_auto_response_faults,
     refused(() => fd.faultQueue(faultId), 'ENOENT', 'no-object');
   });
 });
+
+describe('what user space read and wrote is in the events and in the flow (layer: user)', () => {
+  it('a read gives iommufd.read with one struct iommu_hwpt_pgfault per request; a write iommufd.response', () => {
+    const { s, fd, ioasId, devId, faultId, queue } = vmm();
+    const reads = capture(s, 'iommufd.read');
+    const responses = capture(s, 'iommufd.response');
+    const ended = capture(s, 'flow.ended');
+    dmaAt(s, '0x40000', 2);
+    expect(stepUntil(s, () => queue.readable() === 1)).toBe(true);
+    const bytes = queue.read(2 * PGFAULT);
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toMatchObject({ fault: faultId, device: 'nic0', cookie: 1 });
+    expect(reads[0]!.records.map((r) => [r.layout, r.fields.devId, r.fields.cookie])).toEqual([
+      ['iommufd.hwpt-pgfault', devId, 1],
+      ['iommufd.hwpt-pgfault', devId, 1],
+    ]);
+    // The event's records are the bytes the read returned.
+    expect(reads[0]!.records.map((r) => r.hex.replace(/^0x/, '')).join('')).toBe(
+      Buffer.from(bytes).toString('hex'),
+    );
+    fd.ioasMap(ioasId, { iova: '0x40000', size: 0x2000, phys: '0x200000', prot: 'rw' });
+    queue.write(respond([1, 'SUCCESS']));
+    expect(responses.map((r) => [r.cookie, r.code, r.records[0]!.layout])).toEqual([
+      [1, 'SUCCESS', 'iommufd.hwpt-page-response'],
+    ]);
+    s.runUntilIdle();
+    const anatomy = ended[0]!.records.map((entry) => [entry.layer, entry.record.layout]);
+    expect(anatomy.filter(([layer]) => layer === 'user')).toEqual([
+      ['user', 'iommufd.hwpt-pgfault'],
+      ['user', 'iommufd.hwpt-page-response'],
+    ]);
+    // In the order written: the kernel's struct iommu_fault before what user space read of it.
+    const kernel = anatomy.findIndex(([layer]) => layer === 'kernel');
+    expect(kernel).toBeGreaterThanOrEqual(0);
+    expect(kernel).toBeLessThan(anatomy.findIndex(([layer]) => layer === 'user'));
+  });
+});

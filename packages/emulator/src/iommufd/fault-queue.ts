@@ -18,7 +18,9 @@ import type { IopfGroup } from '../fault/iopf-group';
 import type { FaultHandler, HandlerContext, HandlerInfo } from '../fault/handlers/fault-handler';
 import { type ResponseCode } from '../fault/page-request';
 import { IOMMU_HWPT_PAGE_RESPONSE, IOMMU_HWPT_PGFAULT, hwptPgfault } from './uapi';
-import { decodeRecord } from '../records/bit-layout';
+import { type CarriedRecord, carryRecord, decodeRecord } from '../records/bit-layout';
+import { flowIds } from '../fault/page-request';
+import type { SimEnvironment } from '../sim/environment';
 
 const PGFAULT_BYTES = IOMMU_HWPT_PGFAULT.bytes;
 const RESPONSE_BYTES = IOMMU_HWPT_PAGE_RESPONSE.bytes;
@@ -54,6 +56,7 @@ export class FaultQueue implements FaultHandler {
     readonly id: number,
     /** The iommufd device object id of a device (struct iommu_hwpt_pgfault.dev_id). */
     private readonly devIdOf: (device: Device) => number,
+    private readonly env: SimEnvironment,
   ) {}
 
   handle(group: IopfGroup, context: HandlerContext): boolean {
@@ -97,10 +100,21 @@ export class FaultQueue implements FaultHandler {
       this.response.set(cookie, held);
       const { group } = held;
       const devId = this.devIdOf(group.device);
+      const told = this.env.bus.wants('iommufd.read');
+      const flows = this.env.bus.wants('flow.ended');
+      const records: CarriedRecord[] | null = told ? [] : null;
       for (let i = 0; i < group.faults.size; i++) {
-        out.set(hwptPgfault(group.faults.at(i), { devId, cookie }), at);
+        const request = group.faults.at(i);
+        const bytes = hwptPgfault(request, { devId, cookie });
+        out.set(bytes, at);
         at += PGFAULT_BYTES;
+        if (!told && !(flows && request.flow !== null)) continue;
+        // What user space read joins the flow's anatomy (layer: user) and the event.
+        const record = carryRecord(IOMMU_HWPT_PGFAULT, bytes);
+        records?.push(record);
+        if (flows) request.flow?.addRecord(this.env.scheduler.nowNs, record);
       }
+      if (records !== null) this.emit('iommufd.read', held, cookie, records);
     }
     return out;
   }
@@ -135,6 +149,13 @@ export class FaultQueue implements FaultHandler {
         });
       }
       this.response.delete(Number(cookie));
+      const told = this.env.bus.wants('iommufd.response');
+      if (told || this.env.bus.wants('flow.ended')) {
+        const record = carryRecord(IOMMU_HWPT_PAGE_RESPONSE, bytes.slice(done, done + RESPONSE_BYTES));
+        for (let i = 0; i < held.group.faults.size; i++)
+          held.group.faults.at(i).flow?.addRecord(this.env.scheduler.nowNs, record);
+        if (told) this.emit('iommufd.response', held, Number(cookie), [record], answer);
+      }
       this.context!.answer(held.group, answer);
     }
     return done;
@@ -160,6 +181,26 @@ export class FaultQueue implements FaultHandler {
       awaitingResponse: this.awaitingResponse(),
       codes: ['SUCCESS', 'INVALID'],
     };
+  }
+
+  private emit(
+    kind: 'iommufd.read' | 'iommufd.response',
+    held: Held,
+    cookie: number,
+    records: CarriedRecord[],
+    code: ResponseCode = 'SUCCESS',
+  ): void {
+    const { group } = held;
+    const common = {
+      fault: this.id,
+      device: group.device.id,
+      cookie,
+      group: group.id,
+      flows: flowIds(group.faults.toArray()),
+      records,
+    };
+    if (kind === 'iommufd.read') this.env.bus.emit({ kind, ...common });
+    else this.env.bus.emit({ kind, ...common, code });
   }
 
   /** xa_alloc with XA_FLAGS_ALLOC1: the lowest cookie not in use. */

@@ -248,7 +248,7 @@ export class Iommufd {
     const object: FaultObject = {
       type: 'fault',
       id,
-      queue: new FaultQueue(id, (device) => this.devIdOf(device)),
+      queue: new FaultQueue(id, (device) => this.devIdOf(device), this.env),
       users: 0,
     };
     this.add(object);

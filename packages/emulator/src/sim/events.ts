@@ -218,6 +218,28 @@ export interface EventPayloads {
     faults: { address: string; perm: string; stage2Address: string | null }[];
     deadlineNs: number;
   };
+  /**
+   * User space read a group from an iommufd fault object (iommufd_fault_fops_read): the struct
+   * iommu_hwpt_pgfault records it got, one per request, with the group's cookie.
+   */
+  'iommufd.read': {
+    fault: number;
+    device: string;
+    cookie: number;
+    group: number;
+    flows: number[];
+    records: CarriedRecord[];
+  };
+  /** User space answered a group (iommufd_fault_fops_write): its struct iommu_hwpt_page_response. */
+  'iommufd.response': {
+    fault: number;
+    device: string;
+    cookie: number;
+    group: number;
+    code: ResponseCode;
+    flows: number[];
+    records: CarriedRecord[];
+  };
   /** A page response leaves the IOMMU: the kernel's code, what goes on the wire, and why. */
   'fault.response': {
     iommu: string;
@@ -333,6 +355,8 @@ const KINDS: Record<EventKind, true> = {
   'fault.group': true,
   'fault.awaiting-client': true,
   'fault.response': true,
+  'iommufd.read': true,
+  'iommufd.response': true,
   'fault.device-handled': true,
   'stall.stalled': true,
   'stall.resume': true,

@@ -66,6 +66,9 @@ export const KIND_LAYERS: Record<EventKind, Layer> = {
   'fault.group': 'driver',
   'fault.awaiting-client': 'driver',
   'fault.response': 'driver',
+  // The VMM reading and answering an iommufd fault object is the handler of those faults.
+  'iommufd.read': 'handler',
+  'iommufd.response': 'handler',
   'fault.device-handled': 'driver',
   'stall.stalled': 'iommu',
   'stall.resume': 'iommu',
