@@ -8,6 +8,8 @@ import {
   EVENT_KINDS,
   type EmulatorEvent,
   IOMMU_HWPT_ALLOC,
+  IOMMU_VEVENTQ_TYPE,
+  IOMMU_VIOMMU_TYPE,
   PRESETS,
   System,
   buildSystem,
@@ -153,6 +155,29 @@ function realEvents(): EmulatorEvent[] {
   const [first] = decodePgfaults(queue.read(80));
   queue.write(hwptPageResponse({ cookie: first!.cookie, code: 'INVALID' }));
   vmm.runUntilIdle(SCENE_EVENTS);
+
+  // A guest's device behind a vIOMMU on SMMUv3: its stage-1 fault forwarded to the vEVENTQ.
+  const guest = recorded(events);
+  guest.addIommu({ id: 'smmu0', family: 'smmuv3', profile: 'mainline' });
+  guest.addDevice({ id: 'vf1', iommu: 'smmu0', ats: true, pasidBits: 20 });
+  const gfd = guest.iommufd;
+  const vf1 = gfd.bind('vf1').devId;
+  const parent = gfd.hwptAlloc({
+    devId: vf1,
+    ptId: gfd.ioasAlloc().ioasId,
+    flags: IOMMU_HWPT_ALLOC.NEST_PARENT,
+  });
+  const { viommuId } = gfd.viommuAlloc({
+    devId: vf1,
+    hwptId: parent.hwptId,
+    type: IOMMU_VIOMMU_TYPE.ARM_SMMUV3,
+  });
+  gfd.vdeviceAlloc({ viommuId, devId: vf1, virtId: 7 });
+  gfd.veventqAlloc({ viommuId, type: IOMMU_VEVENTQ_TYPE.ARM_SMMUV3, depth: 1 });
+  gfd.attach({ devId: vf1, ptId: gfd.hwptAlloc({ devId: vf1, ptId: viommuId }).hwptId });
+  for (const address of ['0x1000', '0x2000'])
+    guest.dma({ device: 'vf1', address, length: 8, access: 'read' });
+  guest.runUntilIdle(SCENE_EVENTS);
   return events;
 }
 

@@ -55,6 +55,7 @@ const KIND_GROUPS: Record<EventKind, 'fault' | 'dma' | 'topology' | 'cache' | 'p
   'fault.response': 'fault',
   'iommufd.read': 'fault',
   'iommufd.response': 'fault',
+  'iommufd.vevent': 'fault',
   'fault.device-handled': 'fault',
   'stall.stalled': 'fault',
   'stall.resume': 'fault',
@@ -119,6 +120,8 @@ function detailOf(event: WireEvent): string {
       return `${str(event.code)} (${str(event.wireName)}) by ${str(event.cause)}`;
     case 'iommufd.read':
       return `fault object ${str(event.fault)}: user space read cookie ${str(event.cookie)}`;
+    case 'iommufd.vevent':
+      return `vEVENTQ ${str(event.veventq)}: ${event.lost ? 'lost (LOST_EVENTS)' : `event for vSID ${str(event.virtId)}`}, sequence ${str(event.sequence)}`;
     case 'iommufd.response':
       return `fault object ${str(event.fault)}: user space answered cookie ${str(event.cookie)} ${str(event.code)}`;
     case 'pri.page-request':

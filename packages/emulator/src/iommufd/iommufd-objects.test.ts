@@ -237,6 +237,7 @@ describe('vIOMMU, vDEVICE and vEVENTQ (viommu.c, eventq.c)', () => {
     });
     fd.attach({ devId, ptId: nested.hwptId });
     const host = capture(s, 'fault.unrecoverable');
+    const forwarded = capture(s, 'iommufd.vevent');
     s.dma({ device: 'vf0', address: '0x7000', length: 8, access: 'read' });
     s.runUntilIdle();
     const queue = fd.veventq(veventqId);
@@ -251,6 +252,18 @@ describe('vIOMMU, vDEVICE and vEVENTQ (viommu.c, eventq.c)', () => {
     expect(Buffer.from(entry!.data!).toString('hex').slice(16)).toBe(
       hostRecord.hex.replace(/^0x/, '').slice(16),
     );
+    // The event carries what the guest reads: the record with the virtual StreamID, decoded.
+    expect(forwarded).toHaveLength(1);
+    expect(forwarded[0]).toMatchObject({
+      veventq: veventqId,
+      viommu: viommuId,
+      device: 'vf0',
+      virtId: 0x88,
+      sequence: 0,
+      lost: false,
+    });
+    expect(Number(forwarded[0]!.records[0]!.fields.sid)).toBe(0x88);
+    expect(forwarded[0]!.records[0]!.hex.replace(/^0x/, '')).toBe(Buffer.from(entry!.data!).toString('hex'));
   });
 });
 

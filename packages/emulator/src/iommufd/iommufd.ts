@@ -25,7 +25,8 @@ import { type MappingSpec, MappingSpecSchema, validate } from '../config/system-
 import { fail } from '../errors';
 import type { FaultRecord } from '../iommu/fault-record';
 import { requireInProfile } from '../profile/kernel-profile';
-import { fromHex, type CarriedRecord } from '../records/bit-layout';
+import { SMMU_EVENT_RECORD, SMMU_EVENT_RECORD_FETCH } from '../iommu/smmuv3';
+import { carryRecord, fromHex, type CarriedRecord } from '../records/bit-layout';
 import type { SimEnvironment } from '../sim/environment';
 import type { System } from '../system';
 import { FaultQueue } from './fault-queue';
@@ -691,8 +692,27 @@ export class Iommufd {
     const queue = [...viommu.veventqs.values()].find((q) => q.queue.type === IOMMU_VEVENTQ_TYPE.ARM_SMMUV3);
     if (record === undefined || queue === undefined) return;
     const bytes = fromHex(record.hex);
-    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(4, idev.vdevice.virtId, true);
-    queue.queue.report(bytes);
+    const { virtId } = idev.vdevice;
+    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(4, virtId, true);
+    const { lost, sequence } = queue.queue.report(bytes);
+    if (this.env.bus.wants('iommufd.vevent'))
+      this.env.bus.emit({
+        kind: 'iommufd.vevent',
+        veventq: queue.id,
+        viommu: viommu.id,
+        device: idev.device.id,
+        virtId,
+        sequence,
+        lost,
+        records: lost
+          ? []
+          : [
+              carryRecord(
+                record.layout === SMMU_EVENT_RECORD_FETCH.id ? SMMU_EVENT_RECORD_FETCH : SMMU_EVENT_RECORD,
+                bytes,
+              ),
+            ],
+      });
   }
 
   private nextId(): number {

@@ -41,19 +41,25 @@ export class VeventQueue {
     readonly dataBytes: number,
   ) {}
 
-  /** iommufd_viommu_report_event: queues a copy of `data`, or the lost-events header when full. */
-  report(data: Uint8Array): void {
+  /**
+   * iommufd_viommu_report_event: queues a copy of `data`, or the lost-events header when full; whether it
+   * was lost, and the sequence number the entry took.
+   */
+  report(data: Uint8Array): { lost: boolean; sequence: number } {
     const wasEmpty = this.deliver.length === 0;
     const last = this.deliver[this.deliver.length - 1];
     if (last !== undefined && last.data === null) this.deliver.pop();
-    if (this.waiting === this.depth) {
+    const lost = this.waiting === this.depth;
+    const sequence = this.nextSequence();
+    if (lost) {
       this.lost++;
-      this.deliver.push({ sequence: this.nextSequence(), data: null });
+      this.deliver.push({ sequence, data: null });
     } else {
       this.waiting++;
-      this.deliver.push({ sequence: this.nextSequence(), data: data.slice() });
+      this.deliver.push({ sequence, data: data.slice() });
     }
     if (wasEmpty) this.onReadable?.();
+    return { lost, sequence };
   }
 
   /** Entries waiting to be read, the lost-events header included. */

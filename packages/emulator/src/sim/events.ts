@@ -230,6 +230,19 @@ export interface EventPayloads {
     flows: number[];
     records: CarriedRecord[];
   };
+  /**
+   * The host forwarded a guest device's event to a vEVENTQ (arm_vmaster_report_event): the raw event record
+   * with the virtual StreamID, or nothing when the queue was full and a LOST_EVENTS header took its place.
+   */
+  'iommufd.vevent': {
+    veventq: number;
+    viommu: number;
+    device: string;
+    virtId: number;
+    sequence: number;
+    lost: boolean;
+    records: CarriedRecord[];
+  };
   /** User space answered a group (iommufd_fault_fops_write): its struct iommu_hwpt_page_response. */
   'iommufd.response': {
     fault: number;
@@ -357,6 +370,7 @@ const KINDS: Record<EventKind, true> = {
   'fault.response': true,
   'iommufd.read': true,
   'iommufd.response': true,
+  'iommufd.vevent': true,
   'fault.device-handled': true,
   'stall.stalled': true,
   'stall.resume': true,

@@ -69,6 +69,8 @@ export const KIND_LAYERS: Record<EventKind, Layer> = {
   // The VMM reading and answering an iommufd fault object is the handler of those faults.
   'iommufd.read': 'handler',
   'iommufd.response': 'handler',
+  // The host driver forwarding a guest device's event (arm_vmaster_report_event).
+  'iommufd.vevent': 'driver',
   'fault.device-handled': 'driver',
   'stall.stalled': 'iommu',
   'stall.resume': 'iommu',
