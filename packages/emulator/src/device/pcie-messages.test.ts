@@ -6,22 +6,11 @@ import {
   type PageRequest,
 } from '../fault/page-request';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
-import {
-  decodeRecord,
-  encodeRecord,
-  recordView,
-  toHex,
-  type FieldSpec,
-  type RecordLayout,
-} from '../records/bit-layout';
+import { decodeRecord, encodeRecord, toHex, type FieldSpec, type RecordLayout } from '../records/bit-layout';
+import { pcieLinkBytes } from '../testing/pcie-link-bytes';
+import { recordView } from '../testing/record-view';
 import { PRI_DEVICE, systemWith } from '../testing/fixtures';
-import {
-  PCIE_PAGE_REQUEST,
-  PCIE_PRG_RESPONSE,
-  pcieLinkBytes,
-  pciePageRequest,
-  pciePrgResponse,
-} from './pcie-messages';
+import { PCIE_PAGE_REQUEST, PCIE_PRG_RESPONSE, pciePageRequest, pciePrgResponse } from './pcie-messages';
 
 const RID = (0x3a << 8) | (0x1f << 3) | 5; // 3a:1f.5
 

@@ -6,8 +6,8 @@
  * (byte 0 of a header is DW0 bits 31:24), while the record codec (records/bit-layout.ts) is little-endian.
  * So each message is a record of its DWs held as 32-bit numbers, each stored little-endian, with a field
  * at `32 * dw + bit` for the spec's DW bit numbering: the way a TLP header log register or a host-order
- * TLP buffer (pcileech's tlp.h) holds them. `pcieLinkBytes` gives the bytes in the order the link sends
- * them. The record holds the PASID TLP prefix DW (all zero when the message has none) and header DW1-DW3;
+ * TLP buffer (pcileech's tlp.h) holds them (the tests check them in link order too:
+ * testing/pcie-link-bytes.ts). The record holds the PASID TLP prefix DW (all zero when the message has none) and header DW1-DW3;
  * DW0 (Fmt 001b, Type Msg with its routing, TC, Length 0) is the same for every message of a kind and is
  * left out. This DW arrangement is the lab's own, labelled as such in each layout's source.
  *
@@ -27,10 +27,9 @@
  *   Requested bit 22, PASID [19:0] (PCIe §6.20 [spec~]: no source readable here states these places).
  */
 import { NO_PASID } from '../domain/domain';
-import { fail } from '../errors';
 import { PAGE_REQUEST_LAST_PAGE, type PageRequest, type ResponseCode } from '../fault/page-request';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
-import { defineRecord, encodeRecord, type RecordLayout } from '../records/bit-layout';
+import { defineRecord, encodeRecord } from '../records/bit-layout';
 
 /** Fmt 100b (TLP prefix) with Type 1 0001b (End-End prefix, PASID) [spec~]. */
 export const PASID_PREFIX_TYPE = 0x91;
@@ -174,21 +173,6 @@ export function pciePrgResponse(input: PciePrgResponseInput): Uint8Array {
     responseCode: PCIE_RESPONSE_CODE[input.code],
     destinationId: input.rid,
   });
-}
-
-/**
- * A message record's bytes in link order: each DW most significant byte first, and the prefix DW only
- * when the message has a PASID prefix (header DW0 is not in the record, so it is not here either).
- */
-export function pcieLinkBytes(layout: RecordLayout, record: Uint8Array): Uint8Array {
-  if (record.length !== layout.bytes || layout.bytes % 4 !== 0)
-    fail('EINVAL', `${layout.title} is ${layout.bytes} bytes, not ${record.length}.`, { reason: 'size' });
-  const hasPrefix = record[3] !== 0; // the prefix's Fmt/Type byte, DW bits 31:24
-  const firstDw = hasPrefix ? 0 : 1;
-  const out = new Uint8Array(record.length - firstDw * 4);
-  for (let dw = firstDw; dw < record.length / 4; dw++)
-    for (let i = 0; i < 4; i++) out[(dw - firstDw) * 4 + i] = record[dw * 4 + 3 - i]!;
-  return out;
 }
 
 function bit(value: number, mask: number): number {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { kernelProfile } from '../profile/kernel-profile';
 import { PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
-import { decodeRecord, encodeRecord, recordView } from '../records/bit-layout';
+import { decodeRecord, encodeRecord } from '../records/bit-layout';
+import { recordView } from '../testing/record-view';
 import { USER_BASE, systemWith } from '../testing/fixtures';
 import {
   IOMMU_FAULT_PAGE_REQUEST,

@@ -6,7 +6,8 @@ import {
   blankPageRequest,
 } from '../fault/page-request';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
-import { decodeRecord, encodeRecord, recordView } from '../records/bit-layout';
+import { decodeRecord, encodeRecord } from '../records/bit-layout';
+import { recordView } from '../testing/record-view';
 import { USER_BASE, systemWith } from '../testing/fixtures';
 import type { FaultRecord } from './fault-record';
 import {

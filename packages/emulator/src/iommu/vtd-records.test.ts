@@ -6,13 +6,8 @@ import {
   type PageRequest,
 } from '../fault/page-request';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
-import {
-  decodeRecord,
-  encodeRecord,
-  recordView,
-  type FieldSpec,
-  type RecordLayout,
-} from '../records/bit-layout';
+import { decodeRecord, encodeRecord, type FieldSpec, type RecordLayout } from '../records/bit-layout';
+import { recordView } from '../testing/record-view';
 import { PRI_DEVICE, capture, systemWith } from '../testing/fixtures';
 import {
   VTD_FAULT_RECORD,

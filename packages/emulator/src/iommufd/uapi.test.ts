@@ -6,7 +6,8 @@ import {
   blankPageRequest,
 } from '../fault/page-request';
 import { PERM_EXEC, PERM_READ } from '../pagetable/permissions';
-import { decodeRecord, encodeRecord, recordView } from '../records/bit-layout';
+import { decodeRecord, encodeRecord } from '../records/bit-layout';
+import { recordView } from '../testing/record-view';
 import { USER_BASE, systemWith } from '../testing/fixtures';
 import {
   IOMMU_HWPT_PAGE_RESPONSE,

@@ -4,8 +4,8 @@
  * VT-d and SMMUv3 queues are arrays of little-endian 64-bit words, and the Linux and iommufd structs are
  * laid out for little-endian x86-64 and arm64), so a field is `width` bits from bit `bit` of the record's
  * bytes read as one little-endian number: bit 67 is bit 3 of the second 64-bit word, as a GENMASK_ULL(11, 3)
- * on qw1 is. The same table is what a person sees: `recordView` carries each field's place and width, so
- * the dashboard draws the bytes with their fields labelled without a copy of the layout.
+ * on qw1 is. The same table is what a person sees: `describeLayout` serves each field's place, width and
+ * enum names (GET /records/layouts), from which the dashboard draws a carried record's bytes labelled.
  *
  * Records are built only where someone reads them (an event with a listener, an API answer), but a live
  * lab listens to every event, so each layout gets an encoder and a reader generated from its table
@@ -37,17 +37,6 @@ export interface RecordLayout<Name extends string = string> {
 
 export type FieldValues<Name extends string> = Partial<Record<Name, number | bigint>>;
 
-/** A field as an event or an API answer shows it: its place, its value and, for enums, the value's name. */
-export interface FieldView {
-  readonly name: string;
-  readonly label: string;
-  readonly bit: number;
-  readonly width: number;
-  /** A number for a field up to 53 bits wide, else `0x…`. */
-  readonly value: number | string;
-  readonly meaning?: string;
-}
-
 /**
  * A record as an event carries it: which layout, the bytes in memory order as hex, and each field's value
  * by name: a number for a field up to 53 bits wide, `0x…` for a wider one (the type goes by the field,
@@ -73,16 +62,6 @@ export interface LayoutDescription {
     /** Enum value names by value, as JSON keys them. */
     readonly values?: Readonly<Record<string, string>>;
   }[];
-}
-
-/** A record with every field's place beside its value: the detail of one record. */
-export interface RecordView {
-  readonly layout: string;
-  readonly title: string;
-  readonly source: string;
-  readonly bytes: number;
-  readonly hex: string;
-  readonly fields: readonly FieldView[];
 }
 
 /**
@@ -229,27 +208,6 @@ export function decodeRecord<Name extends string>(
   for (const [name, field] of Object.entries<FieldSpec>(layout.fields))
     out[name as Name] = (word >> BigInt(field.bit)) & maskOf(field.width);
   return out;
-}
-
-/** The record as an event or the API shows it, fields in the order of their bits. */
-export function recordView(layout: RecordLayout, bytes: Uint8Array): RecordView {
-  const word = wordOf(layout, bytes);
-  const fields = Object.entries<FieldSpec>(layout.fields)
-    .sort(([, a], [, b]) => a.bit - b.bit)
-    .map(([name, field]): FieldView => {
-      const raw = (word >> BigInt(field.bit)) & maskOf(field.width);
-      const meaning = field.values?.[Number(raw)];
-      return {
-        name,
-        label: field.label,
-        bit: field.bit,
-        width: field.width,
-        value: field.width <= 53 ? Number(raw) : `0x${raw.toString(16)}`,
-        ...(meaning === undefined ? {} : { meaning }),
-      };
-    });
-  const { id, title, source } = layout;
-  return { layout: id, title, source, bytes: layout.bytes, hex: toHex(bytes), fields };
 }
 
 const HEX_BYTES = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
