@@ -10,9 +10,12 @@ import { decodeRecord, encodeRecord } from '../records/bit-layout';
 import { recordView } from '../testing/record-view';
 import { USER_BASE, systemWith } from '../testing/fixtures';
 import {
+  IOMMUFD_VEVENT_HEADER,
   IOMMU_HWPT_PAGE_RESPONSE,
   IOMMU_HWPT_PGFAULT,
+  IOMMU_VEVENTQ_FLAG_LOST_EVENTS,
   decodePgfaults,
+  decodeVevents,
   hwptPageResponse,
   hwptPgfault,
 } from './uapi';
@@ -121,6 +124,41 @@ describe('struct iommu_hwpt_page_response: what write() takes', () => {
     expect(view(invalid).getUint32(4, true)).toBe(1);
     expect(recordView(IOMMU_HWPT_PAGE_RESPONSE, invalid).fields[1]).toMatchObject({
       meaning: 'IOMMUFD_PAGE_RESP_INVALID',
+    });
+  });
+});
+
+describe('struct iommufd_vevent_header: what read() on a vEVENTQ returns before each event', () => {
+  it('is 8 bytes, flags at 0 and sequence at 4, IOMMU_VEVENTQ_FLAG_LOST_EVENTS 1, and round-trips', () => {
+    // struct iommufd_vevent_header { __u32 flags; __u32 sequence; };
+    // enum iommu_veventq_flag { IOMMU_VEVENTQ_FLAG_LOST_EVENTS = (1U << 0), };
+    expect(IOMMUFD_VEVENT_HEADER.bytes).toBe(8);
+    const lost = encodeRecord(IOMMUFD_VEVENT_HEADER, {
+      flags: IOMMU_VEVENTQ_FLAG_LOST_EVENTS,
+      sequence: 0x7fff_ffff,
+    });
+    const view = new DataView(lost.buffer, lost.byteOffset);
+    expect([view.getUint32(0, true), view.getUint32(4, true)]).toEqual([1, 0x7fff_ffff]);
+    expect(decodeRecord(IOMMUFD_VEVENT_HEADER, lost)).toEqual({ flags: 1n, sequence: 0x7fff_ffffn });
+    expect(recordView(IOMMUFD_VEVENT_HEADER, lost).fields[0]).toMatchObject({
+      meaning: 'IOMMU_VEVENTQ_FLAG_LOST_EVENTS',
+    });
+  });
+
+  it('decodeVevents splits a read into entries: a lost-events header has no data; a short buffer is EINVAL', () => {
+    const event = new Uint8Array(32).fill(0xab);
+    const buffer = new Uint8Array([
+      ...encodeRecord(IOMMUFD_VEVENT_HEADER, { flags: 0, sequence: 4 }),
+      ...event,
+      ...encodeRecord(IOMMUFD_VEVENT_HEADER, { flags: IOMMU_VEVENTQ_FLAG_LOST_EVENTS, sequence: 5 }),
+    ]);
+    expect(decodeVevents(buffer, 32)).toEqual([
+      { flags: 0, sequence: 4, data: event },
+      { flags: 1, sequence: 5, data: null },
+    ]);
+    expect(refusal(() => decodeVevents(buffer.subarray(0, 20), 32))).toMatchObject({
+      code: 'EINVAL',
+      reason: 'size',
     });
   });
 });
