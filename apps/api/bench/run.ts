@@ -1,5 +1,6 @@
 /**
- * `npm run bench` in apps/api: websocket stream, fan-out to 200 clients, control-plane latency, a 1 M-transaction
+ * `npm run bench` in apps/api: websocket stream, fan-out to 200 clients, control-plane latency, the iommufd
+ * fault channel, a 1 M-transaction
  * run, a sweep. Each in a process of its own, one after another, so that none measures the memory or the
  * heap another left behind (the run's peak RSS above all). `tsx bench/run.ts <name>` runs one.
  */
@@ -7,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { controlPlaneBench } from './control-plane.bench';
 import { fanoutBench } from './fanout.bench';
+import { iommufdBench } from './iommufd.bench';
 import { runBench } from './run.bench';
 import { streamBench } from './stream.bench';
 import { sweepBench } from './sweep.bench';
@@ -15,6 +17,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   stream: streamBench,
   fanout: fanoutBench,
   'control-plane': controlPlaneBench,
+  iommufd: iommufdBench,
   run: runBench,
   sweep: sweepBench,
 };
