@@ -35,7 +35,7 @@ export {
 } from './address';
 export type { EmulatorEvent, EventOf } from './sim/events';
 export type { CarriedRecord, LayoutDescription } from './records/bit-layout';
-export { RECORD_LAYOUTS, describeLayouts } from './records/layouts';
+export { RECORD_LAYOUTS, carryStoredRecord, describeLayouts } from './records/layouts';
 export { recordLayer, type RecordLayer } from './records/record-layer';
 export {
   HOPS,

@@ -14,7 +14,15 @@ import {
 } from '../iommu/smmuv3';
 import { VTD_FAULT_RECORD, VTD_PAGE_GROUP_RESPONSE, VTD_PAGE_REQUEST_DESCRIPTOR } from '../iommu/vtd';
 import { IOMMUFD_VEVENT_HEADER, IOMMU_HWPT_PAGE_RESPONSE, IOMMU_HWPT_PGFAULT } from '../iommufd/uapi';
-import { type LayoutDescription, type RecordLayout, describeLayout } from './bit-layout';
+import { fail } from '../errors';
+import {
+  type CarriedRecord,
+  type LayoutDescription,
+  type RecordLayout,
+  carryRecord,
+  describeLayout,
+  fromHex,
+} from './bit-layout';
 
 /** In the order a PRI fault meets them: the device's message, the IOMMU's records, Linux's, user space's. */
 export const RECORD_LAYOUTS: readonly RecordLayout[] = [
@@ -39,4 +47,22 @@ export const RECORD_LAYOUTS: readonly RecordLayout[] = [
 /** The layouts as the API serves them. */
 export function describeLayouts(): LayoutDescription[] {
   return RECORD_LAYOUTS.map(describeLayout);
+}
+
+const LAYOUT_BY_ID: ReadonlyMap<string, RecordLayout> = new Map(
+  RECORD_LAYOUTS.map((layout) => [layout.id, layout]),
+);
+
+/**
+ * A record kept as its layout id and hex (a saved fault log) as an event carries it: its layout found by
+ * id, its fields read by carryRecord as the events' are. An unknown layout, text that is not hex or bytes
+ * not the layout's size are EINVAL.
+ */
+export function carryStoredRecord(layoutId: string, hex: string): CarriedRecord {
+  const layout = LAYOUT_BY_ID.get(layoutId);
+  if (layout === undefined)
+    fail('EINVAL', `no record layout "${layoutId}" (GET /records/layouts lists them).`, {
+      reason: 'unknown-layout',
+    });
+  return carryRecord(layout, fromHex(hex));
 }
