@@ -58,10 +58,16 @@ const COLUMNS = [
   ['handlerGuestNs', 'handler_guest_ns'],
   /**
    * An unrecoverable fault's code as its hardware recorded it, in hex (VT-d fault reason, SMMUv3 event ID;
-   * `code` holds its name); null otherwise and in rows older than the column. Last, as every column added
-   * later will be, so a CSV's earlier columns keep their positions.
+   * `code` holds its name); null otherwise and in rows older than the column. Appended after the hops, as
+   * every column added later is, so a CSV's earlier columns keep their positions.
    */
   ['reason', 'reason'],
+  /**
+   * The flow's byte-exact records (FlowRecord.records, in its order) as JSON text of [layout id, hex]
+   * pairs, built once per flow by whoever makes the row and stored as given; "[]" when the flow produced
+   * none, null in rows older than the column. Decoding them needs the emulator's layouts: the API does it.
+   */
+  ['records', 'records'],
 ] as const;
 
 export const FAULT_COLUMNS = COLUMNS.map(([name]) => name);
@@ -79,9 +85,9 @@ type RowOf<T extends readonly unknown[]> = { -readonly [I in keyof T]: string | 
 
 type NotNullNumber = 'seq' | 'timeNs' | 'flow' | 'endNs';
 type NotNullString = 'device' | 'address' | 'access' | 'kind' | 'code' | 'outcome' | 'causes';
-type NullableString = 'category' | 'handler' | 'cause' | 'replacedBecause' | 'reason';
+type NullableString = 'category' | 'handler' | 'cause' | 'replacedBecause' | 'reason' | 'records';
 
-/** A record as the API returns it. */
+/** A record as the log reads it back (the API decodes `records` into each record's fields). */
 export type FaultRecordView = {
   [K in FaultColumn]: K extends NotNullNumber
     ? number

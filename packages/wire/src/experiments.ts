@@ -12,6 +12,7 @@ import {
 } from '@iommu-lab/emulator/schemas';
 import { Document, IdSchema } from './common';
 import { FlowOutcomeSchema } from './flows';
+import { CarriedRecordSchema } from './records';
 
 export const EXPERIMENT_CONFIG_VERSION = 1;
 export const EXPERIMENT_FILE_FORMAT = 'iommu-lab/experiment';
@@ -206,6 +207,13 @@ export const FaultRecordSchema = Type.Object({
    * (SMMUv3 abort STE), and in records saved before the column existed.
    */
   reason: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * What the device, the IOMMU, the kernel and user space wrote for the fault, byte for byte, in the order
+   * its flow lists them: each record's layout, hex and field values as events carry them (records.ts).
+   * [] when the flow wrote none; null in records saved before the column existed. A CSV has them as
+   * `layout:hex`, separated by spaces.
+   */
+  records: Type.Union([Type.Array(CarriedRecordSchema), Type.Null()]),
 });
 
 export const FaultPage = Type.Object({

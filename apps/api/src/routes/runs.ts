@@ -25,6 +25,7 @@ import { Readable } from 'node:stream';
 import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
 import { compareRuns } from '../runs/compare';
+import { storedRecordsCell, withStoredRecords } from '../runs/fault-log-records';
 import { expandSweep } from '../runs/sweep';
 import { ClientSocket } from '../stream/client-socket';
 import { DEFAULT_STREAM_LIMITS } from '../stream/stream-hub';
@@ -144,15 +145,19 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { after = -1, limit = 100, format = 'json', ...filter } = request.query;
       if (format === 'json') {
         const records = app.db.faults.page(run.id, after, limit, filter);
-        return { records, next: records.at(-1)?.seq ?? -1, total: app.db.faults.count(run.id, filter) };
+        return {
+          records: records.map(withStoredRecords),
+          next: records.at(-1)?.seq ?? -1,
+          total: app.db.faults.count(run.id, filter),
+        };
       }
       const rows = app.db.faults.iterate(run.id, filter);
       const lines = (function* () {
         if (format === 'csv') yield `${FAULT_COLUMNS.join(',')}\n`;
         for (const row of rows)
           yield format === 'csv'
-            ? `${FAULT_COLUMNS.map((column) => csvField(row[column])).join(',')}\n`
-            : `${JSON.stringify(row)}\n`;
+            ? `${FAULT_COLUMNS.map((column) => csvField(column === 'records' ? storedRecordsCell(row.records) : row[column])).join(',')}\n`
+            : `${JSON.stringify(withStoredRecords(row))}\n`;
       })();
       reply
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')

@@ -5,6 +5,7 @@
  */
 import { type FlowRecord, HOPS, type System } from '@iommu-lab/emulator';
 import type { FaultRow } from '@iommu-lab/db';
+import { storedRecordsText } from './fault-log-records';
 
 /** The fault log's `kind` for each mechanism (the column predates flows; its values are kept). */
 const KIND = {
@@ -63,6 +64,7 @@ export function faultRow(seq: number, flow: FlowRecord): FaultRow {
     costs?.evictionNs ?? null,
     costs?.guestNs ?? null,
     flow.reason,
+    storedRecordsText(flow.records),
   ];
 }
 

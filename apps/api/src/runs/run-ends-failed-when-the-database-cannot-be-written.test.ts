@@ -99,7 +99,8 @@ function smallDisk(): string | undefined {
 
 describe('a run on a database that cannot be written', () => {
   it('full (SQLITE_FULL): the run fails with ENOSPC and its count on disk; the server, its labs and new runs go on', async () => {
-    server = await startServer({ databaseMaxBytes: 2 * 1024 * 1024 });
+    // A PRI flow's row is about 0.7 KB with its records (0.2 KB without): room for a couple of batches.
+    server = await startServer({ databaseMaxBytes: 16 * 1024 * 1024 });
     const { lab, stream } = await liveLab(server);
     const experiment = await longExperiment(server);
     const run = (await call(server.url, 'POST', `${API}/experiments/${experiment}/runs`, {})).body.id;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "fault_records" ADD COLUMN "records" TEXT;
