@@ -5,21 +5,11 @@
  * but a served layout's id and its size in hex is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { isEmulatorError } from '../errors';
 import type { FlowRecord } from '../flow/fault-flow';
 import { presetById, startPreset } from '../presets/presets';
 import { carryRecord, toHex } from './bit-layout';
+import { refusal } from '../testing/refusal';
 import { RECORD_LAYOUTS, carryStoredRecord } from './layouts';
-
-const refusal = (call: () => unknown) => {
-  try {
-    call();
-  } catch (error) {
-    if (isEmulatorError(error)) return error.toJSON();
-    throw error;
-  }
-  throw new Error('not refused');
-};
 
 describe('a stored record reads as carried', () => {
   it('every layout: the fields of its bytes, as carryRecord reads them', () => {
