@@ -1,12 +1,13 @@
 /**
- * find_fault_handler, per kernel profile (reference §2, §3, §4): which handler a page request goes to,
- * and its fault category (BIND: tables bound to the IOMMU — SVA, a guest's stage 1; MAP: tables managed
- * by explicit map calls — DMA domains, a nested domain's stage 2).
- * - mainline: the handler of the domain attached at the request's PASID (or RID); stage-2 faults are not
- *   handled, stage 2 being assumed pinned.
- * - seed-5.13: the one handler registered on the device (iommu_register_device_fault_handler).
- * - proposal: the device's handler for the fault's category; a domain with a handler of its own (a
- *   nested domain's guest queue, an iommufd HWPT's fault object) takes its stage-1 faults.
+ * find_fault_handler (reference §2, §3, §4): which handler a page request goes to, and its fault category
+ * (BIND: tables bound to the IOMMU — SVA, a guest's stage 1; MAP: tables managed by explicit map calls —
+ * DMA domains, a nested domain's stage 2). The kernel profile names the lookup rule
+ * (KernelProfile.faultHandlerLookup); this file carries each rule out:
+ * - 'domain' (mainline): the handler of the domain attached at the request's PASID (or RID); stage-2
+ *   faults are not handled, stage 2 being assumed pinned.
+ * - 'device' (seed-5.13): the one handler registered on the device (iommu_register_device_fault_handler).
+ * - 'category' (proposal): the device's handler for the fault's category; a domain with a handler of its
+ *   own (a nested domain's guest queue, an iommufd HWPT's fault object) takes its stage-1 faults.
  */
 import type { Device } from '../device/device';
 import { type Domain, NO_PASID } from '../domain/domain';
@@ -45,15 +46,15 @@ export function findFaultHandler(device: Device, request: PageRequest, out: Foun
   let handler: FaultHandler | null | undefined = null;
   let cause: ResponseCause = 'no-handler';
   if (domain !== null && category !== null) {
-    switch (device.iommu.profile.name) {
-      case 'mainline':
+    switch (device.iommu.profile.faultHandlerLookup) {
+      case 'domain':
         if (domain.type === 'nested' && request.stage === 2) cause = 'stage2-not-handled';
         else handler = domain.faultHandler;
         break;
-      case 'seed-5.13':
+      case 'device':
         handler = device.faultHandlers.get('*');
         break;
-      case 'proposal':
+      case 'category':
         // A guest's queue takes its nested domain's stage-1 faults, an iommufd fault object the faults of
         // its HWPT's own table (stage 1); the rest go to the device's handler for their category.
         handler =

@@ -21,6 +21,13 @@ export interface KernelProfile {
   implicitIopfOnAttach: boolean;
   /** Handlers are registered per device with a set of categories (the proposal). */
   categoryHandlers: boolean;
+  /**
+   * Where a page request's handler is found (fault/find-handler.ts):
+   * - 'domain': the iopf_handler of the domain attached at its PASID or RID (io-pgfault.c find_fault_handler);
+   * - 'device': the device's one handler (iommu.c iommu_report_device_fault calls fault_param->handler);
+   * - 'category': the device's handler for the fault's category, or a nested domain's or iommufd HWPT's own.
+   */
+  faultHandlerLookup: 'domain' | 'device' | 'category';
   /** Stage-2 (MAP) faults are resolved by the host; mainline assumes stage 2 pinned (§4). */
   stage2FaultsHandled: boolean;
   /** SMMUv3 feeds PRI page requests to the fault path; mainline denies them (§6, §11). */
@@ -57,6 +64,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     auxFeature: true,
     implicitIopfOnAttach: false,
     categoryHandlers: false,
+    faultHandlerLookup: 'device',
     stage2FaultsHandled: false,
     smmuPriAccepted: false,
     unrecoverableReports: true,
@@ -71,6 +79,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     auxFeature: false,
     implicitIopfOnAttach: true,
     categoryHandlers: false,
+    faultHandlerLookup: 'domain',
     stage2FaultsHandled: false,
     smmuPriAccepted: false,
     unrecoverableReports: false,
@@ -85,6 +94,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     auxFeature: true,
     implicitIopfOnAttach: false,
     categoryHandlers: true,
+    faultHandlerLookup: 'category',
     stage2FaultsHandled: true,
     smmuPriAccepted: true,
     unrecoverableReports: true,
