@@ -1,13 +1,14 @@
 /**
- * Registering fault handlers, per kernel profile (reference §1, §3, §4, and the proposal):
- * - seed-5.13: one handler per device (iommu_register_device_fault_handler); a second is -EBUSY. Enabling
- *   SVA on a device that uses IOPF registers the kernel's own (iommu_queue_iopf), so a user handler and
- *   SVA exclude each other, as they did.
- * - proposal: a handler per device for a set of categories (BIND, MAP); a category the driver does not
- *   support is -EOPNOTSUPP, one already taken -EBUSY. A nested domain may have its guest's queue for its
- *   stage-1 faults.
- * - mainline: no device-level handlers; a handler belongs to a domain (domain->iopf_handler): the SVA
- *   handler of SVA domains, or an iommufd fault queue on a user-owned (nested or paging) domain.
+ * Registering fault handlers (reference §1, §3, §4, and the proposal). A device handler is registered
+ * where the profile's lookup finds it (KernelProfile.faultHandlerLookup, fault/find-handler.ts):
+ * - 'device' (seed-5.13): one handler per device (iommu_register_device_fault_handler); a second is -EBUSY.
+ *   Enabling SVA on a device that uses IOPF registers the kernel's own (iommu_queue_iopf), so a user
+ *   handler and SVA exclude each other, as they did.
+ * - 'category' (proposal): a handler per device for a set of categories (BIND, MAP); a category the driver
+ *   does not support is -EOPNOTSUPP, one already taken -EBUSY. A nested domain may have its guest's queue
+ *   for its stage-1 faults.
+ * - 'domain' (mainline): no device-level handlers; a handler belongs to a domain (domain->iopf_handler):
+ *   the SVA handler of SVA domains, or an iommufd fault queue on a user-owned (nested or paging) domain.
  */
 import { PAGE_SIZE, formatAddress, pagesOf, parseSize, splitAddress } from '../address';
 import type { Device } from '../device/device';
@@ -36,19 +37,19 @@ export type HandlerSpec =
   | { type: 'map'; categories?: FaultCategory[]; region: RegionSpec; pinBudgetPages: number }
   | { type: 'guest'; region: RegionSpec };
 
-/** Registers a device-level handler (seed-5.13: the one handler; proposal: for its categories). */
+/** Registers a device-level handler (lookup 'device': the one handler; 'category': for its categories). */
 export function registerDeviceHandler(device: Device, spec: HandlerSpec, env: SimEnvironment): FaultHandler {
   const { profile } = device.iommu;
   requireInProfile(
     profile,
-    profile.name !== 'mainline',
+    profile.faultHandlerLookup !== 'domain',
     'a device fault handler (iommu_register_device_fault_handler)',
   );
   if (spec.type === 'guest')
     fail('EINVAL', 'a guest handler belongs to a nested domain, not to a device.', { reason: 'bad-handler' });
-  if (profile.name === 'seed-5.13') {
+  if (profile.faultHandlerLookup === 'device') {
     if (spec.categories !== undefined)
-      fail('EINVAL', 'seed-5.13 has no fault categories: one handler gets every fault of the device.', {
+      fail('EINVAL', `${profile.name} has no fault categories: one handler gets every fault of the device.`, {
         reason: 'no-categories',
       });
     const holder = device.faultHandlers.get('*');
