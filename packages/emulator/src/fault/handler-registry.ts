@@ -115,13 +115,15 @@ export function unregisterDeviceHandler(
 }
 
 /**
- * A domain's own handler: an iommufd fault queue (mainline: nested or paging domains), or the guest's
- * queue for a nested domain's stage 1 (proposal). Set before the domain is attached, as iommufd sets it at
- * HWPT allocation.
+ * A domain's own handler, of a type and on a domain type its profile allows (KernelProfile.
+ * domainFaultHandlers): an iommufd fault queue (mainline: nested or paging domains), or the guest's queue
+ * for a nested domain's stage 1 (proposal). Set before the domain is attached, as iommufd sets it at HWPT
+ * allocation.
  */
 export function setDomainHandler(domain: Domain, spec: HandlerSpec, env: SimEnvironment): FaultHandler {
   const { profile } = domain.iommu;
-  requireInProfile(profile, profile.name !== 'seed-5.13', 'a domain fault handler (domain->iopf_handler)');
+  const allowed = profile.domainFaultHandlers;
+  requireInProfile(profile, allowed !== null, 'a domain fault handler (domain->iopf_handler)');
   if (domain.attachments.size > 0)
     fail('EBUSY', `domain ${domain.id} is attached; give it a fault handler before attaching it.`, {
       reason: 'attached',
@@ -130,11 +132,7 @@ export function setDomainHandler(domain: Domain, spec: HandlerSpec, env: SimEnvi
     fail('EBUSY', `domain ${domain.id} already has a fault handler (${domain.faultHandler.type}).`, {
       reason: 'handler-registered',
     });
-  const allowed: Record<string, Domain['type'][]> =
-    profile.name === 'mainline'
-      ? { external: ['nested', 'dma'] }
-      : { external: ['nested'], guest: ['nested'] };
-  if (!(allowed[spec.type] ?? []).includes(domain.type)) {
+  if (!(allowed?.[spec.type] ?? []).includes(domain.type)) {
     fail(
       'EINVAL',
       `under ${profile.name} a ${domain.type} domain cannot have a ${spec.type} handler of its own.`,

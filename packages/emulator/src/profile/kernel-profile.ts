@@ -3,7 +3,9 @@
  * Linux changed over time or the 2021 proposal never landed. Every behaviour switch lives here, named, so
  * a reader can see in one place what a profile decides.
  */
+import type { DomainType } from '../domain/domain';
 import { fail } from '../errors';
+import type { HandlerType } from '../fault/handlers/fault-handler';
 
 export const KERNEL_PROFILES = ['seed-5.13', 'mainline', 'proposal'] as const;
 export type KernelProfileName = (typeof KERNEL_PROFILES)[number];
@@ -29,6 +31,14 @@ export interface KernelProfile {
    * - 'category': the device's handler for the fault's category, or a nested domain's or iommufd HWPT's own.
    */
   faultHandlerLookup: 'domain' | 'device' | 'category';
+  /**
+   * The handlers a domain may be given of its own (domain->iopf_handler), by handler type, for which domain
+   * types (fault/handler-registry.ts setDomainHandler); null where a domain has no handler (v5.13 reports to
+   * the device, iommu_report_device_fault). Mainline: an iommufd fault object on a nested or paging HWPT
+   * (iommufd_hwpt_alloc, IOMMU_HWPT_FAULT_ID_VALID); the proposal: a user queue or the guest's for a nested
+   * domain's stage 1.
+   */
+  domainFaultHandlers: Readonly<Partial<Record<HandlerType, readonly DomainType[]>>> | null;
   /** Stage-2 (MAP) faults are resolved by the host; mainline assumes stage 2 pinned (§4). */
   stage2FaultsHandled: boolean;
   /** SMMUv3 feeds PRI page requests to the fault path; mainline denies them (§6, §11). */
@@ -66,6 +76,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     implicitIopfOnAttach: false,
     categoryHandlers: false,
     faultHandlerLookup: 'device',
+    domainFaultHandlers: null,
     stage2FaultsHandled: false,
     smmuPriAccepted: false,
     unrecoverableReports: true,
@@ -81,6 +92,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     implicitIopfOnAttach: true,
     categoryHandlers: false,
     faultHandlerLookup: 'domain',
+    domainFaultHandlers: { external: ['nested', 'dma'] },
     stage2FaultsHandled: false,
     smmuPriAccepted: false,
     unrecoverableReports: false,
@@ -96,6 +108,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     implicitIopfOnAttach: false,
     categoryHandlers: true,
     faultHandlerLookup: 'category',
+    domainFaultHandlers: { external: ['nested'], guest: ['nested'] },
     stage2FaultsHandled: true,
     smmuPriAccepted: true,
     unrecoverableReports: true,
