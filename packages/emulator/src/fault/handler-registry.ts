@@ -15,7 +15,7 @@ import type { Device } from '../device/device';
 import type { Domain } from '../domain/domain';
 import { fail } from '../errors';
 import { parseProt } from '../pagetable/permissions';
-import { type FaultCategory, requireInProfile } from '../profile/kernel-profile';
+import { type FaultCategory, type KernelProfile, requireInProfile } from '../profile/kernel-profile';
 import type { SimEnvironment } from '../sim/environment';
 import { DEFAULT_EXTERNAL_TIMEOUT_NS, ExternalFaultHandler } from './handlers/external-handler';
 import type { FaultHandler } from './handlers/fault-handler';
@@ -57,7 +57,7 @@ export function registerDeviceHandler(device: Device, spec: HandlerSpec, env: Si
       fail('EBUSY', `${device.id} already has a fault handler (${holder.type}).`, {
         reason: 'handler-registered',
       });
-    const handler = createHandler(spec, null, env, device.iommu.profile.name);
+    const handler = createHandler(spec, null, env, profile);
     device.faultHandlers.set('*', handler);
     announce(env, device, null, handler);
     return handler;
@@ -91,7 +91,7 @@ export function registerDeviceHandler(device: Device, spec: HandlerSpec, env: Si
         reason: 'handler-registered',
       });
   }
-  const handler = createHandler(spec, categories, env, profile.name);
+  const handler = createHandler(spec, categories, env, profile);
   for (const category of categories) device.faultHandlers.set(category, handler);
   announce(env, device, null, handler);
   return handler;
@@ -139,7 +139,7 @@ export function setDomainHandler(domain: Domain, spec: HandlerSpec, env: SimEnvi
       { reason: 'bad-handler', profile: profile.name },
     );
   }
-  const handler = createHandler(spec, null, env, profile.name);
+  const handler = createHandler(spec, null, env, profile);
   domain.faultHandler = handler;
   announce(env, null, domain, handler);
   return handler;
@@ -153,15 +153,14 @@ function createHandler(
   spec: HandlerSpec,
   categories: FaultCategory[] | null,
   env: SimEnvironment,
-  profile: string,
+  profile: KernelProfile,
 ): FaultHandler {
   switch (spec.type) {
     case 'external': {
       const timeoutNs = spec.timeoutNs ?? DEFAULT_EXTERNAL_TIMEOUT_NS;
       if (!Number.isFinite(timeoutNs) || timeoutNs <= 0)
         fail('EINVAL', 'timeoutNs must be a positive number of ns.', { reason: 'bad-timeout' });
-      // Under mainline the client speaks iommufd, which has no FAILURE.
-      const iommufd = profile === 'mainline';
+      const iommufd = profile.externalHandlerIommufd;
       const timeoutResponse = spec.timeoutResponse ?? 'INVALID';
       if (iommufd && timeoutResponse === 'FAILURE')
         fail('EINVAL', 'iommufd has no FAILURE response.', { reason: 'bad-response-code' });

@@ -39,6 +39,11 @@ export interface KernelProfile {
    * domain's stage 1.
    */
   domainFaultHandlers: Readonly<Partial<Record<HandlerType, readonly DomainType[]>>> | null;
+  /**
+   * An external (user-space) handler is an iommufd fault queue, which answers SUCCESS or INVALID only
+   * (include/uapi/linux/iommufd.h enum iommufd_page_response_code, read by iommufd_fault_fops_write).
+   */
+  externalHandlerIommufd: boolean;
   /** Stage-2 (MAP) faults are resolved by the host; mainline assumes stage 2 pinned (§4). */
   stage2FaultsHandled: boolean;
   /** SMMUv3 feeds PRI page requests to the fault path; mainline denies them (§6, §11). */
@@ -77,6 +82,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     categoryHandlers: false,
     faultHandlerLookup: 'device',
     domainFaultHandlers: null,
+    externalHandlerIommufd: false,
     stage2FaultsHandled: false,
     smmuPriAccepted: false,
     unrecoverableReports: true,
@@ -93,6 +99,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     categoryHandlers: false,
     faultHandlerLookup: 'domain',
     domainFaultHandlers: { external: ['nested', 'dma'] },
+    externalHandlerIommufd: true,
     stage2FaultsHandled: false,
     smmuPriAccepted: false,
     unrecoverableReports: false,
@@ -109,6 +116,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     categoryHandlers: true,
     faultHandlerLookup: 'category',
     domainFaultHandlers: { external: ['nested'], guest: ['nested'] },
+    externalHandlerIommufd: false,
     stage2FaultsHandled: true,
     smmuPriAccepted: true,
     unrecoverableReports: true,

@@ -1,7 +1,8 @@
 /**
  * A handler outside the emulator: a script, the dashboard, or a VMM reading an iommufd fault queue
  * (reference §4). Its groups wait with a cookie until the client answers or the timeout answers for it.
- * Under mainline the client speaks the iommufd uAPI, which has SUCCESS and INVALID only.
+ * Where the profile's external handler is an iommufd fault queue (KernelProfile.externalHandlerIommufd,
+ * mainline) the client speaks the iommufd uAPI, which has SUCCESS and INVALID only.
  */
 import type { FaultCategory } from '../../profile/kernel-profile';
 import type { IopfGroup } from '../iopf-group';
