@@ -271,8 +271,10 @@ export class System {
     const model = FAMILY_MODELS[spec.family];
     const profile = kernelProfile(spec.profile);
     const caps: IommuCapabilities = { ...model.defaults, ...spec.capabilities };
-    if (caps.stall && spec.family === 'vtd')
-      fail('EINVAL', 'VT-d has no stall model; stall is an SMMUv3 capability.', { reason: 'bad-capability' });
+    if (caps.stall && !model.stalls)
+      fail('EINVAL', `${model.label} has no stall model; stall is an SMMUv3 capability.`, {
+        reason: 'bad-capability',
+      });
     if (!caps.pageSizes.includes('4K'))
       fail('EINVAL', 'page sizes must include 4K.', { reason: 'bad-capability' });
     requireInProfile(

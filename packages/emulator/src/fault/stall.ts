@@ -1,12 +1,12 @@
 /**
- * SMMUv3 stall (reference §6, §10.2): a translation-related fault (F_TRANSLATION, F_ADDR_SIZE,
- * F_ACCESS, F_PERMISSION) of a master with stalling configured for that stage holds the transaction in
- * the SMMU and records an event with Stall=1 and a stall tag (STAG). The driver turns the event into a
- * page request (LAST_PAGE, grpid = STAG, READ if RnW else WRITE, +EXEC if InD, +PRIV if PnU); the
- * response goes back as CMD_RESUME: SUCCESS → RETRY (re-walk, which may stall again), INVALID or
- * FAILURE → ABORT (an error to the device). Stage 1 stalls with CD.S; stage 2 only with STE.S2S, which
- * only the proposal's stage-2 fault handling sets. When the event queue is full the stall cannot be
- * reported, so the transaction is terminated [?: modelling assumption].
+ * SMMUv3 stall (reference §6, §10.2), on a family that stalls (IommuFamilyModel.stalls): a
+ * translation-related fault (F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION) of a master with stalling
+ * configured for that stage holds the transaction in the SMMU and records an event with Stall=1 and a stall
+ * tag (STAG). The driver turns the event into a page request (LAST_PAGE, grpid = STAG, READ if RnW else
+ * WRITE, +EXEC if InD, +PRIV if PnU); the response goes back as CMD_RESUME: SUCCESS → RETRY (re-walk, which
+ * may stall again), INVALID or FAILURE → ABORT (an error to the device). Stage 1 stalls with CD.S; stage 2
+ * only with STE.S2S, which only the proposal's stage-2 fault handling sets. When the event queue is full the
+ * stall cannot be reported, so the transaction is terminated [?: modelling assumption].
  */
 import { formatAddress } from '../address';
 import type { Device } from '../device/device';
@@ -68,7 +68,7 @@ export class StallUnit {
   wouldStall(device: Device, failed: Translation): boolean {
     const { iommu } = device;
     return (
-      iommu.family === 'smmuv3' &&
+      iommu.model.stalls &&
       iommu.caps.stall &&
       device.stallEnabled &&
       isStallableKind(failed.fault) &&

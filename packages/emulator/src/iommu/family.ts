@@ -51,6 +51,11 @@ export interface IommuFamilyModel {
   nestedAtPasid: boolean;
   /** An identity domain may be attached at a PASID (VT-d pass-through PASID entries). */
   identityAtPasid: boolean;
+  /**
+   * A faulting transaction can be held and reported as a stall event (SMMUv3 CD.S / STE.S2S, the
+   * event->stall path of arm_smmu_handle_event); VT-d has no stall model, only page requests.
+   */
+  stalls: boolean;
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode;
   /** Whether the driver can enable I/O page faults for this device under the profile. */
   iopfSupported(device: DeviceCapabilities, profile: KernelProfile): boolean;

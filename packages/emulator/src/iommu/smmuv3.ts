@@ -72,6 +72,7 @@ export const smmuv3Model: IommuFamilyModel = {
   auxDomains: false,
   nestedAtPasid: false,
   identityAtPasid: false,
+  stalls: true,
   faultCode(kind: FaultKind): FamilyFaultCode {
     switch (kind) {
       case 'blocked':

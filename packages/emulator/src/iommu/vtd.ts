@@ -111,6 +111,7 @@ export const vtdModel: IommuFamilyModel = {
   auxDomains: true,
   nestedAtPasid: true,
   identityAtPasid: true,
+  stalls: false,
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode {
     switch (kind) {
       case 'blocked':
