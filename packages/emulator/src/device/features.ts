@@ -113,10 +113,11 @@ export function disableFeature(device: Device, feature: DeviceFeature, bus: Even
 
 /**
  * mainline: a fault-capable domain is being attached. Throws (changing nothing) when the device cannot
- * take I/O page faults at all; on SMMUv3 a master without stall just gets none (arm_smmu_enable_iopf).
+ * take I/O page faults at all, unless its family attaches without them (IommuFamilyModel.attachWithoutIopf:
+ * on SMMUv3 a master without stall just gets none).
  */
 export function checkIopfAcquirable(device: Device): void {
-  if (device.caps.managesOwnFaults || device.iommu.family === 'smmuv3') return;
+  if (device.caps.managesOwnFaults || device.iommu.model.attachWithoutIopf) return;
   if (
     faultMechanism(device) === null ||
     !device.iommu.model.iopfSupported(device.caps, device.iommu.profile)

@@ -56,6 +56,12 @@ export interface IommuFamilyModel {
    * event->stall path of arm_smmu_handle_event); VT-d has no stall model, only page requests.
    */
   stalls: boolean;
+  /**
+   * Under implicit IOPF (mainline) a fault-capable domain still attaches to a device that cannot take
+   * I/O page faults, which gets none: arm_smmu_enable_iopf returns 0 for a master without stall ("this is
+   * not a failure"); VT-d's iopf_for_domain_set fails the attach with intel_iommu_enable_iopf's -ENODEV.
+   */
+  attachWithoutIopf: boolean;
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode;
   /** Whether the driver can enable I/O page faults for this device under the profile. */
   iopfSupported(device: DeviceCapabilities, profile: KernelProfile): boolean;

@@ -73,6 +73,7 @@ export const smmuv3Model: IommuFamilyModel = {
   nestedAtPasid: false,
   identityAtPasid: false,
   stalls: true,
+  attachWithoutIopf: true,
   faultCode(kind: FaultKind): FamilyFaultCode {
     switch (kind) {
       case 'blocked':

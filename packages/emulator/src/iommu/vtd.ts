@@ -112,6 +112,7 @@ export const vtdModel: IommuFamilyModel = {
   nestedAtPasid: true,
   identityAtPasid: true,
   stalls: false,
+  attachWithoutIopf: false,
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode {
     switch (kind) {
       case 'blocked':
