@@ -4,6 +4,8 @@
  *   with the ordering rules and error codes of the 5.13-era drivers (arm-smmu-v3.c, intel/iommu.c);
  * - mainline: no feature calls; I/O page faults switched on, reference-counted, while a fault-capable
  *   domain is attached (Intel info->iopf_refcount, iommufd idev->iopf_enabled).
+ * What each family's driver checks is in its family model (iommu/vtd.ts, iommu/smmuv3.ts: iopfSupported,
+ * iopfMissing, attachWithoutIopf); the profile's rules in profile/kernel-profile.ts.
  */
 import { fail } from '../errors';
 import { requireInProfile } from '../profile/kernel-profile';
@@ -171,22 +173,12 @@ function auxAttachments(device: Device): number {
 }
 
 function missingCapability(device: Device, feature: DeviceFeature): string {
-  const { caps, iommu } = device;
+  const { iommu } = device;
   if (feature === 'AUX') {
     if (!iommu.profile.auxFeature) return `no AUX under ${iommu.profile.name}`;
     return iommu.model.auxDomains ? 'no PASID capability' : `${iommu.model.label} has no auxiliary domains`;
   }
   if (feature === 'SVA' && (!iommu.caps.sva || device.maxPasids === 0))
     return iommu.caps.sva ? 'no PASID capability' : 'the IOMMU has no SVA';
-  if (iommu.family === 'smmuv3') {
-    if (caps.stall && caps.streamIds !== 1)
-      return `stall needs exactly one StreamID, it has ${caps.streamIds}`;
-    if (caps.pri !== null && !iommu.profile.smmuPriAccepted)
-      return `SMMUv3 takes PRI only under the proposal profile, not ${iommu.profile.name}`;
-    return 'neither stall nor PRI';
-  }
-  if (caps.pri === null) return 'no PRI capability';
-  if (!caps.ats) return 'PRI needs ATS';
-  if (!iommu.caps.pri) return 'the IOMMU has no page request queue';
-  return 'PASID is on but "PRG Response PASID Required" is clear';
+  return iommu.model.iopfMissing(device.caps, iommu.caps, iommu.profile);
 }

@@ -65,6 +65,11 @@ export interface IommuFamilyModel {
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode;
   /** Whether the driver can enable I/O page faults for this device under the profile. */
   iopfSupported(device: DeviceCapabilities, profile: KernelProfile): boolean;
+  /**
+   * What the device lacks for I/O page faults behind this IOMMU, for the -ENODEV sentence: the check of
+   * iopfSupported (intel_iommu_enable_iopf, arm_smmu_master_iopf_supported) or of the IOMMU that fails.
+   */
+  iopfMissing(device: DeviceCapabilities, iommu: IommuCapabilities, profile: KernelProfile): string;
   /** The driver's checks on a page request read from its queue, in the driver's order. */
   intake(request: PageRequest, profile: KernelProfile): IntakeVerdict;
   /** How the driver codes the iopf core's response for the device. */

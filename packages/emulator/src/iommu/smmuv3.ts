@@ -102,6 +102,13 @@ export const smmuv3Model: IommuFamilyModel = {
     const pri = profile.smmuPriAccepted && device.pri !== null && device.ats;
     return stall || pri;
   },
+  iopfMissing(device, _iommu, profile) {
+    if (device.stall && device.streamIds !== 1)
+      return `stall needs exactly one StreamID, it has ${device.streamIds}`;
+    if (device.pri !== null && !profile.smmuPriAccepted)
+      return `SMMUv3 takes PRI only under the proposal profile, not ${profile.name}`;
+    return 'neither stall nor PRI';
+  },
   intake: smmuIntake,
   wireResponse: (code) => SMMU_WIRE[code],
   pageRequestRecord: (request) => carryRecord(SMMU_PRIQ_ENTRY, smmuPriqEntry(request)),

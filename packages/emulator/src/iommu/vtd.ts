@@ -141,6 +141,12 @@ export const vtdModel: IommuFamilyModel = {
     // intel_iommu_enable_iopf: PRI supported and ATS enabled; with PASID, "PRG Response PASID Required".
     return device.pri !== null && device.ats && (device.pasidBits === 0 || device.prgResponsePasidRequired);
   },
+  iopfMissing(device, iommu) {
+    if (device.pri === null) return 'no PRI capability';
+    if (!device.ats) return 'PRI needs ATS';
+    if (!iommu.pri) return 'the IOMMU has no page request queue';
+    return 'PASID is on but "PRG Response PASID Required" is clear';
+  },
   intake: vtdIntake,
   wireResponse: (code) => VTD_WIRE[code],
   pageRequestRecord: (request) => carryRecord(VTD_PAGE_REQUEST_DESCRIPTOR, vtdPageRequestDescriptor(request)),
