@@ -495,9 +495,7 @@ export class System {
         domain = new IdentityDomain(id, iommu, tag);
         break;
       case 'dma': {
-        const stage = spec.nestParent
-          ? 2
-          : (spec.stage ?? (iommu.family === 'vtd' ? iommu.profile.vtdDmaDomainStage : 1));
+        const stage = spec.nestParent ? 2 : (spec.stage ?? iommu.model.dmaDomainStage(iommu.profile));
         domain = new DmaDomain(id, iommu, tag, stage, spec.nestParent ?? false, this.env.memory);
         break;
       }

@@ -62,6 +62,8 @@ export interface IommuFamilyModel {
    * not a failure"); VT-d's iopf_for_domain_set fails the attach with intel_iommu_enable_iopf's -ENODEV.
    */
   attachWithoutIopf: boolean;
+  /** A DMA domain's stage when none is asked for (first_level_by_default, arm_smmu_domain_finalise). */
+  dmaDomainStage(profile: KernelProfile): 1 | 2;
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode;
   /** Whether the driver can enable I/O page faults for this device under the profile. */
   iopfSupported(device: DeviceCapabilities, profile: KernelProfile): boolean;

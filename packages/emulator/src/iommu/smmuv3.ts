@@ -74,6 +74,8 @@ export const smmuv3Model: IommuFamilyModel = {
   identityAtPasid: false,
   stalls: true,
   attachWithoutIopf: true,
+  // arm_smmu_domain_finalise: stage 1 whenever the SMMU has it (ARM_SMMU_FEAT_TRANS_S1).
+  dmaDomainStage: () => 1,
   faultCode(kind: FaultKind): FamilyFaultCode {
     switch (kind) {
       case 'blocked':

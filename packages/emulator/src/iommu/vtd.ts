@@ -113,6 +113,8 @@ export const vtdModel: IommuFamilyModel = {
   identityAtPasid: true,
   stalls: false,
   attachWithoutIopf: false,
+  // First or second level by kernel era: the profile says which (intel/iommu.c first_level_by_default).
+  dmaDomainStage: (profile) => profile.vtdDmaDomainStage,
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode {
     switch (kind) {
       case 'blocked':
