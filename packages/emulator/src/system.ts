@@ -600,11 +600,7 @@ export class System {
   ): { stage1?: WalkStep[]; stage2?: WalkStep[]; format: { stage1: PteFormat; stage2: PteFormat } } {
     const domain = this.domain(domainId);
     const { page } = splitAddress(iova, 'iova');
-    const arm = domain.iommu.family === 'smmuv3';
-    const format = {
-      stage1: arm ? ('arm-s1' as const) : ('vtd-fl' as const),
-      stage2: arm ? ('arm-s2' as const) : ('vtd-sl' as const),
-    };
+    const format = { ...domain.iommu.model.pteFormats };
     if (domain instanceof DmaDomain)
       return domain.stage === 1
         ? { stage1: domain.pageTable.walkSteps(page, format.stage1), format }

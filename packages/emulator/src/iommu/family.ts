@@ -6,6 +6,7 @@
  */
 import type { DeviceCapabilities } from '../device/device-capabilities';
 import type { PageRequest, ResponseCode } from '../fault/page-request';
+import type { PteFormat } from '../pagetable/pte-decode';
 import type { KernelProfile } from '../profile/kernel-profile';
 import type { CarriedRecord } from '../records/bit-layout';
 import type { IommuCapabilities, IommuFamily } from './capabilities';
@@ -64,6 +65,11 @@ export interface IommuFamilyModel {
   attachWithoutIopf: boolean;
   /** A DMA domain's stage when none is asked for (first_level_by_default, arm_smmu_domain_finalise). */
   dmaDomainStage(profile: KernelProfile): 1 | 2;
+  /**
+   * How its stage-1 and stage-2 entries are laid out (pagetable/pte-decode.ts): VT-d first level (IA-32e)
+   * and second level (intel/iommu.h DMA_PTE_*), Arm LPAE stage 1 and 2 (io-pgtable-arm.c ARM_LPAE_PTE_*).
+   */
+  pteFormats: { readonly stage1: PteFormat; readonly stage2: PteFormat };
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode;
   /** Whether the driver can enable I/O page faults for this device under the profile. */
   iopfSupported(device: DeviceCapabilities, profile: KernelProfile): boolean;

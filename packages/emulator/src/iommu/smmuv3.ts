@@ -76,6 +76,7 @@ export const smmuv3Model: IommuFamilyModel = {
   attachWithoutIopf: true,
   // arm_smmu_domain_finalise: stage 1 whenever the SMMU has it (ARM_SMMU_FEAT_TRANS_S1).
   dmaDomainStage: () => 1,
+  pteFormats: { stage1: 'arm-s1', stage2: 'arm-s2' },
   faultCode(kind: FaultKind): FamilyFaultCode {
     switch (kind) {
       case 'blocked':

@@ -115,6 +115,7 @@ export const vtdModel: IommuFamilyModel = {
   attachWithoutIopf: false,
   // First or second level by kernel era: the profile says which (intel/iommu.c first_level_by_default).
   dmaDomainStage: (profile) => profile.vtdDmaDomainStage,
+  pteFormats: { stage1: 'vtd-fl', stage2: 'vtd-sl' },
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode {
     switch (kind) {
       case 'blocked':
