@@ -70,6 +70,12 @@ export interface IommuFamilyModel {
    * and second level (intel/iommu.h DMA_PTE_*), Arm LPAE stage 1 and 2 (io-pgtable-arm.c ARM_LPAE_PTE_*).
    */
   pteFormats: { readonly stage1: PteFormat; readonly stage2: PteFormat };
+  /**
+   * The vIOMMU types IOMMU_VIOMMU_ALLOC takes on its devices (enum iommu_viommu_type): ARM_SMMUV3 is
+   * arm_vsmmu_alloc's. DEFAULT is taken on both as the lab has always had it, although the merged
+   * iommufd_viommu_alloc_ioctl refuses DEFAULT with -EOPNOTSUPP [?: known deviation].
+   */
+  viommuTypes: readonly number[];
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode;
   /** Whether the driver can enable I/O page faults for this device under the profile. */
   iopfSupported(device: DeviceCapabilities, profile: KernelProfile): boolean;

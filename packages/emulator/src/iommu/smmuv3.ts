@@ -11,6 +11,7 @@ import { parseRid } from '../device/requester-id';
 import { fail } from '../errors';
 import type { PageRequest, ResponseCode } from '../fault/page-request';
 import { PAGE_REQUEST_LAST_PAGE } from '../fault/page-request';
+import { IOMMU_VIOMMU_TYPE } from '../iommufd/uapi';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
 import {
   carryRecord,
@@ -77,6 +78,7 @@ export const smmuv3Model: IommuFamilyModel = {
   // arm_smmu_domain_finalise: stage 1 whenever the SMMU has it (ARM_SMMU_FEAT_TRANS_S1).
   dmaDomainStage: () => 1,
   pteFormats: { stage1: 'arm-s1', stage2: 'arm-s2' },
+  viommuTypes: [IOMMU_VIOMMU_TYPE.DEFAULT, IOMMU_VIOMMU_TYPE.ARM_SMMUV3],
   faultCode(kind: FaultKind): FamilyFaultCode {
     switch (kind) {
       case 'blocked':

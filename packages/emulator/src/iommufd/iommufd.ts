@@ -361,12 +361,8 @@ export class Iommufd {
     const hwpt = this.get(spec.hwptId, 'hwpt-paging');
     if ((spec.flags ?? 0) !== 0)
       fail('EOPNOTSUPP', 'IOMMU_VIOMMU_ALLOC takes no flags.', { reason: 'bad-flags' });
-    const family = idev.device.iommu.family;
-    const types: number[] =
-      family === 'smmuv3'
-        ? [IOMMU_VIOMMU_TYPE.DEFAULT, IOMMU_VIOMMU_TYPE.ARM_SMMUV3]
-        : [IOMMU_VIOMMU_TYPE.DEFAULT];
-    if (!types.includes(spec.type))
+    const { family, model } = idev.device.iommu;
+    if (!model.viommuTypes.includes(spec.type))
       fail('EOPNOTSUPP', `the ${family} driver has no vIOMMU of type ${spec.type}.`, { reason: 'bad-type' });
     if (!hwpt.nestParent)
       fail('EINVAL', `a vIOMMU sits on a nest-parent HWPT; ${hwpt.id} is not one.`, {
