@@ -76,6 +76,11 @@ export interface IommuFamilyModel {
    * iommufd_viommu_alloc_ioctl refuses DEFAULT with -EOPNOTSUPP [?: known deviation].
    */
   viommuTypes: readonly number[];
+  /**
+   * Whether the driver hands this unrecoverable fault of a device with a vDEVICE to its vIOMMU's vEVENTQ
+   * (arm_smmu_handle_event → arm_vmaster_report_event); VT-d forwards none.
+   */
+  forwardsToViommu(record: FaultRecord): boolean;
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode;
   /** Whether the driver can enable I/O page faults for this device under the profile. */
   iopfSupported(device: DeviceCapabilities, profile: KernelProfile): boolean;

@@ -35,6 +35,14 @@ const EVENTS = {
   F_PERMISSION: 0x13,
 } as const;
 
+/**
+ * Event IDs arm_smmu_handle_event forwards to a vIOMMU: C_BAD_STE, F_STREAM_DISABLED, C_BAD_SUBSTREAMID,
+ * C_BAD_CD, F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION.
+ */
+const VIOMMU_FORWARDED_EVENTS: ReadonlySet<number> = new Set([
+  0x04, 0x06, 0x08, 0x0a, 0x10, 0x11, 0x12, 0x13,
+]);
+
 function event(name: keyof typeof EVENTS): FamilyFaultCode {
   return { code: EVENTS[name], name, recorded: true };
 }
@@ -79,6 +87,8 @@ export const smmuv3Model: IommuFamilyModel = {
   dmaDomainStage: () => 1,
   pteFormats: { stage1: 'arm-s1', stage2: 'arm-s2' },
   viommuTypes: [IOMMU_VIOMMU_TYPE.DEFAULT, IOMMU_VIOMMU_TYPE.ARM_SMMUV3],
+  // arm_smmu_handle_event: a non-stall event of these IDs goes to the vmaster if !event->s2.
+  forwardsToViommu: (record) => record.stage !== 2 && VIOMMU_FORWARDED_EVENTS.has(record.code),
   faultCode(kind: FaultKind): FamilyFaultCode {
     switch (kind) {
       case 'blocked':

@@ -118,6 +118,7 @@ export const vtdModel: IommuFamilyModel = {
   dmaDomainStage: (profile) => profile.vtdDmaDomainStage,
   pteFormats: { stage1: 'vtd-fl', stage2: 'vtd-sl' },
   viommuTypes: [IOMMU_VIOMMU_TYPE.DEFAULT],
+  forwardsToViommu: () => false,
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode {
     switch (kind) {
       case 'blocked':

@@ -23,6 +23,7 @@ import type { Device } from '../device/device';
 import type { Domain } from '../domain/domain';
 import { type MappingSpec, MappingSpecSchema, validate } from '../config/system-config';
 import { fail } from '../errors';
+import { FAMILY_MODELS } from '../iommu/family';
 import type { FaultRecord } from '../iommu/fault-record';
 import { requireInProfile } from '../profile/kernel-profile';
 import { SMMU_EVENT_RECORD, SMMU_EVENT_RECORD_FETCH } from '../iommu/smmuv3';
@@ -128,8 +129,6 @@ export interface IommufdObjectInfo {
 
 /** struct iommu_vevent_arm_smmuv3: the event record, 32 bytes. */
 const SMMUV3_VEVENT_BYTES = 32;
-/** Event IDs arm_smmu_handle_event forwards to a vIOMMU: C_BAD_STE, STREAM_DISABLED, C_BAD_SUBSTREAMID, C_BAD_CD, F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION. */
-const FORWARDED_EVENT_IDS = new Set([0x04, 0x06, 0x08, 0x0a, 0x10, 0x11, 0x12, 0x13]);
 const KNOWN_HWPT_FLAGS =
   IOMMU_HWPT_ALLOC.NEST_PARENT | IOMMU_HWPT_ALLOC.FAULT_ID_VALID | IOMMU_HWPT_ALLOC.PASID;
 
@@ -675,12 +674,12 @@ export class Iommufd {
   }
 
   /**
-   * arm_smmu_handle_event: a non-stall stage-1 event of a forwarded ID, of a device whose vmaster exists
-   * (attached at its requester ID to a nested HWPT of a vIOMMU holding its vDEVICE), goes to that
-   * vIOMMU's vEVENTQ with EVTQ_0_SID set to the virtual ID (arm_vmaster_report_event).
+   * arm_smmu_handle_event: an event the family's driver forwards (IommuFamilyModel.forwardsToViommu), of a
+   * device whose vmaster exists (attached at its requester ID to a nested HWPT of a vIOMMU holding its
+   * vDEVICE), goes to that vIOMMU's vEVENTQ with EVTQ_0_SID set to the virtual ID (arm_vmaster_report_event).
    */
   private forward(event: FaultRecord & { records: CarriedRecord[] }): void {
-    if (event.family !== 'smmuv3' || event.stage === 2 || !FORWARDED_EVENT_IDS.has(event.code)) return;
+    if (!FAMILY_MODELS[event.family].forwardsToViommu(event)) return;
     const idev = this.bound.get(this.system.device(event.device));
     const viommu = idev?.rid?.viommu;
     if (idev === undefined || viommu == null || idev.vdevice?.viommu !== viommu) return;
