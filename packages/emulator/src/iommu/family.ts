@@ -1,8 +1,10 @@
 /**
  * What an IOMMU family model provides: its default capabilities, how it names a fault, what its driver
- * does with a page request before the iopf core sees it and how it codes a response, and the few
- * structural rules that differ between VT-d and SMMUv3. The translation machinery itself is shared
- * (iommu.ts); families only decode and report.
+ * does with a page request before the iopf core sees it and how it codes a response, and the rules that
+ * differ between VT-d and SMMUv3 (stall, IOPF on attach and why a device has none, a DMA domain's default
+ * stage, the page-table formats, the vIOMMU types and the events forwarded to one). Code outside iommu/
+ * asks the model, never the family's name. The translation machinery itself is shared (iommu.ts);
+ * families only decode and report.
  */
 import type { DeviceCapabilities } from '../device/device-capabilities';
 import type { PageRequest, ResponseCode } from '../fault/page-request';

@@ -26,7 +26,7 @@ export interface KernelProfile {
   /**
    * Where a page request's handler is found (fault/find-handler.ts), so where a device handler can be
    * registered (fault/handler-registry.ts):
-   * - 'domain': the iopf_handler of the domain attached at its PASID or RID (io-pgfault.c find_fault_handler);
+   * - 'domain': the iopf_handler of the domain at the PASID or RID (io-pgfault.c find_fault_handler);
    * - 'device': the device's one handler (iommu.c iommu_report_device_fault calls fault_param->handler);
    * - 'category': the device's handler for the fault's category, or a nested domain's or iommufd HWPT's own.
    */
