@@ -93,6 +93,7 @@ export {
   type HwptPgfault,
   type Vevent,
 } from './iommufd/uapi';
+export { FailNth, type FailNthCounter, type FailNthKind, type FailNthSpec } from './injection/fail-nth';
 export { PRESETS, presetById, startPreset, type Preset, type PresetRun } from './presets/presets';
 export { WorkloadRun, type WorkloadProgress } from './workload/workload-runner';
 export { checkWorkload } from './workload/check-workload';

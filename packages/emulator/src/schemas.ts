@@ -10,3 +10,4 @@ export { FAULT_KIND_NAMES, type FaultKind } from './iommu/fault-kind';
 export { RESPONSE_CODES, type ResponseCode } from './fault/page-request';
 export { DEFAULT_LATENCY, LATENCY_SOURCES, type LatencyModel } from './latency/latency-model';
 export { FLOW_MECHANISMS, FLOW_OUTCOMES, HOPS } from './flow/fault-flow';
+export { FAIL_NTH_KINDS, MAX_FAIL_NTH } from './injection/fail-nth';

@@ -82,6 +82,13 @@ import type { FaultCategory } from './profile/kernel-profile';
 import { type WorkloadProgress, WorkloadRun } from './workload/workload-runner';
 import type { WorkloadSpec } from './workload/workload-spec';
 import { type AttachContext } from './domain/attach';
+import {
+  FAIL_DOMAIN,
+  FailNth,
+  type FailNthCounter,
+  type FailNthKind,
+  type FailNthSpec,
+} from './injection/fail-nth';
 
 export const DEFAULT_MEMORY_FRAMES = 2 ** 20;
 
@@ -160,6 +167,7 @@ export class System {
       memory: new PhysicalMemory(this.options.memoryFrames),
       latency: resolveLatency(options.latency),
       metrics: new Metrics(scheduler),
+      failNth: new FailNth(),
     };
     this.faults = new FaultPath(this.env, { ...DEFAULT_LIVELOCK, ...options.livelock });
     this.dmaEngine = new DmaEngine(this.env, this.faults);
@@ -171,6 +179,7 @@ export class System {
     this.sva = {
       ...this.attachContext,
       pasids: this.pasids,
+      failNth: this.env.failNth,
       newDomainIdentity: () => ({
         id: this.newName('dom', (name) => this.findDomain(name) !== undefined),
         tag: this.nextTag++,
@@ -485,7 +494,14 @@ export class System {
       }
       parent = candidate;
     }
-    const id = this.claimName(spec.id, 'dom', (name) => this.findDomain(name) !== undefined);
+    const taken = (name: string) => this.findDomain(name) !== undefined;
+    // A name of the caller's is refused before the allocation, which fail-nth may make fail; then it is taken.
+    const requested = spec.id === undefined ? undefined : this.claimName(spec.id, 'dom', taken);
+    if (!this.env.failNth.allocates(FAIL_DOMAIN))
+      fail('ENOMEM', `allocating a ${spec.type} domain on ${iommu.id} failed (fail-nth).`, {
+        reason: 'fail-nth',
+      });
+    const id = requested ?? this.claimName(undefined, 'dom', taken);
     const tag = this.nextTag++;
     switch (spec.type) {
       case 'blocked':
@@ -687,6 +703,23 @@ export class System {
       });
     }
     this.faults.answerFromClient(cookie, code);
+  }
+
+  // ——— fail-nth ———
+
+  /** Arms fail-nth: the nth allocation of the kind from now fails, answered as the kernel would (injection/fail-nth.ts). */
+  failNth(spec: FailNthSpec): FailNthCounter {
+    return this.env.failNth.arm(spec);
+  }
+
+  /** Disarms fail-nth for one kind, or for all. */
+  clearFailNth(kind?: FailNthKind): void {
+    this.env.failNth.clear(kind);
+  }
+
+  /** Allocations counted and failed per fail-nth kind, and what is armed. */
+  failNthCounters(): FailNthCounter[] {
+    return this.env.failNth.counters();
   }
 
   // ——— workloads ———

@@ -49,6 +49,7 @@ import {
 } from './page-request';
 import { Pool, type ReadonlyList, ReusableList, SlotTable } from '../sim/pool';
 import { StallUnit } from './stall';
+import { FAIL_GROUP } from '../injection/fail-nth';
 import { resolveOwnFault } from './self-fault';
 import { FaultMetrics } from './fault-metrics';
 import {
@@ -144,6 +145,8 @@ export class FaultPath implements HandlerContext {
   private readonly burstPool = new Pool<Burst>('bursts', () => new Burst());
   private readonly sentPool = new Pool<OutstandingGroup>('outstanding groups', () => new OutstandingGroup());
   private readonly groupPool = new Pool<IopfGroup>('iopf groups', () => new IopfGroup());
+  /** The group iommu_report_device_fault keeps on its stack for when allocating one fails (abort_group). */
+  private readonly abortGroup = new IopfGroup();
   /** Page requests crossing PCIe together: one group's requests arrive as one event. */
   private readonly arrivals = new SlotTable<ReusableList<PageRequest>>();
   private readonly spareArrivals: ReusableList<PageRequest>[] = [];
@@ -572,21 +575,18 @@ export class FaultPath implements HandlerContext {
       state.partial.push(request);
       return;
     }
+    // kzalloc of the struct iopf_group: the one allocation of a fault fail-nth 'group' can make fail.
+    if (!this.env.failNth.allocates(FAIL_GROUP)) {
+      this.groupAllocFailed(request, found, offsetNs);
+      return;
+    }
     const builtNs = this.env.scheduler.nowNs + offsetNs;
     const group = this.groupPool
       .acquire()
       .init(this.nextGroupId++, device, found.domain, found.category, builtNs);
     group.handler = found.handler;
-    // The partials of the same PRG index leave the list for the group, in place and in order.
     const { faults } = group;
-    const { partial } = state;
-    let kept = 0;
-    for (let i = 0; i < partial.length; i++) {
-      const candidate = partial[i]!;
-      if (candidate.grpid === request.grpid) faults.push(candidate);
-      else partial[kept++] = candidate;
-    }
-    partial.length = kept;
+    takePartials(state.partial, request.grpid, faults);
     faults.push(request);
     if (request.transport === 'pri') this.detectorOf(device.iommu).progressed(faults.size);
     for (let i = 0; i < faults.size; i++) {
@@ -630,6 +630,51 @@ export class FaultPath implements HandlerContext {
       this.dispatchAction,
       this.groupSlots.put(group),
     );
+  }
+
+  /**
+   * The struct iopf_group of a last request could not be allocated (fail-nth 'group'). Either way the
+   * partials of its PRG index leave the device's list, so that none is stuck, and the request is answered
+   * at once; no handler sees it:
+   * - abort-group (v6.9 on): iommu_report_device_fault takes the group on its stack instead, partials
+   *   included, and answers it FAILURE through iopf_group_response, as one group;
+   * - driver-answers (v5.13): iommu_queue_iopf frees the partials (cleanup_partial) and returns -ENOMEM,
+   *   and the driver answers the last request alone, as its family answers a report that failed.
+   */
+  private groupAllocFailed(request: PageRequest, found: FoundHandler, offsetNs: number): void {
+    const { device } = request;
+    const builtNs = this.env.scheduler.nowNs + offsetNs;
+    const group = this.abortGroup.init(this.nextGroupId++, device, found.domain, found.category, builtNs);
+    const { faults } = group;
+    takePartials(this.faultState(device).partial, request.grpid, faults);
+    const partials = faults.size;
+    faults.push(request);
+    if (request.transport === 'pri') this.detectorOf(device.iommu).progressed(faults.size);
+    const cause = 'group-alloc-failed';
+    const delayNs = offsetNs + this.env.latency.responseNs;
+    if (device.iommu.profile.groupAllocFailure === 'abort-group') {
+      for (let i = 0; i < faults.size; i++) {
+        const { flow } = faults.at(i);
+        if (flow === null) continue;
+        flow.group = group.id;
+        flow.code = 'FAILURE';
+        flow.cause = cause;
+        // The last request is answered as it is read; its partials waited for it until then.
+        if (i < partials) flow.hop(HOP_GROUP_WAIT, builtNs, HOP_RESPONSE_WRITE);
+        else flow.waitingFor = HOP_RESPONSE_WRITE;
+      }
+      this.metrics.answered(device, 'FAILURE', cause);
+      this.answerRequest(request, 'FAILURE', cause, delayNs, group);
+    } else {
+      const code = device.iommu.model.failedReportResponse;
+      this.discardPartials(faults.toArray().slice(0, partials));
+      this.metrics.answered(device, code, cause);
+      this.answerRequest(request, code, cause, delayNs);
+    }
+    // __iopf_free_group / cleanup_partial: the partials are freed; the last lives until its answer arrives.
+    for (let i = 0; i < partials; i++) this.freeRequest(faults.at(i));
+    faults.clear();
+    group.domain = null;
   }
 
   /** The workqueue runs the group's handler, unless the group was answered meanwhile (a flush). */
@@ -1157,6 +1202,17 @@ export class FaultPath implements HandlerContext {
   private recordsFlow(flow: FaultFlow | null): flow is FaultFlow {
     return flow !== null && this.env.bus.wants('flow.ended');
   }
+}
+
+/** The partials of a PRG index leave the device's list for a group, in place and in order (PASID not compared). */
+function takePartials(partial: PageRequest[], grpid: number, into: ReusableList<PageRequest>): void {
+  let kept = 0;
+  for (let i = 0; i < partial.length; i++) {
+    const candidate = partial[i]!;
+    if (candidate.grpid === grpid) into.push(candidate);
+    else partial[kept++] = candidate;
+  }
+  partial.length = kept;
 }
 
 /** Causes where the driver answers from the queue entry itself, before the iopf core (a malformed or denied request). */

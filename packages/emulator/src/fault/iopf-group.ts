@@ -17,6 +17,8 @@ export type ResponseCause =
   | 'handler'
   | 'no-handler'
   | 'handler-refused'
+  /** The iopf core could not allocate the group (fail-nth 'group'). */
+  | 'group-alloc-failed'
   | 'bad-request'
   | 'timeout'
   | 'detach'

@@ -95,6 +95,11 @@ export interface IommuFamilyModel {
   intake(request: PageRequest, profile: KernelProfile): IntakeVerdict;
   /** How the driver codes the iopf core's response for the device. */
   wireResponse(code: ResponseCode): WireResponse;
+  /**
+   * What the driver answers a page request that iommu_report_device_fault failed to take, where the
+   * driver answers it (a profile whose groupAllocFailure is 'driver-answers').
+   */
+  failedReportResponse: ResponseCode;
   /** The queue entry the IOMMU writes for a PCIe page request: VT-d PRQ descriptor, SMMUv3 PRIQ entry. */
   pageRequestRecord(request: PageRequest): CarriedRecord;
   /** What the driver writes to answer it: VT-d page group response, SMMUv3 CMD_PRI_RESP. */

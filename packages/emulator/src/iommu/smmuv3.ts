@@ -126,6 +126,8 @@ export const smmuv3Model: IommuFamilyModel = {
   },
   intake: smmuIntake,
   wireResponse: (code) => SMMU_WIRE[code],
+  // v5.13 arm_smmu_handle_evt: "Nobody cared, abort the access", IOMMU_PAGE_RESP_FAILURE (CMD_RESUME ABORT).
+  failedReportResponse: 'FAILURE',
   pageRequestRecord: (request) => carryRecord(SMMU_PRIQ_ENTRY, smmuPriqEntry(request)),
   pageResponseRecord: (request, code) =>
     carryRecord(

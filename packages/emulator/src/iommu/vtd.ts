@@ -155,6 +155,8 @@ export const vtdModel: IommuFamilyModel = {
   },
   intake: vtdIntake,
   wireResponse: (code) => VTD_WIRE[code],
+  // v5.13 prq_event_thread: a report that fails goes to bad_req, whose result is still QI_RESP_INVALID.
+  failedReportResponse: 'INVALID',
   pageRequestRecord: (request) => carryRecord(VTD_PAGE_REQUEST_DESCRIPTOR, vtdPageRequestDescriptor(request)),
   pageResponseRecord: (request, code) =>
     carryRecord(

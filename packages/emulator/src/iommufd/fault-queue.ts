@@ -11,6 +11,9 @@
  *   other than SUCCESS/INVALID or a cookie not handed out (-EINVAL); what it answered before stays
  *   answered, and it returns the bytes it took, the error only when it took none.
  * - Both refuse a size that is not whole records with -ESPIPE, as the kernel does.
+ * - The cookie's slot of the response xarray is an allocation (xa_alloc, GFP_KERNEL) fail-nth
+ *   'fault-queue-slot' can make fail: the group stays first to read and read() stops there, returning what
+ *   it read before, or -ENOMEM when that is nothing (iommufd_fault_fops_read).
  */
 import type { Device } from '../device/device';
 import { fail } from '../errors';
@@ -21,6 +24,7 @@ import { IOMMU_HWPT_PAGE_RESPONSE, IOMMU_HWPT_PGFAULT, hwptPgfault } from './uap
 import { type CarriedRecord, carryRecord, decodeRecord } from '../records/bit-layout';
 import { flowIds } from '../fault/page-request';
 import type { SimEnvironment } from '../sim/environment';
+import { FAIL_FAULT_QUEUE_SLOT } from '../injection/fail-nth';
 
 const PGFAULT_BYTES = IOMMU_HWPT_PGFAULT.bytes;
 const RESPONSE_BYTES = IOMMU_HWPT_PAGE_RESPONSE.bytes;
@@ -91,6 +95,17 @@ export class FaultQueue implements FaultHandler {
     for (; fits < this.deliver.length; fits++) {
       const size = this.deliver[fits]!.group.faults.size;
       if ((records + size) * PGFAULT_BYTES > count) break;
+      if (!this.env.failNth.allocates(FAIL_FAULT_QUEUE_SLOT)) {
+        if (fits === 0)
+          fail(
+            'ENOMEM',
+            'allocating the response slot of the next group failed (fail-nth); it stays queued.',
+            {
+              reason: 'fail-nth',
+            },
+          );
+        break;
+      }
       records += size;
     }
     const out = new Uint8Array(records * PGFAULT_BYTES);
@@ -102,7 +117,7 @@ export class FaultQueue implements FaultHandler {
       const devId = this.devIdOf(group.device);
       const told = this.env.bus.wants('iommufd.read');
       const flows = this.env.bus.wants('flow.ended');
-      const records: CarriedRecord[] | null = told ? [] : null;
+      const carried: CarriedRecord[] | null = told ? [] : null;
       for (let i = 0; i < group.faults.size; i++) {
         const request = group.faults.at(i);
         const bytes = hwptPgfault(request, { devId, cookie });
@@ -111,10 +126,10 @@ export class FaultQueue implements FaultHandler {
         if (!told && !(flows && request.flow !== null)) continue;
         // What user space read joins the flow's anatomy (layer: user) and the event.
         const record = carryRecord(IOMMU_HWPT_PGFAULT, bytes);
-        records?.push(record);
+        carried?.push(record);
         if (flows) request.flow?.addRecord(this.env.scheduler.nowNs, record);
       }
-      if (records !== null) this.emit('iommufd.read', held, cookie, records);
+      if (carried !== null) this.emit('iommufd.read', held, cookie, carried);
     }
     return out;
   }

@@ -71,6 +71,22 @@ export interface KernelProfile {
    * §4) exist: iommufd was merged in v6.2, after the 2021 API; the proposal is built on mainline.
    */
   iommufd: boolean;
+  /**
+   * What the iopf core does when it cannot allocate the struct iopf_group of a last request (fail-nth
+   * 'group'; both free the partials of that PRG index, leaving none stuck):
+   * - 'abort-group': iommu_report_device_fault (io-pgfault.c, since v6.9) builds the group on its stack
+   *   instead (iopf_group_alloc's abort_group), partials included, and answers it IOMMU_PAGE_RESP_FAILURE;
+   * - 'driver-answers': v5.13 iommu_queue_iopf frees the partials and returns -ENOMEM, which
+   *   iommu_report_device_fault hands back to the driver, and the driver answers the last request as it
+   *   answers any report that failed (the family's `failedReportResponse`).
+   */
+  groupAllocFailure: 'abort-group' | 'driver-answers';
+  /**
+   * The errno of an SVA bind whose PASID allocation fails (fail-nth 'pasid'): today's iommu_alloc_mm_data
+   * (iommu-sva.c) answers -ENOSPC for any failure of iommu_alloc_global_pasid; v5.13 iommu_sva_alloc_pasid
+   * answers -ENOMEM when ioasid_alloc returns INVALID_IOASID.
+   */
+  pasidAllocFailure: 'ENOSPC' | 'ENOMEM';
 }
 
 const PROFILES: Record<KernelProfileName, KernelProfile> = {
@@ -90,6 +106,8 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     vtdDmaDomainStage: 2,
     faultStruct: 'uapi-5.13',
     iommufd: false,
+    groupAllocFailure: 'driver-answers',
+    pasidAllocFailure: 'ENOMEM',
   },
   mainline: {
     name: 'mainline',
@@ -107,6 +125,8 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     vtdDmaDomainStage: 1,
     faultStruct: 'linux-6.10',
     iommufd: true,
+    groupAllocFailure: 'abort-group',
+    pasidAllocFailure: 'ENOSPC',
   },
   proposal: {
     name: 'proposal',
@@ -125,6 +145,8 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     // Built on mainline: today's structs.
     faultStruct: 'linux-6.10',
     iommufd: true,
+    groupAllocFailure: 'abort-group',
+    pasidAllocFailure: 'ENOSPC',
   },
 };
 

@@ -1,7 +1,9 @@
 /**
  * The shared services every model object reaches: the clock and scheduler, the event bus, the seeded
- * random source, physical memory, the latency model and metrics. One per system.
+ * random source, physical memory, the latency model, metrics and the allocation counters of fail-nth.
+ * One per system.
  */
+import type { FailNth } from '../injection/fail-nth';
 import type { LatencyModel } from '../latency/latency-model';
 import type { PhysicalMemory } from '../memory/physical-memory';
 import type { Metrics } from '../metrics/metrics';
@@ -16,4 +18,5 @@ export interface SimEnvironment {
   memory: PhysicalMemory;
   latency: LatencyModel;
   metrics: Metrics;
+  failNth: FailNth;
 }

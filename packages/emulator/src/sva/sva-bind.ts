@@ -10,6 +10,9 @@
  * (mm_pasid_drop), not at unbind.
  * Under seed-5.13 and proposal the SVA feature must be enabled first (-ENODEV otherwise, as arm-smmu-v3's
  * 5.13 bind); under mainline attaching the SVA domain switches I/O page faults on (attach.ts).
+ * fail-nth (injection/fail-nth.ts) can make the two allocations fail, in the kernel's order: the PASID
+ * (the profile's errno, nothing taken) and then a new SVA domain (-ENOMEM from iommu_sva_domain_alloc,
+ * after the mm got its PASID, which it keeps until it is gone, as the kernel's mm does).
  */
 import type { Device, SvaBond } from '../device/device';
 import { checkIopfAcquirable } from '../device/features';
@@ -18,9 +21,11 @@ import { type AttachContext, checkPasidSlot, clearPasidDomain, setPasidDomain } 
 import { SvaDomain } from '../domain/sva-domain';
 import type { Process } from '../process/process';
 import type { PasidAllocator } from './pasid-allocator';
+import { FAIL_DOMAIN, FAIL_PASID, type FailNth } from '../injection/fail-nth';
 
 export interface SvaContext extends AttachContext {
   pasids: PasidAllocator;
+  failNth: FailNth;
   /** Allocates a domain tag and a name for a new SVA domain. */
   newDomainIdentity(): { id: string; tag: number };
 }
@@ -66,6 +71,14 @@ export function svaBind(device: Device, process: Process, context: SvaContext): 
 
   // Every check passed: commit.
   if (pasid === undefined) {
+    if (!context.failNth.allocates(FAIL_PASID))
+      fail(
+        iommu.profile.pasidAllocFailure,
+        `allocating a PASID for process ${process.id} failed (fail-nth).`,
+        {
+          reason: 'fail-nth',
+        },
+      );
     pasid = context.pasids.allocate(device.maxPasids)!;
     process.pasid = pasid;
     context.bus.emit({ kind: 'pasid.allocated', process: process.id, pasid });
@@ -74,6 +87,10 @@ export function svaBind(device: Device, process: Process, context: SvaContext): 
   // on this IOMMU; the IOMMU's map from process to SVA domain finds it without a walk.
   let domain = iommu.svaDomains.get(process);
   if (!domain) {
+    if (!context.failNth.allocates(FAIL_DOMAIN))
+      fail('ENOMEM', `allocating the SVA domain of process ${process.id} on ${iommu.id} failed (fail-nth).`, {
+        reason: 'fail-nth',
+      });
     const { id, tag } = context.newDomainIdentity();
     domain = new SvaDomain(id, iommu, tag, process);
     // domain->iopf_handler = iommu_sva_iopf_handler
