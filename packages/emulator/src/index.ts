@@ -94,6 +94,11 @@ export {
   type Vevent,
 } from './iommufd/uapi';
 export { FailNth, type FailNthCounter, type FailNthKind, type FailNthSpec } from './injection/fail-nth';
+export type {
+  InjectedPageRequest,
+  PageRequestAccess,
+  PageRequestSpec,
+} from './injection/page-request-injection';
 export { PRESETS, presetById, startPreset, type Preset, type PresetRun } from './presets/presets';
 export { WorkloadRun, type WorkloadProgress } from './workload/workload-runner';
 export { checkWorkload } from './workload/check-workload';

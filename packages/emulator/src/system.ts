@@ -89,6 +89,11 @@ import {
   type FailNthKind,
   type FailNthSpec,
 } from './injection/fail-nth';
+import {
+  type InjectedPageRequest,
+  type PageRequestSpec,
+  injectPageRequest,
+} from './injection/page-request-injection';
 
 export const DEFAULT_MEMORY_FRAMES = 2 ** 20;
 
@@ -705,7 +710,15 @@ export class System {
     this.faults.answerFromClient(cookie, code);
   }
 
-  // ——— fail-nth ———
+  // ——— fault injection ———
+
+  /**
+   * A PCIe Page Request from a device, arriving at its IOMMU now with no transaction or credit behind it
+   * (injection/page-request-injection.ts): ENOENT for an unknown device, EINVAL for what it cannot send.
+   */
+  injectPageRequest(spec: PageRequestSpec): InjectedPageRequest {
+    return injectPageRequest(this.device(spec.device), spec, this.faults);
+  }
 
   /** Arms fail-nth: the nth allocation of the kind from now fails, answered as the kernel would (injection/fail-nth.ts). */
   failNth(spec: FailNthSpec): FailNthCounter {

@@ -79,6 +79,7 @@ import {
 } from '../flow/fault-flow';
 import { FlowRecorder } from '../flow/flow-recorder';
 import type { CarriedRecord } from '../records/bit-layout';
+import type { EventInput } from '../sim/events';
 import {
   iommuFaultOf,
   pageRequestMessage,
@@ -386,6 +387,28 @@ export class FaultPath implements HandlerContext {
     if (request.flow !== null) this.flows.letGo(request.flow);
     request.flow = null;
     this.requestPool.release(request);
+  }
+
+  /**
+   * A page request no transaction of the device stands behind (injection/page-request-injection.ts): it is
+   * sent and arrives now, then goes the way of any request. Returns its sequence number.
+   */
+  injectPageRequest(
+    device: Device,
+    pasid: number,
+    page: number,
+    perm: number,
+    grpid: number,
+    flags: number,
+    stopMarker: boolean,
+  ): number {
+    const request = this.newRequest(device, pasid, page, perm, grpid, flags, this.env.scheduler.nowNs, null);
+    request.stopMarker = stopMarker;
+    if (stopMarker) this.metrics.stopMarker(device);
+    else this.metrics.pageRequest(request);
+    this.emitRequest(stopMarker ? 'pri.stop-marker' : 'pri.page-request', request, true);
+    this.receivePageRequest(device.iommu, request);
+    return request.seq;
   }
 
   /** A Stop Marker: the device stopped using a PASID; it needs no credit and gets no response. */
@@ -1174,13 +1197,17 @@ export class FaultPath implements HandlerContext {
     return privileged ? perm | PERM_PRIV : perm;
   }
 
-  private emitRequest(kind: 'pri.page-request' | 'pri.stop-marker', request: PageRequest): void {
+  private emitRequest(
+    kind: 'pri.page-request' | 'pri.stop-marker',
+    request: PageRequest,
+    injected = false,
+  ): void {
     const toEvent = this.env.bus.wants(kind);
     if (!toEvent && !this.recordsFlow(request.flow)) return;
     const message = pageRequestMessage(request);
     request.flow?.addRecord(this.env.scheduler.nowNs, message);
     if (!toEvent) return;
-    this.env.bus.emit({
+    const event: EventInput<typeof kind> = {
       kind,
       request: request.seq,
       flow: request.flow?.id ?? null,
@@ -1192,7 +1219,10 @@ export class FaultPath implements HandlerContext {
       last: isLast(request),
       stage: request.stage,
       records: [message],
-    });
+    };
+    // Only an injected request has the field: a device's own events are as they always were.
+    if (injected) event.injected = true;
+    this.env.bus.emit(event);
   }
 
   /**

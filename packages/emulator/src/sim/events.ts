@@ -51,6 +51,8 @@ interface PageRequestEvent {
   stage: 1 | 2;
   /** The PCIe Page Request message, byte for byte (fault/fault-records.ts). */
   records: CarriedRecord[];
+  /** Injected (System.injectPageRequest): no transaction, flow or credit of the device behind it. */
+  injected?: true;
 }
 
 export interface EventPayloads {
