@@ -1,6 +1,7 @@
 /**
  * fail-nth (fail-nth.ts): the nth allocation of a kind fails, and the lab answers as the kernel does at
- * that spot, leaking nothing. The whole-scenario sweep over every n is fail-nth-sweep.property.test.ts.
+ * that spot, leaking nothing. The sweep over every n of a whole scenario is
+ * properties/fail-nth-leaks-nothing.property.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { IOMMU_HWPT_ALLOC, decodePgfaults } from '../iommufd/uapi';
