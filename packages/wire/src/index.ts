@@ -9,3 +9,4 @@ export const API_PREFIX = '/api/v1';
 export * from './experiments';
 export * from './series';
 export * from './iommufd';
+export * from './injection';
