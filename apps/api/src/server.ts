@@ -21,6 +21,7 @@ import { redactedLogger } from './plugins/log-redaction';
 import { registerOpenApiResponses } from './plugins/openapi-responses';
 import { originsFromEnv, registerOriginCheck } from './plugins/origin';
 import { activityRoutes } from './routes/activity';
+import { injectionRoutes } from './routes/injection';
 import { flowRoutes } from './routes/flows';
 import { labRoutes } from './routes/labs';
 import { streamRoutes } from './routes/stream';
@@ -157,6 +158,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(labRoutes);
       await api.register(topologyRoutes);
       await api.register(activityRoutes);
+      await api.register(injectionRoutes);
       await api.register(flowRoutes);
       await api.register(streamRoutes);
       await api.register(experimentRoutes);
