@@ -109,6 +109,11 @@ class Channel {
     if (!('bytes' in frame)) throw new Error(`read answered ${JSON.stringify(frame.text)}`);
     return frame.bytes;
   }
+  /** A read's answer as it comes: a binary frame, or the error text. */
+  async readOrError(count: number): Promise<Frame> {
+    this.socket.send(JSON.stringify({ op: 'read', count }));
+    return this.answer();
+  }
   async readRefused(count: number): Promise<Record<string, unknown>> {
     this.socket.send(JSON.stringify({ op: 'read', count }));
     return ((await this.answer()) as { text: Record<string, unknown> }).text;
@@ -299,6 +304,98 @@ describe('peer cases: the IOPF tests of iommufd.c', () => {
     expect(await channel.write([record!.cookie, 0])).toEqual({ type: 'written', bytes: 8 });
     channel.close();
   });
+});
+
+describe('peer case: the fail-nth walk of iommufd_fail_nth.c, through REST and the channel', () => {
+  /**
+   * basic_fail_nth's shape: one sequence of ioctls a VMM makes, run again with the nth allocation of a kind
+   * failing, for every n until a run meets no failure. A failed call answers ENOMEM (nothing of it kept);
+   * the sequence stops there, as the selftest's body returns, and closing the iommufd (destroying what is
+   * left, unbinding) must leave no object, no iommufd domain and no group waiting.
+   */
+  async function sequence(
+    l: Awaited<ReturnType<typeof lab>>,
+    channelFor: (faultId: number) => Promise<Channel>,
+  ) {
+    const step = async (path: string, body: unknown = {}) => {
+      const answer = await api('POST', `/labs/${l.id}/iommufd/${path}`, body);
+      if (answer.status !== 200) {
+        expect(answer.body).toMatchObject({ code: 'ENOMEM', reason: 'fail-nth' });
+        throw new Error('failed');
+      }
+      return answer.body as Ids;
+    };
+    const { devId } = await step('devices', { device: 'dev0' });
+    const { ioasId } = await step('ioas');
+    await step(`ioas/${ioasId}/map`, { iova: '0x0', size: 0x100000, phys: '0x1000000', prot: 'rw' });
+    const parent = await step('hwpts', { devId, ptId: ioasId, flags: NEST_PARENT });
+    const { faultId } = await step('faults');
+    const nested = await step('hwpts', { devId, ptId: parent.hwptId, flags: FAULT_ID_VALID, faultId });
+    await step('attach', { devId, ptId: ioasId });
+    await step('replace', { devId, ptId: nested.hwptId });
+    const channel = await channelFor(faultId);
+    try {
+      expect((await l.dma('0x7f0000000000', 8)).status).toBe(202);
+      const frame = await channel.readOrError(PGFAULT);
+      if (!('bytes' in frame)) {
+        expect(frame.text).toMatchObject({ code: 'ENOMEM', reason: 'fail-nth' });
+        throw new Error('failed');
+      }
+      const [record] = pgfaults(frame.bytes);
+      expect(await channel.write([record!.cookie, 1])).toEqual({ type: 'written', bytes: 8 });
+    } finally {
+      channel.close();
+    }
+    await step('replace', { devId, ptId: ioasId });
+    await step('detach', { devId });
+  }
+
+  /** What closing /dev/iommu does: every object destroyed (devices unbound first), newest first. */
+  async function close(l: Awaited<ReturnType<typeof lab>>) {
+    const objects = (await api('GET', `/labs/${l.id}/iommufd/objects`)).body as {
+      id: number;
+      type: string;
+    }[];
+    for (const object of objects.filter((o) => o.type === 'device')) await l.destroy(object.id);
+    for (let left = objects.length; left > 0; left--) {
+      const now = (await api('GET', `/labs/${l.id}/iommufd/objects`)).body as { id: number }[];
+      for (const object of [...now].reverse()) await l.destroy(object.id);
+    }
+    expect((await api('GET', `/labs/${l.id}/iommufd/objects`)).body).toEqual([]);
+    const domains = (await api('GET', `/labs/${l.id}/domains`)).body as { id: string }[];
+    expect(domains.filter((d) => d.id.startsWith('iommufd-'))).toEqual([]);
+    expect((await api('GET', `/labs/${l.id}/faults/pending`)).body).toEqual([]);
+  }
+
+  it.each(['domain', 'fault-queue-slot'])(
+    'fails the nth %s allocation, for every n, and leaks nothing',
+    async (kind) => {
+      let failedRuns = 0;
+      for (let n = 1; n <= 8; n++) {
+        const l = await lab('vtd', PRI_DEVICE);
+        expect((await api('PUT', `/labs/${l.id}/fail-nth`, { kind, n })).status).toBe(200);
+        const ran = await sequence(l, (faultId) => Channel.open(l.id, 'faults', faultId)).then(
+          () => 'done',
+          (error: Error) => error.message,
+        );
+        await close(l);
+        const counters = (await api('GET', `/labs/${l.id}/fail-nth`)).body as {
+          kind: string;
+          failed: number;
+        }[];
+        const failed = counters.find((c) => c.kind === kind)!.failed;
+        await api('DELETE', `/labs/${l.id}`);
+        // A run either met its failure (and stopped there) or got through with n past every allocation.
+        expect([ran, failed]).toEqual(ran === 'done' ? ['done', 0] : ['failed', 1]);
+        if (ran === 'done') break;
+        failedRuns++;
+      }
+      // The sequence allocates four domains (the nest parent, the nested HWPT, and an automatic HWPT at each
+      // of the two IOAS attaches, the first gone with its attachment at the replace) and one response slot:
+      // that many runs failed before one got through.
+      expect(failedRuns).toBe(kind === 'domain' ? 4 : 1);
+    },
+  );
 });
 
 describe('beyond the selftest: what its empty response hook never checks', () => {
