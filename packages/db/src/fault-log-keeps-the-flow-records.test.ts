@@ -3,13 +3,13 @@
  * stored as the row gives it and read back unchanged in pages and downloads ("[]" for a flow without
  * records). A database written before the column gains it when opened, and its old records read back null.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { FAULT_COLUMNS, MIGRATIONS_DIR, applyMigrations, openDatabase } from './index';
+import { FAULT_COLUMNS, openDatabase } from './index';
 import { testRow } from './testing/fault-rows';
+import { databaseBefore } from './testing/older-database';
 
 const RECORDS_MIGRATION = /_fault_flow_records$/;
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'iommu-lab-records-')), 'lab.db');
@@ -47,32 +47,17 @@ describe('the fault log keeps the flow records', () => {
   });
 
   it('a database from before the column is migrated at open; its records read back null', async () => {
-    const file = tempFile();
-    const older = mkdtempSync(join(tmpdir(), 'iommu-lab-migrations-'));
-    cpSync(MIGRATIONS_DIR, older, { recursive: true });
-    const added = readdirSync(older).filter((folder) => RECORDS_MIGRATION.test(folder));
-    expect(added).toHaveLength(1);
-    rmSync(join(older, added[0]!), { recursive: true });
-    await applyMigrations(file, older);
-    // A run and one record as the previous build wrote them.
-    const raw = new BetterSqlite3(file);
-    raw
-      .prepare(
-        `INSERT INTO experiments (id, name, tags, config_version, config, updated_at)
-         VALUES ('e', 'e', '[]', 1, '{}', CURRENT_TIMESTAMP)`,
-      )
-      .run();
-    raw.prepare(`INSERT INTO runs (id, experiment_id, seed, config) VALUES ('r', 'e', 1, '{}')`).run();
-    raw
-      .prepare(
-        `INSERT INTO fault_records (run_id, seq, time_ns, device, address, access, kind, code, flow, outcome)
-         VALUES ('r', 0, 0, 'nic0', '0x1000', 'r', 'page-request', 'SUCCESS', 1, 'resumed')`,
-      )
-      .run();
-    raw.close();
+    const { file, left } = await databaseBefore(RECORDS_MIGRATION, {
+      device: 'nic0',
+      address: '0x1000',
+      access: 'r',
+      kind: 'page-request',
+      code: 'SUCCESS',
+      outcome: 'resumed',
+    });
 
     const db = await openDatabase(file);
-    expect(db.migrated).toEqual([added[0]]);
+    expect(db.migrated).toEqual([left]);
     db.faults.append('r', [testRow(1, { records: PRI_RECORDS })]);
     expect(db.faults.page('r', -1, 10).map(({ seq, records }) => ({ seq, records }))).toEqual([
       { seq: 0, records: null },

@@ -3,13 +3,13 @@
  * recorded it, in hex, kept beside `code` (its name); null for other faults. A database written before
  * the column gains it when opened, and its old records read back with a null reason.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { FAULT_COLUMNS, MIGRATIONS_DIR, applyMigrations, openDatabase } from './index';
+import { FAULT_COLUMNS, openDatabase } from './index';
 import { testRow } from './testing/fault-rows';
+import { databaseBefore } from './testing/older-database';
 
 const REASON_MIGRATION = /_fault_reason$/;
 const tempFile = () => join(mkdtempSync(join(tmpdir(), 'iommu-lab-reason-')), 'lab.db');
@@ -48,32 +48,17 @@ describe('the fault log keeps the hardware reason', () => {
   });
 
   it('a database from before the column is migrated at open; its records read back with a null reason', async () => {
-    const file = tempFile();
-    const older = mkdtempSync(join(tmpdir(), 'iommu-lab-migrations-'));
-    cpSync(MIGRATIONS_DIR, older, { recursive: true });
-    const added = readdirSync(older).filter((folder) => REASON_MIGRATION.test(folder));
-    expect(added).toHaveLength(1);
-    rmSync(join(older, added[0]!), { recursive: true });
-    await applyMigrations(file, older);
-    // A run and one record as the previous build wrote them.
-    const raw = new BetterSqlite3(file);
-    raw
-      .prepare(
-        `INSERT INTO experiments (id, name, tags, config_version, config, updated_at)
-         VALUES ('e', 'e', '[]', 1, '{}', CURRENT_TIMESTAMP)`,
-      )
-      .run();
-    raw.prepare(`INSERT INTO runs (id, experiment_id, seed, config) VALUES ('r', 'e', 1, '{}')`).run();
-    raw
-      .prepare(
-        `INSERT INTO fault_records (run_id, seq, time_ns, device, address, access, kind, code, flow, outcome)
-         VALUES ('r', 0, 0, 'dev0', '0x5000', 'w', 'unrecoverable', 'F_TRANSLATION', 1, 'recorded')`,
-      )
-      .run();
-    raw.close();
+    const { file, left } = await databaseBefore(REASON_MIGRATION, {
+      device: 'dev0',
+      address: '0x5000',
+      access: 'w',
+      kind: 'unrecoverable',
+      code: 'F_TRANSLATION',
+      outcome: 'recorded',
+    });
 
     const db = await openDatabase(file);
-    expect(db.migrated).toEqual([added[0]]);
+    expect(db.migrated).toEqual([left]);
     db.faults.append('r', [unrecoverable(1, '0x10', 'F_TRANSLATION')]);
     expect(db.faults.page('r', -1, 10).map(({ seq, reason }) => ({ seq, reason }))).toEqual([
       { seq: 0, reason: null },
