@@ -10,8 +10,7 @@ import { FAULT_COLUMNS, faultRowOf } from '@iommu-lab/db';
 import type { CarriedRecord, FlowRecord, LayoutDescription } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { type Running, call, startServer, wsUrl } from '../testing/harness';
+import { type Running, call, runExperiment, startServer } from '../testing/harness';
 import { experimentSystem } from './experiment-system';
 
 const KiB = 1024;
@@ -130,16 +129,7 @@ describe('the fault log exports the flow records', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    const experiment = await api('POST', '/experiments', { name: 'records', config });
-    expect(experiment.status).toBe(201);
-    const started = await api('POST', `/experiments/${experiment.body.id}/runs`, {});
-    expect(started.status).toBe(202);
-    run = started.body.id as string;
-    await new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(wsUrl(server.url, `/api/v1/runs/${run}/stream`));
-      socket.on('close', () => resolve());
-      socket.on('error', reject);
-    });
+    run = await runExperiment(server, 'records', config);
     expect((await api('GET', `/runs/${run}`)).body.status).toBe('done');
     faults = (await api('GET', `/runs/${run}/faults?limit=1000`)).body.records as LoggedFault[];
     flows = emulatorFlows();

@@ -6,8 +6,7 @@
  */
 import { FAULT_COLUMNS } from '@iommu-lab/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { type Running, call, startServer, wsUrl } from '../testing/harness';
+import { type Running, call, runExperiment, startServer } from '../testing/harness';
 
 const KiB = 1024;
 /** Sixteen 4 KiB pages from 0x0; only the first is mapped, so the rest fault unrecoverably. */
@@ -70,16 +69,7 @@ describe('the fault log exports the hardware reason', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    const experiment = await api('POST', '/experiments', { name: 'unrecoverable', config });
-    expect(experiment.status).toBe(201);
-    const started = await api('POST', `/experiments/${experiment.body.id}/runs`, {});
-    expect(started.status).toBe(202);
-    run = started.body.id as string;
-    await new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(wsUrl(server.url, `/api/v1/runs/${run}/stream`));
-      socket.on('close', () => resolve());
-      socket.on('error', reject);
-    });
+    run = await runExperiment(server, 'unrecoverable', config);
     const view = await api('GET', `/runs/${run}`);
     expect(view.body.status).toBe('done');
     records = (await api('GET', `/runs/${run}/faults?limit=1000`)).body.records as LoggedFault[];

@@ -131,3 +131,20 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+/** Saves `config` as an experiment, runs it, and waits on the run's websocket until it ends done; its id. */
+export async function runExperiment(server: Running, name: string, config: unknown): Promise<string> {
+  const experiment = await call(server.url, 'POST', '/api/v1/experiments', { name, config });
+  if (experiment.status !== 201) throw new Error(`experiment refused: ${JSON.stringify(experiment.body)}`);
+  const started = await call(server.url, 'POST', `/api/v1/experiments/${experiment.body.id}/runs`, {});
+  if (started.status !== 202) throw new Error(`run refused: ${JSON.stringify(started.body)}`);
+  const run = started.body.id as string;
+  await new Promise<void>((resolve, reject) => {
+    const socket = new WebSocket(wsUrl(server.url, `/api/v1/runs/${run}/stream`));
+    socket.on('close', () => resolve());
+    socket.on('error', reject);
+  });
+  const status = (await call(server.url, 'GET', `/api/v1/runs/${run}`)).body.status as string;
+  if (status !== 'done') throw new Error(`run ${run} ended ${status}`);
+  return run;
+}
