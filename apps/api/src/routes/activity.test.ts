@@ -313,10 +313,13 @@ describe('workloads', () => {
 });
 
 describe('page requests answered from outside (external handler, iommufd-style cookies, reference §4)', () => {
-  /** VT-d seed-5.13, a PRI device with IOPF on, attached to DMA domain `d` with nothing mapped. */
+  /**
+   * VT-d under the proposal, a PRI device with IOPF on, attached to DMA domain `d` with nothing mapped (v5.13's
+   * VT-d driver answered a page request without PASID INVALID itself; the proposal's reports it).
+   */
   const config = {
     version: 1,
-    iommus: [{ id: 'vtd0', family: 'vtd', profile: 'seed-5.13' }],
+    iommus: [{ id: 'vtd0', family: 'vtd', profile: 'proposal' }],
     devices: [{ id: 'nic0', iommu: 'vtd0', ats: true, pri: { capacity: 16 } }],
     domains: [{ id: 'd', iommu: 'vtd0', type: 'dma' }],
     features: [{ device: 'nic0', feature: 'IOPF' }],

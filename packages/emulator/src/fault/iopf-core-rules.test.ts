@@ -88,7 +88,7 @@ describe('the iopf core (io-pgfault.c, reference §2)', () => {
   });
 
   it('answers every pending group exactly once: a second answer to the same group is ignored', () => {
-    const s = systemWith('vtd', 'seed-5.13', [{ id: 'nic0', ...PRI_DEVICE }]);
+    const s = systemWith('vtd', 'proposal', [{ id: 'nic0', ...PRI_DEVICE }]);
     s.enableFeature('nic0', 'IOPF');
     s.registerFaultHandler('nic0', { type: 'external', timeoutNs: 1e9 });
     s.createDomain({ id: 'd', iommu: 'iommu0', type: 'dma' });

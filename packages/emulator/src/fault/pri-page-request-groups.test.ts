@@ -74,8 +74,8 @@ describe('PCIe PRI on the device (reference §5, §10.1)', () => {
     expect(faults.creditWaitNs.max).toBeGreaterThan(0);
   });
 
-  it('sends a Stop Marker when a PASID is torn down; the driver drops it without a response', () => {
-    const { s } = sva();
+  it('sends a Stop Marker when a PASID is torn down; the driver drops it without a response (intel/prq.c)', () => {
+    const { s } = sva(32, 'mainline');
     const markers = capture(s, 'pri.stop-marker');
     const dropped = capture(s, 'pri.stop-marker-dropped');
     const responses = capture(s, 'fault.response');

@@ -263,7 +263,7 @@ describe('fault flow anatomy (issue 11)', () => {
   });
 
   it('timeout: an outside handler that never answers; the deadline is a hop of its own', () => {
-    const s = systemWith('vtd', 'seed-5.13', [{ id: 'nic0', ats: true, pri: { capacity: 16 } }]);
+    const s = systemWith('vtd', 'proposal', [{ id: 'nic0', ats: true, pri: { capacity: 16 } }]);
     s.enableFeature('nic0', 'IOPF');
     s.registerFaultHandler('nic0', { type: 'external', timeoutNs: 50_000 });
     s.createDomain({ id: 'd', iommu: 'iommu0', type: 'dma' });
@@ -291,7 +291,7 @@ describe('fault flow anatomy (issue 11)', () => {
   });
 
   it('an answered outside handler: the client wait is the hop', () => {
-    const s = systemWith('vtd', 'seed-5.13', [{ id: 'nic0', ats: true, pri: { capacity: 16 } }]);
+    const s = systemWith('vtd', 'proposal', [{ id: 'nic0', ats: true, pri: { capacity: 16 } }]);
     s.enableFeature('nic0', 'IOPF');
     s.registerFaultHandler('nic0', { type: 'external' });
     s.createDomain({ id: 'd', iommu: 'iommu0', type: 'dma' });
