@@ -63,8 +63,9 @@ const VTD_DEFAULTS: IommuCapabilities = {
 };
 
 /**
- * The PRQ thread's checks, in the order prq_event_thread makes them (drivers/iommu/intel/prq.c); each
- * `goto bad_req` answers INVALID, and handle_bad_prq_event sends it only for the last request of a group:
+ * The PRQ thread's checks (KernelProfile.vtdPageRequestChecks 'mainline'), in the order prq_event_thread
+ * makes them (drivers/iommu/intel/prq.c); each `goto bad_req` answers INVALID, and handle_bad_prq_event
+ * sends it only for the last request of a group:
  * - "Address is not canonical": is_canonical_address() on the CPU's 48-bit virtual addresses (4-level
  *   paging; a CPU with LA57 would take 57 bits);
  * - "Page request in Privilege Mode": a privileged request with read or write;
@@ -79,6 +80,37 @@ function vtdIntake(request: PageRequest): IntakeVerdict {
     return 'bad-request';
   if ((request.perm & PERM_EXEC) !== 0 && (request.perm & PERM_READ) !== 0) return 'bad-request';
   if (request.stopMarker) return 'drop';
+  return 'report';
+}
+
+/**
+ * The same thread in v5.13 (drivers/iommu/intel/svm.c prq_event_thread), before v5.14 moved it to the iopf
+ * core ("iommu/vt-d: Refactor prq_event_thread()", "Report prq to io-pgfault framework"). Its checks, in
+ * order; `goto no_pasid` and `goto bad_req` both answer with result = QI_RESP_INVALID when LPIG is set:
+ * - `if (!req->pasid_present)`: "Page request without PASID", goto no_pasid;
+ * - `if (req->pm_req && (req->rd_req | req->wr_req))`: "Unexpected page request in Privilege Mode", and
+ *   `if (req->exe_req && req->rd_req)`: "Execution request not supported", both goto no_pasid (added in
+ *   March 2021 by "iommu/vt-d: Reject unsupported page request modes");
+ * - `if (!svm || svm->pasid != req->pasid)`: ioasid_find(NULL, req->pasid, NULL) finds an svm only for a
+ *   PASID bound to a process (intel_svm_bind_mm) or to a guest's table (intel_svm_bind_gpasid, here a nested
+ *   domain); IS_ERR_OR_NULL(svm) is "Page request for invalid PASID", goto no_pasid. [?: ioasid_find is
+ *   global and the native path never checks the device (sdev); the model looks at the device's own PASID.]
+ * - `if (!svm->mm)` (supervisor SVA, not modelled), then `if (!is_canonical_address(address))`, goto bad_req;
+ * - then SVM_FLAG_GUEST_MODE reports it (intel_svm_prq_report), and a native bond's fault is resolved by the
+ *   thread itself (find_extend_vma, access_error, handle_mm_fault): 'report', to the kernel's SVA handler.
+ * There is no Stop Marker check (it came in v5.18, "iommu/vt-d: Drop stop marker messages"): one reaching
+ * the thread is handled as a request (the model's carries address 0). The model sends it after the detach
+ * that emptied its PASID, so the lookup above answers it INVALID, as find_extend_vma finding no VMA at 0
+ * would.
+ */
+function vtdIntakeV513(request: PageRequest): IntakeVerdict {
+  if (request.pasid === NO_PASID) return 'bad-request';
+  if ((request.perm & PERM_PRIV) !== 0 && (request.perm & (PERM_READ | PERM_WRITE)) !== 0)
+    return 'bad-request';
+  if ((request.perm & PERM_EXEC) !== 0 && (request.perm & PERM_READ) !== 0) return 'bad-request';
+  const bound = request.device.pasidDomains.get(request.pasid)?.type;
+  if (bound !== 'sva' && bound !== 'nested') return 'bad-request';
+  if (!canonical48(request.page)) return 'bad-request';
   return 'report';
 }
 
@@ -153,7 +185,8 @@ export const vtdModel: IommuFamilyModel = {
     if (!iommu.pri) return 'the IOMMU has no page request queue';
     return 'PASID is on but "PRG Response PASID Required" is clear';
   },
-  intake: vtdIntake,
+  intake: (request, profile) =>
+    profile.vtdPageRequestChecks === 'v5.13' ? vtdIntakeV513(request) : vtdIntake(request),
   wireResponse: (code) => VTD_WIRE[code],
   // v5.13 prq_event_thread: a report that fails goes to bad_req, whose result is still QI_RESP_INVALID.
   failedReportResponse: 'INVALID',

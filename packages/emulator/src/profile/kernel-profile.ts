@@ -55,6 +55,11 @@ export interface KernelProfile {
   /** Default VT-d stage for DMA domains: second level before v6.x, first level in mainline. */
   vtdDmaDomainStage: 1 | 2;
   /**
+   * Which VT-d prq_event_thread checks a page request (iommu/vtd.ts): v5.13's in drivers/iommu/intel/svm.c
+   * (PASID required, SVA PASIDs only, Stop Markers not dropped until v5.18) or today's intel/prq.c.
+   */
+  vtdPageRequestChecks: 'v5.13' | 'mainline';
+  /**
    * Which struct iommu_fault (with iommu_fault_page_request and iommu_page_response) the kernel has
    * (reference §1; both laid out in fault/linux-fault-structs.ts):
    * - 'uapi-5.13': include/uapi/linux/iommu.h of v5.13: {type, padding, union {event, prm, padding2[56]}}
@@ -104,6 +109,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     unrecoverableReports: true,
     dmaDomainAtPasid: 'aux',
     vtdDmaDomainStage: 2,
+    vtdPageRequestChecks: 'v5.13',
     faultStruct: 'uapi-5.13',
     iommufd: false,
     groupAllocFailure: 'driver-answers',
@@ -123,6 +129,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     unrecoverableReports: false,
     dmaDomainAtPasid: 'direct',
     vtdDmaDomainStage: 1,
+    vtdPageRequestChecks: 'mainline',
     faultStruct: 'linux-6.10',
     iommufd: true,
     groupAllocFailure: 'abort-group',
@@ -142,6 +149,7 @@ const PROFILES: Record<KernelProfileName, KernelProfile> = {
     unrecoverableReports: true,
     dmaDomainAtPasid: 'aux',
     vtdDmaDomainStage: 2,
+    vtdPageRequestChecks: 'mainline',
     // Built on mainline: today's structs.
     faultStruct: 'linux-6.10',
     iommufd: true,
