@@ -60,7 +60,7 @@ export const ViommuAllocBody = Type.Object(
     type: Type.Integer({
       minimum: 0,
       maximum: 255,
-      description: 'enum iommu_viommu_type: DEFAULT 0, ARM_SMMUV3 1.',
+      description: 'enum iommu_viommu_type: ARM_SMMUV3 1 (DEFAULT 0 is refused, EOPNOTSUPP).',
     }),
     flags: Type.Optional(U32),
   },

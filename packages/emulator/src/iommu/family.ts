@@ -74,8 +74,7 @@ export interface IommuFamilyModel {
   pteFormats: { readonly stage1: PteFormat; readonly stage2: PteFormat };
   /**
    * The vIOMMU types IOMMU_VIOMMU_ALLOC takes on its devices (enum iommu_viommu_type): ARM_SMMUV3 is
-   * arm_vsmmu_alloc's. DEFAULT is taken on both as the lab has always had it, although the merged
-   * iommufd_viommu_alloc_ioctl refuses DEFAULT with -EOPNOTSUPP [?: known deviation].
+   * arm_vsmmu_init's. DEFAULT is never one: iommufd_viommu_alloc_ioctl refuses it with -EOPNOTSUPP first.
    */
   viommuTypes: readonly number[];
   /**

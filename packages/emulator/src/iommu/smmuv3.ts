@@ -86,7 +86,7 @@ export const smmuv3Model: IommuFamilyModel = {
   // arm_smmu_domain_finalise: stage 1 whenever the SMMU has it (ARM_SMMU_FEAT_TRANS_S1).
   dmaDomainStage: () => 1,
   pteFormats: { stage1: 'arm-s1', stage2: 'arm-s2' },
-  viommuTypes: [IOMMU_VIOMMU_TYPE.DEFAULT, IOMMU_VIOMMU_TYPE.ARM_SMMUV3],
+  viommuTypes: [IOMMU_VIOMMU_TYPE.ARM_SMMUV3],
   // arm_smmu_handle_event: a non-stall event of these IDs goes to the vmaster if !event->s2.
   forwardsToViommu: (record) => record.stage !== 2 && VIOMMU_FORWARDED_EVENTS.has(record.code),
   faultCode(kind: FaultKind): FamilyFaultCode {

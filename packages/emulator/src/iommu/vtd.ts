@@ -18,7 +18,6 @@ import {
   type PageRequest,
   type ResponseCode,
 } from '../fault/page-request';
-import { IOMMU_VIOMMU_TYPE } from '../iommufd/uapi';
 import { PERM_EXEC, PERM_PRIV, PERM_READ, PERM_WRITE } from '../pagetable/permissions';
 import { carryRecord, defineRecord, encodeRecord } from '../records/bit-layout';
 import type { IommuCapabilities } from './capabilities';
@@ -149,7 +148,8 @@ export const vtdModel: IommuFamilyModel = {
   // First or second level by kernel era: the profile says which (intel/iommu.c first_level_by_default).
   dmaDomainStage: (profile) => profile.vtdDmaDomainStage,
   pteFormats: { stage1: 'vtd-fl', stage2: 'vtd-sl' },
-  viommuTypes: [IOMMU_VIOMMU_TYPE.DEFAULT],
+  // intel/iommu.c has no viommu_init: VT-d takes no vIOMMU of its own.
+  viommuTypes: [],
   forwardsToViommu: () => false,
   faultCode(kind: FaultKind, stage: 1 | 2, nested: boolean): FamilyFaultCode {
     switch (kind) {

@@ -172,24 +172,22 @@ describe('vIOMMU, vDEVICE and vEVENTQ (viommu.c, eventq.c)', () => {
     return { s, fd, devId, ioasId, parent, viommuId };
   }
 
-  it('refuses a vIOMMU on a HWPT that is not a nest parent (EINVAL) and a type the driver lacks (EOPNOTSUPP)', () => {
-    const { s, fd } = opened('vtd', 'mainline');
-    const { devId } = fd.bind('vf0');
-    const { ioasId } = fd.ioasAlloc();
-    const plain = fd.hwptAlloc({ devId, ptId: ioasId });
-    const parent = fd.hwptAlloc({ devId, ptId: ioasId, flags: NEST_PARENT });
-    refused(
-      s,
-      () => fd.viommuAlloc({ devId, hwptId: plain.hwptId, type: IOMMU_VIOMMU_TYPE.DEFAULT }),
-      'EINVAL',
-      'not-nest-parent',
-    );
-    refused(
-      s,
-      () => fd.viommuAlloc({ devId, hwptId: parent.hwptId, type: IOMMU_VIOMMU_TYPE.ARM_SMMUV3 }),
-      'EOPNOTSUPP',
-      'bad-type',
-    );
+  it('refuses DEFAULT and flags first (EOPNOTSUPP), a type the driver lacks (EOPNOTSUPP), a HWPT that is not a nest parent (EINVAL)', () => {
+    for (const family of ['vtd', 'smmuv3'] as const) {
+      const { s, fd } = opened(family, 'mainline');
+      const { devId } = fd.bind('vf0');
+      const { ioasId } = fd.ioasAlloc();
+      const plain = fd.hwptAlloc({ devId, ptId: ioasId });
+      const parent = fd.hwptAlloc({ devId, ptId: ioasId, flags: NEST_PARENT });
+      const alloc = (hwptId: number, type: number, flags?: number) => () =>
+        fd.viommuAlloc({ devId, hwptId, type, ...(flags === undefined ? {} : { flags }) });
+      // iommufd_viommu_alloc_ioctl: `if (cmd->flags || cmd->type == IOMMU_VIOMMU_TYPE_DEFAULT) return -EOPNOTSUPP;`
+      refused(s, alloc(plain.hwptId, IOMMU_VIOMMU_TYPE.DEFAULT), 'EOPNOTSUPP', 'bad-flags');
+      refused(s, alloc(parent.hwptId, IOMMU_VIOMMU_TYPE.ARM_SMMUV3, 1), 'EOPNOTSUPP', 'bad-flags');
+      if (family === 'vtd')
+        refused(s, alloc(parent.hwptId, IOMMU_VIOMMU_TYPE.ARM_SMMUV3), 'EOPNOTSUPP', 'bad-type');
+      else refused(s, alloc(plain.hwptId, IOMMU_VIOMMU_TYPE.ARM_SMMUV3), 'EINVAL', 'not-nest-parent');
+    }
   });
 
   it('one vDEVICE per device and one device per virtual ID (EEXIST); one vEVENTQ per type (EEXIST); depth 0 is EINVAL', () => {

@@ -358,8 +358,9 @@ export class Iommufd {
   viommuAlloc(spec: { devId: number; hwptId: number; type: number; flags?: number }): { viommuId: number } {
     const idev = this.get(spec.devId, 'device');
     const hwpt = this.get(spec.hwptId, 'hwpt-paging');
-    if ((spec.flags ?? 0) !== 0)
-      fail('EOPNOTSUPP', 'IOMMU_VIOMMU_ALLOC takes no flags.', { reason: 'bad-flags' });
+    // iommufd_viommu_alloc_ioctl: no flags and no DEFAULT type, before anything is looked up.
+    if ((spec.flags ?? 0) !== 0 || spec.type === IOMMU_VIOMMU_TYPE.DEFAULT)
+      fail('EOPNOTSUPP', 'IOMMU_VIOMMU_ALLOC takes no flags and no DEFAULT type.', { reason: 'bad-flags' });
     const { family, model } = idev.device.iommu;
     if (!model.viommuTypes.includes(spec.type))
       fail('EOPNOTSUPP', `the ${family} driver has no vIOMMU of type ${spec.type}.`, { reason: 'bad-type' });
