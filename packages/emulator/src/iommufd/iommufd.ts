@@ -26,8 +26,8 @@ import { fail } from '../errors';
 import { FAMILY_MODELS } from '../iommu/family';
 import type { FaultRecord } from '../iommu/fault-record';
 import { requireInProfile } from '../profile/kernel-profile';
-import { SMMU_EVENT_RECORD, SMMU_EVENT_RECORD_FETCH } from '../iommu/smmuv3';
 import { carryRecord, fromHex, type CarriedRecord } from '../records/bit-layout';
+import { layoutById } from '../records/layouts';
 import type { SimEnvironment } from '../sim/environment';
 import type { System } from '../system';
 import { FaultQueue } from './fault-queue';
@@ -700,14 +700,7 @@ export class Iommufd {
         virtId,
         sequence,
         lost,
-        records: lost
-          ? []
-          : [
-              carryRecord(
-                record.layout === SMMU_EVENT_RECORD_FETCH.id ? SMMU_EVENT_RECORD_FETCH : SMMU_EVENT_RECORD,
-                bytes,
-              ),
-            ],
+        records: lost ? [] : [carryRecord(layoutById(record.layout), bytes)],
       });
   }
 

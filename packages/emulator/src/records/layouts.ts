@@ -59,10 +59,15 @@ const LAYOUT_BY_ID: ReadonlyMap<string, RecordLayout> = new Map(
  * not the layout's size are EINVAL.
  */
 export function carryStoredRecord(layoutId: string, hex: string): CarriedRecord {
+  return carryRecord(layoutById(layoutId), fromHex(hex));
+}
+
+/** The layout of a record by its id (a carried record's `layout`). */
+export function layoutById(layoutId: string): RecordLayout {
   const layout = LAYOUT_BY_ID.get(layoutId);
   if (layout === undefined)
     fail('EINVAL', `no record layout "${layoutId}" (GET /records/layouts lists them).`, {
       reason: 'unknown-layout',
     });
-  return carryRecord(layout, fromHex(hex));
+  return layout;
 }
