@@ -48,15 +48,15 @@ function send(socket: WebSocket, message: ChannelServerMessage): void {
   socket.send(JSON.stringify(message));
 }
 
-function errorMessage(error: unknown): ChannelServerMessage {
-  if (isEmulatorError(error))
-    return {
-      type: 'error',
-      code: error.code,
-      message: error.message,
-      ...(error.reason ? { reason: error.reason } : {}),
-    };
-  throw error;
+/** An emulator refusal as the channel's error message; null for anything else. */
+function errorMessage(error: unknown): ChannelServerMessage | null {
+  if (!isEmulatorError(error)) return null;
+  return {
+    type: 'error',
+    code: error.code,
+    message: error.message,
+    ...(error.reason ? { reason: error.reason } : {}),
+  };
 }
 
 function listen(queue: Queue, socket: WebSocket): void {
@@ -219,63 +219,65 @@ export const iommufdRoutes: FastifyPluginAsyncTypebox = async (app) => {
           kind === 'fault' ? IOMMU_HWPT_PGFAULT.bytes : 8 + (queue as VeventQueue).dataBytes;
         listen(queue, socket);
         send(socket, { type: 'hello', object: Number(id), kind, recordBytes, readable: queue.readable() });
+        /** What one frame from the client answers: the bytes of a read, or a text message. */
+        const answer = (data: Buffer, isBinary: boolean): Uint8Array | ChannelServerMessage => {
+          if (isBinary)
+            return kind === 'veventq'
+              ? {
+                  type: 'error',
+                  code: 'EINVAL',
+                  message: 'a vEVENTQ file takes no writes.',
+                  reason: 'read-only',
+                }
+              : { type: 'written', bytes: (queue as FaultQueue).write(new Uint8Array(data)) };
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(String(data));
+          } catch {
+            return {
+              type: 'error',
+              code: 'EVALIDATION',
+              message: 'text messages are JSON: {"op":"read","count":N}.',
+            };
+          }
+          const problem = messageProblem(parsed);
+          if (problem)
+            return {
+              type: 'error',
+              code: 'EVALIDATION',
+              message: sentence(`message ${problem.path} ${problem.detail}`),
+            };
+          return queue.read((parsed as ChannelClientMessage).count);
+        };
         socket.on('message', (data: Buffer, isBinary: boolean) => {
           if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
             socket.close(1008, 'the client does not read what it asked for');
             return;
           }
           // The object may have gone (destroyed, the lab reset or deleted): the fd is closed.
-          let current: Queue;
+          let current: Queue | null = null;
           try {
             current = kind === 'fault' ? fd(lab).faultQueue(Number(id)) : fd(lab).veventq(Number(id));
           } catch {
-            socket.close(1011, `iommufd object ${id} is gone`);
-            return;
+            // current stays null
           }
           if (current !== queue) {
             socket.close(1011, `iommufd object ${id} is gone`);
             return;
           }
-          if (isBinary) {
-            try {
-              if (kind === 'veventq')
-                send(socket, {
-                  type: 'error',
-                  code: 'EINVAL',
-                  message: 'a vEVENTQ file takes no writes.',
-                  reason: 'read-only',
-                });
-              else
-                send(socket, { type: 'written', bytes: (queue as FaultQueue).write(new Uint8Array(data)) });
-            } catch (error) {
-              send(socket, errorMessage(error));
-            }
-            return;
-          }
-          let parsed: unknown;
           try {
-            parsed = JSON.parse(String(data));
-          } catch {
-            send(socket, {
-              type: 'error',
-              code: 'EVALIDATION',
-              message: 'text messages are JSON: {"op":"read","count":N}.',
-            });
-            return;
-          }
-          const problem = messageProblem(parsed);
-          if (problem) {
-            send(socket, {
-              type: 'error',
-              code: 'EVALIDATION',
-              message: sentence(`message ${problem.path} ${problem.detail}`),
-            });
-            return;
-          }
-          try {
-            socket.send(queue.read((parsed as ChannelClientMessage).count), { binary: true });
+            const reply = answer(data, isBinary);
+            if (reply instanceof Uint8Array) socket.send(reply, { binary: true });
+            else send(socket, reply);
           } catch (error) {
-            send(socket, errorMessage(error));
+            // An emulator refusal is the errno the file would give; anything else is a bug that ends this
+            // channel, not the server.
+            const refusal = errorMessage(error);
+            if (refusal !== null) send(socket, refusal);
+            else {
+              request.log.error({ err: error }, 'iommufd channel failed');
+              socket.close(1011, 'internal error');
+            }
           }
         });
       },
