@@ -71,6 +71,7 @@ import type {
   StreamFilter,
   SweepView,
   Trace,
+  WorkersView,
   TranslateResult,
   UnmapBody,
   VmaResult,
@@ -222,6 +223,11 @@ export class IommuLabClient {
   /** GET /healthz. */
   health(): Promise<Health> {
     return this.request<Health>('GET', '/healthz', { root: true });
+  }
+
+  /** GET /workers: the queue workers connected to the server's Redis (none without REDIS_URL), and their runs. */
+  workers(): Promise<WorkersView> {
+    return this.get('/workers');
   }
 
   /** The OpenAPI document the server generates from its route schemas. */

@@ -139,6 +139,10 @@ export type SweepEngine = (typeof W.JOB_ENGINES)[number];
 /** The parameters (JSON pointers into the config, and their values), the engine, and a seed for every run. */
 export type StartSweepBody = Static<typeof W.SweepBody>;
 export type SweepView = Static<typeof W.SweepView>;
+export type RunAttempt = W.RunAttemptType;
+/** Queue workers (GET /workers): each process that takes runs from the BullMQ queue, and what it runs. */
+export type WorkersView = W.WorkersViewType;
+export type WorkerView = W.WorkerViewType;
 /** One Chrome trace event (https://docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU). */
 export interface TraceEvent {
   name: string;

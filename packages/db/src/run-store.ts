@@ -50,6 +50,8 @@ export interface NewRun {
   seed: number;
   label: string;
   config: object;
+  /** local (the default) or bullmq. */
+  engine?: string;
 }
 
 const RETRY_MS = 5000;
@@ -69,7 +71,7 @@ export class RunStore {
   createSweep(sweep: { experimentId: string; parameters: object[]; engine: string; runs: NewRun[] }) {
     const { runs, ...fields } = sweep;
     return this.prisma.sweep.create({
-      data: { ...fields, runs: { create: runs } },
+      data: { ...fields, runs: { create: runs.map((run) => ({ ...run, engine: fields.engine })) } },
       include: { runs: { orderBy: { createdAt: 'asc' } } },
     });
   }

@@ -92,6 +92,20 @@ export const StartRunBody = Type.Object(
 
 export const RUN_STATUSES = ['queued', 'running', 'done', 'failed', 'interrupted'] as const;
 
+/** One time a worker took a run: a retry (after a lost worker or a lost Redis) resumes at the records on disk. */
+export const RunAttempt = Type.Object({
+  attempt: Type.Integer({ minimum: 1 }),
+  worker: Type.String(),
+  startedAt: Type.String({ format: 'date-time' }),
+  /** Fault records already on disk when it started (it sends only those after them). */
+  recordsAtStart: Type.Integer({ minimum: 0 }),
+  endedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  /** How it ended: as the run did, or `lost` (its worker stopped answering, or Redis was lost); null while it runs. */
+  end: Type.Union([Type.Enum(['done', 'failed', 'interrupted', 'lost']), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()]),
+});
+export type RunAttemptType = Static<typeof RunAttempt>;
+
 export const RunView = Type.Object({
   id: Type.String(),
   experimentId: Type.String(),
@@ -110,6 +124,15 @@ export const RunView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  sweepId: Type.Union([Type.String(), Type.Null()], { description: 'The sweep it is a point of, if any.' }),
+  engine: Type.Enum(['local', 'bullmq'], { description: 'Where it was queued.' }),
+  worker: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'The worker that runs it, or ran it last (its id, as GET /workers lists it); null while queued.',
+  }),
+  attempts: Type.Array(RunAttempt, {
+    description: 'Each time a worker took the run, first to last: a retry after a lost worker resumes it.',
+  }),
 });
 export type RunViewType = Static<typeof RunView>;
 
@@ -340,4 +363,71 @@ export const SweepView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   /** One run per combination of values, labelled with its values. */
   runs: Type.Array(RunView),
+  /** Progress per worker: the runs each worker ran or runs (by the run's worker), in order of first start. */
+  workers: Type.Array(
+    Type.Object({
+      worker: Type.String(),
+      runs: Type.Integer(),
+      done: Type.Integer(),
+      running: Type.Integer(),
+      failed: Type.Integer(),
+      interrupted: Type.Integer(),
+      /** Transactions ended / total over its runs, 0…1. */
+      progress: Type.Number(),
+    }),
+  ),
 });
+
+/** The versions a queue worker runs; a job names the ones it needs, and a worker that differs refuses it. */
+export const WorkerVersion = Type.Object({
+  /** The job protocol between server and workers (what travels through Redis). */
+  protocol: Type.Integer(),
+  /** The experiment config format (ExperimentConfig's `version`). */
+  configVersion: Type.Integer(),
+  /** The emulator package's version: a run's records depend on it. */
+  emulator: Type.String(),
+});
+export type WorkerVersionType = Static<typeof WorkerVersion>;
+
+/** A queue worker process (`npm run worker -w @iommu-lab/api`, or the server's own), as GET /workers lists it. */
+export const WorkerView = Type.Object({
+  id: Type.String({
+    description: 'host:pid:random, unique per process start; "server" marks the server\'s own.',
+  }),
+  host: Type.String(),
+  pid: Type.Integer(),
+  /** Cores of its machine, and how many runs it executes at once. */
+  cores: Type.Integer(),
+  concurrency: Type.Integer(),
+  version: WorkerVersion,
+  startedAt: Type.String({ format: 'date-time' }),
+  lastSeenAt: Type.String({ format: 'date-time' }),
+  /** connected: heartbeats arrive; lost: they stopped (killed, machine or network gone); its runs were interrupted. */
+  state: Type.Enum(['connected', 'lost']),
+  /** True for the server's own queue worker (in the API process). */
+  inServer: Type.Boolean(),
+  runs: Type.Array(
+    Type.Object({
+      run: Type.String(),
+      sweep: Type.Union([Type.String(), Type.Null()]),
+      label: Type.String(),
+      attempt: Type.Integer(),
+      progress: Type.Number(),
+    }),
+  ),
+});
+export type WorkerViewType = Static<typeof WorkerView>;
+
+export const WorkersView = Type.Object({
+  /** The BullMQ engine's Redis connection; null when the server has no REDIS_URL (then there are no workers). */
+  queue: Type.Union([
+    Type.Object({
+      state: Type.Enum(['ready', 'connecting', 'unreachable']),
+      error: Type.Optional(Type.String()),
+      failures: Type.Optional(Type.Integer()),
+    }),
+    Type.Null(),
+  ]),
+  workers: Type.Array(WorkerView),
+});
+export type WorkersViewType = Static<typeof WorkersView>;

@@ -1,6 +1,7 @@
 /** Experiments and runs as the API shows them, and finding one by id (404 when there is none). */
 import type { FastifyInstance } from 'fastify';
 import type { Experiment, Run } from '@iommu-lab/db';
+import type { RunAttemptType } from '@iommu-lab/wire';
 import { HttpError } from '../plugins/errors';
 
 export const WITH_RUN_COUNT = { _count: { select: { runs: true } } } as const;
@@ -37,7 +38,62 @@ export function runView(run: Run) {
     createdAt: run.createdAt.toISOString(),
     startedAt: run.startedAt?.toISOString() ?? null,
     finishedAt: run.finishedAt?.toISOString() ?? null,
+    sweepId: run.sweepId,
+    engine: run.engine as 'local',
+    worker: run.worker,
+    attempts: (run.attempts as RunAttemptType[] | null) ?? [],
   };
+}
+
+/** A sweep's progress per worker, by the worker each run ran on last, in order of first start. */
+export function sweepWorkers(runs: readonly Run[]) {
+  const byWorker = new Map<
+    string,
+    {
+      worker: string;
+      runs: number;
+      done: number;
+      running: number;
+      failed: number;
+      interrupted: number;
+      ended: number;
+      total: number;
+    }
+  >();
+  const started = runs
+    .filter((run) => run.worker !== null)
+    .sort((a, b) => (a.startedAt?.getTime() ?? 0) - (b.startedAt?.getTime() ?? 0));
+  for (const run of started) {
+    let entry = byWorker.get(run.worker!);
+    if (!entry)
+      byWorker.set(
+        run.worker!,
+        (entry = {
+          worker: run.worker!,
+          runs: 0,
+          done: 0,
+          running: 0,
+          failed: 0,
+          interrupted: 0,
+          ended: 0,
+          total: 0,
+        }),
+      );
+    entry.runs++;
+    if (
+      run.status === 'done' ||
+      run.status === 'running' ||
+      run.status === 'failed' ||
+      run.status === 'interrupted'
+    )
+      entry[run.status]++;
+    entry.ended += run.transactions;
+    entry.total += run.totalTransactions;
+  }
+  return [...byWorker.values()].map(({ ended, total, ...counts }) => ({
+    ...counts,
+    progress: total > 0 ? ended / total : 0,
+  }));
 }
 
 /** The experiment, with its run count, or a 404. */

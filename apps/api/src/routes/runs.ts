@@ -30,7 +30,7 @@ import { expandSweep } from '../runs/sweep';
 import { ClientSocket } from '../stream/client-socket';
 import { DEFAULT_STREAM_LIMITS } from '../stream/stream-hub';
 
-import { findExperiment, findRun, runView } from './experiment-views';
+import { findExperiment, findRun, runView, sweepWorkers } from './experiment-views';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
 
@@ -73,6 +73,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
         experimentId: experiment.id,
         seed,
         label: request.body.label ?? `seed ${seed}`,
+        engine: engine.name,
         // The config it runs, with the run's seed: what a comparison diffs.
         config: { ...config, seed },
       });
@@ -253,7 +254,8 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       include: { runs: { orderBy: { createdAt: 'asc' } } },
     });
     if (!sweep) throw new HttpError(404, 'ENOENT', `no sweep "${id}".`, 'no-such-sweep');
-    const statuses = sweep.runs.map((run) => app.db.runs.view(run).status);
+    const runs = sweep.runs.map((run) => app.db.runs.view(run));
+    const statuses = runs.map((run) => run.status);
     return {
       id: sweep.id,
       experimentId: sweep.experimentId,
@@ -265,7 +267,8 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ? ('failed' as const)
           : ('running' as const),
       createdAt: sweep.createdAt.toISOString(),
-      runs: sweep.runs.map((run) => runView(app.db.runs.view(run))),
+      runs: runs.map(runView),
+      workers: sweepWorkers(runs),
     };
   };
 
