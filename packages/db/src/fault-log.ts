@@ -4,6 +4,7 @@
  * Prisma's createMany is about 20 times slower for this (see the package README and `npm run bench`).
  */
 import type { Database as Sqlite, Statement } from 'better-sqlite3';
+import { RunStateError, StaleAttemptError } from './run-store';
 
 /**
  * The columns of a fault record, in tuple order: the JSON name, the SQL column, and what it holds. One
@@ -130,6 +131,7 @@ export class FaultLog {
   private readonly insertChunk: Statement;
   private readonly insertOne: Statement;
   private readonly advance: Statement;
+  private readonly attemptOf: Statement;
   private readonly args = new Array<unknown>((WIDTH + 1) * CHUNK);
 
   constructor(private readonly db: Sqlite) {
@@ -137,6 +139,7 @@ export class FaultLog {
       `INSERT INTO fault_records (${SQL_COLUMNS}) VALUES ${new Array(CHUNK).fill(ROW_PLACEHOLDERS).join(', ')}`,
     );
     this.insertOne = db.prepare(`INSERT INTO fault_records (${SQL_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`);
+    this.attemptOf = db.prepare('SELECT status, attempt, fault_records FROM runs WHERE id = ?');
     this.advance = db.prepare(
       `UPDATE runs SET fault_records = fault_records + ?, transactions = ?, total_transactions = ?,
          progress = CASE WHEN ? > 0 THEN CAST(? AS REAL) / ? ELSE 0 END, simulated_ns = ? WHERE id = ?`,
@@ -148,35 +151,62 @@ export class FaultLog {
    * is on disk.
    */
   append(runId: string, rows: readonly FaultRow[], progress?: RunProgress): void {
-    this.db.transaction(() => {
-      let i = 0;
-      for (; i + CHUNK <= rows.length; i += CHUNK) {
-        for (let r = 0; r < CHUNK; r++) fill(this.args, r * (WIDTH + 1), runId, rows[i + r]!);
-        this.insertChunk.run(this.args);
-      }
-      for (; i < rows.length; i++) {
-        const one = new Array<unknown>(WIDTH + 1);
-        fill(one, 0, runId, rows[i]!);
-        this.insertOne.run(one);
-      }
-      if (progress) {
-        const { transactions, totalTransactions, simulatedNs } = progress;
-        this.advance.run(
-          rows.length,
-          transactions,
-          totalTransactions,
-          totalTransactions,
-          transactions,
-          totalTransactions,
-          simulatedNs,
-          runId,
+    this.db.transaction(() => this.insert(runId, rows, 0, progress))();
+  }
+
+  /**
+   * Writes a batch of attempt `attempt` of a queued run, only while that attempt is the run's and it is
+   * running (StaleAttemptError otherwise). Idempotent: rows already on disk (a batch delivered twice, or a
+   * resumed attempt's replay) are skipped by their seq, so a record is never written twice; a batch that
+   * would leave a hole in the seqs is refused. Returns how many rows were written.
+   */
+  appendAttempt(runId: string, attempt: number, rows: readonly FaultRow[], progress: RunProgress): number {
+    return this.db.transaction(() => {
+      const run = this.attemptOf.get(runId) as
+        { status: string; attempt: number; fault_records: number } | undefined;
+      if (!run) throw new RunStateError(runId, undefined, 'running');
+      if (run.attempt !== attempt || run.status !== 'running')
+        throw new StaleAttemptError(runId, attempt, run.attempt, run.status);
+      let from = 0;
+      while (from < rows.length && (rows[from]![0] as number) < run.fault_records) from++;
+      if (from < rows.length && rows[from]![0] !== run.fault_records)
+        throw new Error(
+          `run "${runId}" has ${run.fault_records} fault records; a batch starting at seq ${rows[from]![0]} would leave a hole`,
         );
-      } else if (rows.length > 0) {
-        this.db
-          .prepare('UPDATE runs SET fault_records = fault_records + ? WHERE id = ?')
-          .run(rows.length, runId);
-      }
+      this.insert(runId, rows, from, progress);
+      return rows.length - from;
     })();
+  }
+
+  /** Rows `from` on, and the progress, inside the caller's transaction. */
+  private insert(runId: string, rows: readonly FaultRow[], from: number, progress?: RunProgress): void {
+    let i = from;
+    for (; i + CHUNK <= rows.length; i += CHUNK) {
+      for (let r = 0; r < CHUNK; r++) fill(this.args, r * (WIDTH + 1), runId, rows[i + r]!);
+      this.insertChunk.run(this.args);
+    }
+    for (; i < rows.length; i++) {
+      const one = new Array<unknown>(WIDTH + 1);
+      fill(one, 0, runId, rows[i]!);
+      this.insertOne.run(one);
+    }
+    if (progress) {
+      const { transactions, totalTransactions, simulatedNs } = progress;
+      this.advance.run(
+        rows.length - from,
+        transactions,
+        totalTransactions,
+        totalTransactions,
+        transactions,
+        totalTransactions,
+        simulatedNs,
+        runId,
+      );
+    } else if (rows.length > from) {
+      this.db
+        .prepare('UPDATE runs SET fault_records = fault_records + ? WHERE id = ?')
+        .run(rows.length - from, runId);
+    }
   }
 
   count(runId: string, filter: FaultFilter = {}): number {

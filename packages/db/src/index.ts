@@ -7,7 +7,14 @@ export {
   databaseFileFromEnv,
   openDatabase,
 } from './database';
-export { type NewRun, RunStateError, type RunStatus, RunStore } from './run-store';
+export {
+  type NewRun,
+  type RunAttempt,
+  RunStateError,
+  type RunStatus,
+  RunStore,
+  StaleAttemptError,
+} from './run-store';
 export { type StorageCode, type StorageFailure, storageFailure } from './storage-error';
 export {
   FAULT_COLUMNS,

@@ -1,8 +1,12 @@
 /**
  * The one place a run's status changes. A run is created `queued`; it goes to `running` when a worker takes
- * it, and ends exactly once: `done`, `failed` (with a reason) or `interrupted` (the server stopped; a queued
- * run can also end before it starts). Anything else is refused (RunStateError). Each change is a
- * conditional UPDATE, so two processes on one file (the server and queue workers) cannot both move a run.
+ * it, and ends once: `done`, `failed` (with a reason) or `interrupted` (the server stopped, or the queue
+ * worker running it was lost; a queued run can also end before it starts). Anything else is refused
+ * (RunStateError). Each change is a conditional UPDATE, so two writers cannot both move a run.
+ *
+ * A run on the job queue is taken in numbered attempts (`begin`): a retry after a lost worker resumes an
+ * interrupted run at the records already on disk, and only the current attempt may write the run
+ * (StaleAttemptError otherwise), so a worker that lost its job cannot write beside the one that took it.
  *
  * An end that cannot be written (a full disk, a read-only file) is kept in memory, served by `view`, and
  * written again every few seconds and at close: a full disk must not hide that the run failed, nor why.
@@ -17,7 +21,8 @@ const NEXT: Record<RunStatus, readonly RunStatus[]> = {
   running: ['done', 'failed', 'interrupted'],
   done: [],
   failed: [],
-  interrupted: [],
+  // Only through `begin` (a queue retry resumes it) or when the queue gives up on it.
+  interrupted: ['running', 'failed'],
 };
 const SOURCES = (to: RunStatus) =>
   (Object.keys(NEXT) as RunStatus[]).filter((from) => NEXT[from].includes(to));
@@ -37,6 +42,33 @@ export class RunStateError extends Error {
         : `run "${run}" is ${from}; it cannot become ${to}.`,
     );
   }
+}
+
+/** Results of an attempt that is no longer the run's (another worker took it, or it ended). */
+export class StaleAttemptError extends Error {
+  readonly code = 'ESTALE';
+  readonly kind = 'conflict';
+  constructor(
+    readonly run: string,
+    readonly attempt: number,
+    readonly current: number,
+    readonly status: string,
+  ) {
+    super(
+      `attempt ${attempt} of run "${run}" is no longer its own: the run is ${status} at attempt ${current}.`,
+    );
+  }
+}
+
+/** One attempt of a queued run (RunView's attempts). */
+export interface RunAttempt {
+  attempt: number;
+  worker: string;
+  startedAt: string;
+  recordsAtStart: number;
+  endedAt: string | null;
+  end: 'done' | 'failed' | 'interrupted' | 'lost' | 'refused' | null;
+  reason: string | null;
 }
 
 interface PendingEnd {
@@ -87,7 +119,102 @@ export class RunStore {
   }
 
   start(run: string): Promise<void> {
-    return this.move(run, 'running', { startedAt: new Date() });
+    return this.move(run, 'running', { startedAt: new Date() }, ['queued']);
+  }
+
+  /**
+   * Attempt `attempt` (numbered by the queue, higher than any before) of `worker` takes the run: a queued
+   * run starts; an interrupted one, or one still running under an earlier attempt (whose worker was lost
+   * before the server noticed), resumes, and that earlier attempt is closed as lost. Returns the fault
+   * records on disk, which the attempt does not send again. An ended run, or an older attempt, is refused.
+   */
+  async begin(run: string, attempt: number, worker: string): Promise<number> {
+    const now = await this.prisma.run.findUnique({ where: { id: run } });
+    if (!now || now.status === 'done' || now.status === 'failed')
+      throw new RunStateError(run, now?.status, 'running');
+    if (attempt <= now.attempt) throw new StaleAttemptError(run, attempt, now.attempt, now.status);
+    const at = new Date();
+    const attempts = closeLast(attemptsOf(now.attempts), {
+      end: 'lost',
+      reason: `attempt ${attempt} on ${worker} took the run over`,
+      at,
+    });
+    attempts.push({
+      attempt,
+      worker,
+      startedAt: at.toISOString(),
+      recordsAtStart: now.faultRecords,
+      endedAt: null,
+      end: null,
+      reason: null,
+    });
+    const { count } = await this.prisma.run.updateMany({
+      where: { id: run, attempt: now.attempt, status: now.status },
+      data: {
+        status: 'running',
+        attempt,
+        worker,
+        attempts: attempts as object[],
+        startedAt: now.startedAt ?? at,
+        error: null,
+        finishedAt: null,
+      },
+    });
+    // Moved meanwhile (the queue gave up on it, another attempt began): look again.
+    if (count === 0) return this.begin(run, attempt, worker);
+    return now.faultRecords;
+  }
+
+  /** A worker refused the run (its versions differ from the job's): recorded as an attempt; the run waits. */
+  async refused(run: string, attempt: number, worker: string, reason: string): Promise<void> {
+    const now = await this.prisma.run.findUnique({ where: { id: run } });
+    if (!now) throw new RunStateError(run, undefined, 'running');
+    const at = new Date().toISOString();
+    const attempts = [
+      ...attemptsOf(now.attempts),
+      {
+        attempt,
+        worker,
+        startedAt: at,
+        recordsAtStart: now.faultRecords,
+        endedAt: at,
+        end: 'refused' as const,
+        reason,
+      },
+    ];
+    await this.prisma.run.update({ where: { id: run }, data: { attempts: attempts as object[] } });
+  }
+
+  /** The run's current attempt ends (done, failed or interrupted); refused for an attempt not its own. */
+  async endAttempt(
+    run: string,
+    attempt: number,
+    end:
+      | { status: 'done'; results: { metrics: object; histograms: object; series?: object } }
+      | {
+          status: 'failed' | 'interrupted' | 'lost';
+          error: string;
+        },
+  ): Promise<void> {
+    const now = await this.prisma.run.findUnique({ where: { id: run } });
+    if (!now) throw new RunStateError(run, undefined, end.status === 'lost' ? 'interrupted' : end.status);
+    if (now.attempt !== attempt || now.status !== 'running')
+      throw new StaleAttemptError(run, attempt, now.attempt, now.status);
+    const at = new Date();
+    const attempts = closeLast(attemptsOf(now.attempts), {
+      end: end.status,
+      reason: end.status === 'done' ? null : end.error,
+      at,
+    });
+    const data =
+      end.status === 'done'
+        ? { status: 'done', progress: 1, finishedAt: at, ...end.results }
+        : { status: end.status === 'lost' ? 'interrupted' : end.status, error: end.error, finishedAt: at };
+    const { count } = await this.prisma.run.updateMany({
+      where: { id: run, attempt, status: 'running' },
+      data: { ...data, attempts: attempts as object[] },
+    });
+    if (count === 0) return this.endAttempt(run, attempt, end);
   }
 
   finish(run: string, results: { metrics: object; histograms: object; series?: object }): Promise<void> {
@@ -111,9 +238,12 @@ export class RunStore {
     }
   }
 
-  /** Runs left running or queued by a crash or kill, marked interrupted; returns their ids. */
+  /**
+   * Runs of the server's own pool left running or queued by a crash or kill, marked interrupted; returns
+   * their ids. Runs on the job queue are not: their workers may still be running them (JobQueue reconciles).
+   */
   async interruptUnfinished(error: string): Promise<string[]> {
-    const unfinished = { status: { in: ['running', 'queued'] } };
+    const unfinished = { status: { in: ['running', 'queued'] }, engine: 'local' };
     const stale = await this.prisma.run.findMany({ where: unfinished, select: { id: true } });
     await this.prisma.run.updateMany({
       where: unfinished,
@@ -157,13 +287,32 @@ export class RunStore {
     this.retry = undefined;
   }
 
-  private async move(run: string, to: RunStatus, data: object): Promise<void> {
+  private async move(
+    run: string,
+    to: RunStatus,
+    data: object,
+    from: readonly RunStatus[] = SOURCES(to),
+  ): Promise<void> {
     const { count } = await this.prisma.run.updateMany({
-      where: { id: run, status: { in: SOURCES(to) } },
+      where: { id: run, status: { in: [...from] } },
       data: { status: to, ...data },
     });
     if (count === 1) return;
     const now = await this.prisma.run.findUnique({ where: { id: run }, select: { status: true } });
     throw new RunStateError(run, now?.status, to);
   }
+}
+
+function attemptsOf(json: unknown): RunAttempt[] {
+  return Array.isArray(json) ? (json as RunAttempt[]).map((attempt) => ({ ...attempt })) : [];
+}
+
+/** The last attempt, if it has not ended, ends as `end` at `at`. */
+function closeLast(
+  attempts: RunAttempt[],
+  { end, reason, at }: { end: NonNullable<RunAttempt['end']>; reason: string | null; at: Date },
+): RunAttempt[] {
+  const last = attempts.at(-1);
+  if (last && last.end === null) Object.assign(last, { end, reason, endedAt: at.toISOString() });
+  return attempts;
 }
