@@ -31,8 +31,11 @@ import { runRoutes } from './routes/runs';
 import { iommufdRoutes } from './routes/iommufd';
 import { recordRoutes } from './routes/records';
 import { seriesRoutes } from './routes/series';
-import { RunManager } from './runs/run-manager';
-import { BullmqEngine, type JobEngine, LocalEngine, startQueueWorker } from './runs/job-engine';
+import { DatabaseSink, RunManager } from './runs/run-manager';
+import { BullmqEngine, type JobEngine, LocalEngine } from './runs/job-engine';
+import { QueueWorker } from './runs/queue/queue-worker';
+import { workerRoutes } from './routes/workers';
+import { type QueueTiming, queueTiming } from './runs/queue/policy';
 import { availableParallelism } from 'node:os';
 import { type Database, openDatabase } from '@iommu-lab/db';
 
@@ -41,7 +44,7 @@ declare module 'fastify' {
     labs: LabRegistry;
     db: Database;
     runs: RunManager;
-    engines: { local: JobEngine; bullmq?: JobEngine };
+    engines: { local: JobEngine; bullmq?: BullmqEngine };
   }
 }
 
@@ -63,6 +66,8 @@ export interface ServerOptions {
   redisUrl?: string;
   /** Also take runs from the BullMQ queue in this process (default true when redisUrl is set). */
   queueWorker?: boolean;
+  /** How fast the queue notices lost workers and a lost Redis (default: queueTiming(), from the environment). */
+  queueTiming?: QueueTiming;
   /** The built dashboard, served at / (default: apps/web/dist, when it has been built). */
   webRoot?: string;
   maxLabs?: number;
@@ -85,22 +90,30 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   );
   if (db.interrupted.length > 0) app.log.warn({ runs: db.interrupted }, 'runs interrupted by the last stop');
   app.decorate('db', db);
-  const runs = new RunManager(db, options.parallelRuns, app.log);
+  const runs = new RunManager(new DatabaseSink(db, app.log), options.parallelRuns);
   app.decorate('runs', runs);
   app.decorate('engines', {
     local: new LocalEngine(runs),
-    ...(options.redisUrl ? { bullmq: new BullmqEngine(options.redisUrl, app.log) } : {}),
+    ...(options.redisUrl
+      ? { bullmq: new BullmqEngine(options.redisUrl, db, app.log, options.queueTiming ?? queueTiming()) }
+      : {}),
   });
   const queueWorker =
     options.redisUrl && options.queueWorker !== false
-      ? startQueueWorker(
-          options.redisUrl,
-          runs,
-          options.parallelRuns ?? availableParallelism(),
-          app.log,
-          app.engines.bullmq,
-        )
+      ? new QueueWorker({
+          redisUrl: options.redisUrl,
+          concurrency: options.parallelRuns ?? availableParallelism(),
+          cores: availableParallelism(),
+          log: app.log,
+          timing: options.queueTiming ?? queueTiming(),
+          inServer: true,
+          sameRedis: app.engines.bullmq,
+        })
       : undefined;
+  // Registers once Redis is reached (the server does not wait: without Redis it runs degraded).
+  void queueWorker
+    ?.start()
+    .catch((error: unknown) => app.log.warn({ err: error }, 'the queue worker did not start'));
   // Before the token check: the websocket plugin marks upgrade requests, so a refused one has its socket closed.
   await app.register(websocket, { options: { maxPayload: 1 << 20 } });
   const webRoot = options.webRoot ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -163,6 +176,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(streamRoutes);
       await api.register(experimentRoutes);
       await api.register(runRoutes);
+      await api.register(workerRoutes);
       await api.register(seriesRoutes);
       await api.register(recordRoutes);
       await api.register(iommufdRoutes);
@@ -176,7 +190,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('onClose', async () => {
     app.labs.closeAll();
     // Unfinished runs stop and are marked interrupted; every batch they wrote is already on disk.
-    await queueWorker?.close(true);
+    await queueWorker?.close();
     await app.runs.close();
     await app.engines.bullmq?.close();
     await app.db.close();

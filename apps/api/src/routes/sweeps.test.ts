@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, call, startServer } from '../testing/harness';
 import { REDIS_SERVER, requireDebianPackage } from '../testing/debian-package';
 import { type RedisProcess, startRedis } from '../testing/redis';
-import { QUEUE_NAME } from '../runs/job-engine';
+import { QUEUE_NAME } from '../runs/queue/protocol';
 
 interface Preset {
   id: string;

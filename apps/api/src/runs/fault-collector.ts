@@ -73,8 +73,12 @@ export class FaultCollector {
   rows: FaultRow[] = [];
   private seq = 0;
 
-  constructor(system: System) {
-    system.on('flow.ended', (flow) => this.rows.push(faultRow(this.seq++, flow)));
+  /** `skip`: the first records are not kept (they are on disk from an earlier attempt of the run). */
+  constructor(system: System, skip = 0) {
+    system.on('flow.ended', (flow) => {
+      const seq = this.seq++;
+      if (seq >= skip) this.rows.push(faultRow(seq, flow));
+    });
   }
 
   /** The records gathered since the last call. */

@@ -1,22 +1,29 @@
 /**
  * Where runs execute; every run goes through one (a single run as much as a sweep's points). `local`: this
- * server's worker pool (RunManager). `bullmq`: a BullMQ queue on Redis, for a job engine shared with other
- * processes: any process with a worker (this server by default, or `npm run worker -w @iommu-lab/api`, on
- * the same database file) takes the next run from the queue.
+ * server's worker pool (RunManager). `bullmq`: a BullMQ queue on Redis: any queue worker (this server's own
+ * by default, or `npm run worker -w @iommu-lab/api` on any machine that reaches Redis) takes the next run,
+ * and sends its results back through Redis, where this engine's intake writes them (queue/).
  *
  * Redis can be down (or never up): the engine keeps the connection's state, logs a change of it once, and
  * refuses work with EQUEUE within QUEUE_WAIT_MS instead of waiting for Redis forever.
  */
-import { Queue, Worker } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Database } from '@iommu-lab/db';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import { ServiceError } from '../plugins/errors';
 import type { RunManager } from './run-manager';
+import { ownVersion, QUEUE_NAME, type RunJob, type WorkerBeat } from './queue/protocol';
+import { ConnectionState, quietRedis, redisOptions, where } from './queue/redis-connection';
+import { ResultIntake } from './queue/result-intake';
+import { JOB_ATTEMPTS, JOB_BACKOFF, type QueueTiming, queueTiming } from './queue/policy';
+import { type ListedWorker, WorkerRoster } from './queue/worker-registry';
 
-export const QUEUE_NAME = 'iommu-lab-runs';
 /** How long a request that needs the queue waits for Redis before it is refused. */
 export const QUEUE_WAIT_MS = 3000;
 
-export interface RunJob {
+/** A run to execute: created in the database (queued), with the config and seed it runs. */
+export interface RunSubmission {
   run: string;
   config: ExperimentConfig;
   seed: number;
@@ -44,7 +51,7 @@ export interface JobEngine {
   /** Resolves when the engine can take work; a ServiceError EQUEUE when it cannot within QUEUE_WAIT_MS. */
   ready(): Promise<void>;
   /** Submits every job, or none (then throws). */
-  submit(jobs: RunJob[]): Promise<void>;
+  submit(jobs: RunSubmission[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,87 +65,19 @@ export class LocalEngine implements JobEngine {
 
   async ready(): Promise<void> {}
 
-  async submit(jobs: RunJob[]): Promise<void> {
+  async submit(jobs: RunSubmission[]): Promise<void> {
     for (const job of jobs) void this.runs.enqueue(job.run, job.config, job.seed);
   }
 
   async close(): Promise<void> {}
 }
 
-function connection(redisUrl: string) {
-  const url = new URL(redisUrl);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
-    // Workers block on Redis and must wait for it (BullMQ requires null here).
-    maxRetriesPerRequest: null,
-  };
-}
-
-/** Redis's address without its password, for logs and answers. */
-const where = (redisUrl: string) => {
-  const url = new URL(redisUrl);
-  return `${url.hostname}:${url.port || 6379}`;
-};
-
 /**
- * A Redis connection's state, told once per change: the first failure at warn (not one line per retry),
- * the recovery at info.
+ * The server's side of the queue: it submits jobs, takes every worker's results into the database
+ * (ResultIntake), lists the workers and interrupts the runs of one that is lost (WorkerRoster), and ends
+ * a run the queue gave up on (a job failed for good: refused by every worker that took it, or lost too
+ * often) as failed with BullMQ's reason.
  */
-class ConnectionState {
-  state: EngineState = 'connecting';
-  error?: string;
-  failures = 0;
-  private readonly waiters = new Set<() => void>();
-
-  constructor(
-    private readonly what: string,
-    private readonly address: string,
-    private readonly log: EngineLog,
-    /** What is refused meanwhile, for the warning. */
-    private readonly meanwhile: string,
-  ) {}
-
-  failed(error: Error): void {
-    this.error = error.message;
-    this.failures++;
-    if (this.state === 'unreachable') return;
-    this.state = 'unreachable';
-    this.log.warn(
-      { redis: this.address, err: error.message },
-      `${this.what}: Redis at ${this.address} is unreachable; ${this.meanwhile} until it is back`,
-    );
-  }
-
-  ready(): void {
-    if (this.state === 'unreachable')
-      this.log.info({ redis: this.address }, `${this.what}: Redis at ${this.address} is reachable again`);
-    this.state = 'ready';
-    this.error = undefined;
-    this.failures = 0;
-    for (const wake of this.waiters) wake();
-  }
-
-  /** Resolves true when ready within `ms`. */
-  until(ms: number): Promise<boolean> {
-    if (this.state === 'ready') return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(wake);
-        resolve(false);
-      }, ms);
-      this.waiters.add(wake);
-    });
-  }
-}
-
 export class BullmqEngine implements JobEngine {
   readonly name = 'bullmq';
   private readonly queue: Queue<RunJob>;
@@ -146,8 +85,18 @@ export class BullmqEngine implements JobEngine {
   private readonly address: string;
   /** Redis's client, once it was reached. */
   private client: { disconnect(): void } | undefined;
+  private readonly redis: Redis;
+  private readonly intake: ResultIntake;
+  private readonly roster: WorkerRoster;
+  private readonly events: QueueEvents;
+  private readonly eventsRedis: Redis;
 
-  constructor(redisUrl: string, log: EngineLog) {
+  constructor(
+    redisUrl: string,
+    private readonly db: Database,
+    private readonly log: EngineLog,
+    timing: QueueTiming = queueTiming(),
+  ) {
     this.address = where(redisUrl);
     this.connection = new ConnectionState(
       'the job queue',
@@ -157,14 +106,25 @@ export class BullmqEngine implements JobEngine {
     );
     // Adds fail at once while Redis is away (instead of waiting in ioredis's offline queue forever).
     this.queue = new Queue<RunJob>(QUEUE_NAME, {
-      connection: { ...connection(redisUrl), enableOfflineQueue: false },
+      connection: { ...redisOptions(redisUrl), enableOfflineQueue: false },
     });
+    this.redis = quietRedis(redisUrl);
+    this.intake = new ResultIntake(db, this.redis, quietRedis(redisUrl), log);
+    this.intake.start();
+    this.roster = new WorkerRoster(this.redis, timing.heartbeatMs, (beat) => this.lost(beat));
+    this.roster.start();
+    // Its own connection, which close can drop: QueueEvents' own close waits for a Redis that may be away.
+    this.eventsRedis = quietRedis(redisUrl);
+    this.events = new QueueEvents(QUEUE_NAME, { connection: this.eventsRedis });
+    this.events.on('error', () => {});
+    this.events.on('failed', ({ jobId, failedReason }) => void this.gaveUp(jobId, failedReason));
     this.queue.on('error', (error) => this.connection.failed(error));
     void this.queue.waitUntilReady().then(
       (client) => {
         this.client = client;
         this.connection.ready();
         client.on('ready', () => this.connection.ready());
+        void this.reconcile();
       },
       // Closed before Redis was ever reached: nothing is waiting for it any more.
       () => {},
@@ -182,14 +142,21 @@ export class BullmqEngine implements JobEngine {
     if (!(await this.connection.until(QUEUE_WAIT_MS))) throw this.unavailable(this.connection.error);
   }
 
-  async submit(jobs: RunJob[]): Promise<void> {
+  async submit(jobs: RunSubmission[]): Promise<void> {
     await this.ready();
+    const needs = ownVersion();
     // One MULTI: every job is queued, or none is.
     const added = this.queue.addBulk(
       jobs.map((job) => ({
         name: 'run',
-        data: job,
-        opts: { jobId: job.run, removeOnComplete: 1000, removeOnFail: 1000 },
+        data: { ...job, needs },
+        opts: {
+          jobId: job.run,
+          attempts: JOB_ATTEMPTS,
+          backoff: JOB_BACKOFF,
+          removeOnComplete: 1000,
+          removeOnFail: 1000,
+        },
       })),
     );
     let timer: NodeJS.Timeout | undefined;
@@ -205,9 +172,64 @@ export class BullmqEngine implements JobEngine {
     }
   }
 
+  /** The workers whose heartbeats reach Redis, then the recently lost. */
+  workers(): ListedWorker[] {
+    return this.roster.list();
+  }
+
   /** Without Redis there is nothing to close politely: the connection is dropped (and stops retrying). */
   async close(): Promise<void> {
+    this.roster.stop();
+    this.intake.close();
+    this.eventsRedis.disconnect();
+    this.redis.disconnect();
     await this.queue.close().catch(() => this.client?.disconnect());
+  }
+
+  /** A lost worker's runs are interrupted at once; their jobs stall and another worker resumes them. */
+  private async lost(beat: WorkerBeat): Promise<void> {
+    const runs = await this.db.prisma.run.findMany({ where: { status: 'running', worker: beat.id } });
+    const seen =
+      beat.lastSeenAt === new Date(0).toISOString() ? 'before this server started' : beat.lastSeenAt;
+    for (const run of runs) {
+      const error = `its queue worker ${beat.id} was lost (last heartbeat ${seen}); ${run.faultRecords} fault records are on disk, and the queue hands the run to another worker, which resumes it`;
+      await this.db.runs.endAttempt(run.id, run.attempt, { status: 'lost', error }).catch(() => {});
+      this.log.warn({ run: run.id, worker: beat.id }, `run ${run.id} interrupted: ${error}`);
+    }
+  }
+
+  /** A job that failed for good: its run, if it has not ended, fails with the queue's reason. */
+  private async gaveUp(run: string, reason: string): Promise<void> {
+    const job = await this.queue.getJob(run).catch(() => undefined);
+    // Failed with attempts left: it is retried (delayed), not given up.
+    if (job && job.attemptsMade < (job.opts.attempts ?? 1) && !reason.includes('stalled more than')) return;
+    const now = await this.db.runs.find(run).catch(() => null);
+    if (!now || now.status === 'done' || now.status === 'failed') return;
+    await this.db.runs
+      .end(
+        run,
+        'failed',
+        `the job queue gave up on the run after ${job?.attemptsMade ?? '?'} attempts: ${reason}`,
+      )
+      .catch(() => {});
+  }
+
+  /**
+   * Once Redis is reached: runs this engine queued that the database has unfinished but the queue no
+   * longer holds (Redis lost its data, or the run was queued when Redis went away) are interrupted.
+   */
+  private async reconcile(): Promise<void> {
+    const runs = await this.db.prisma.run.findMany({
+      where: { engine: 'bullmq', status: { in: ['queued', 'running'] } },
+      select: { id: true },
+    });
+    for (const { id } of runs) {
+      const state = await this.queue.getJobState(id).catch(() => 'error');
+      if (state !== 'unknown') continue;
+      await this.db.runs
+        .end(id, 'interrupted', 'its job is not in the queue (Redis lost it)')
+        .catch(() => {});
+    }
   }
 
   private unavailable(cause = 'not connected'): ServiceError {
@@ -218,36 +240,4 @@ export class BullmqEngine implements JobEngine {
       'queue-unreachable',
     );
   }
-}
-
-/**
- * Takes runs from the queue and executes them with `runs` (at most `concurrency` at once). A job whose run
- * is gone (its sweep refused after the job was queued) or already ended is done without running. Beside
- * this process's own BullmqEngine (`sameRedis`), a Redis that is away is the engine's to report: the worker
- * reports only problems the engine does not see.
- */
-export function startQueueWorker(
-  redisUrl: string,
-  runs: RunManager,
-  concurrency: number,
-  log: EngineLog,
-  sameRedis?: JobEngine,
-): Worker<RunJob> {
-  const worker = new Worker<RunJob>(
-    QUEUE_NAME,
-    async (job) => runs.enqueue(job.data.run, job.data.config, job.data.seed),
-    { connection: connection(redisUrl), concurrency },
-  );
-  const state = new ConnectionState(
-    'the queue worker',
-    where(redisUrl),
-    log,
-    'this process takes no runs from the queue',
-  );
-  worker.on('error', (error) => {
-    if (sameRedis && sameRedis.health().state !== 'ready') return;
-    state.failed(error);
-  });
-  worker.on('ready', () => state.ready());
-  return worker;
 }

@@ -1,17 +1,25 @@
 /**
  * Runs experiments: each run in its own worker thread (at most `parallel` at once, the rest queued), its
- * fault records written batch by batch as they arrive, each batch acknowledged to the worker only once it
- * is on disk, and its progress told to whoever listens (the run's websocket). Status changes go through
- * the database's run store. On shutdown, unfinished runs are stopped and marked interrupted; the records
- * they wrote stay.
+ * fault records handed batch by batch to a RunSink as they arrive, each batch acknowledged to the thread
+ * only once the sink says it is on disk, and its progress told to whoever listens (the run's websocket).
+ * The sink is the database's run store and fault log in the server (DatabaseSink), or the result stream to
+ * the server through Redis in a queue worker (queue/result-sink.ts). On shutdown, unfinished runs are
+ * stopped and marked interrupted; the records they wrote stay.
  *
- * A database that cannot be written (full, read-only, an I/O error) ends the run it hit as failed, with a
+ * A sink that cannot take a batch (a full database, a lost Redis) ends the run it hit as failed, with a
  * reason that says how many of its records are safely on disk; nothing here ever rejects into the event
  * loop, so the server, its other runs and its labs go on.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { type Database, RunStateError, type RunStatus, storageFailure } from '@iommu-lab/db';
+import {
+  type Database,
+  type FaultRow,
+  type RunProgress,
+  RunStateError,
+  type RunStatus,
+  storageFailure,
+} from '@iommu-lab/db';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FromWorker, ToWorker } from './run-worker';
 import type { Trace } from './trace';
@@ -33,12 +41,87 @@ export interface RunLog {
   error(details: object, message: string): void;
 }
 
+export interface RunResults {
+  metrics: object;
+  histograms: Record<string, [number, number][]>;
+  series: object;
+}
+
+/** Where a run's status and records go. Every method may be slow (a remote server) and runs in order per run. */
+export interface RunSink {
+  /**
+   * Marks the run running. Resolves the fault records it already has on disk (a resumed run sends only
+   * those after), or null when there is nothing to run (gone, or ended elsewhere).
+   */
+  start(run: string): Promise<number | null>;
+  /** Resolves once the rows and the progress are on disk. */
+  append(run: string, rows: FaultRow[], progress: RunProgress): Promise<void>;
+  finish(run: string, results: RunResults): Promise<void>;
+  /** Ends a run that did not finish; resolves its progress as recorded (null when unknown). Never rejects. */
+  end(run: string, status: 'failed' | 'interrupted', error: string): Promise<RunProgressView | null>;
+  /** Why `error` ended the run, in one sentence, given the records of it on disk. */
+  reason(error: unknown, records: number): string;
+}
+
+export interface RunProgressView {
+  progress: number;
+  transactions: number;
+  totalTransactions: number;
+}
+
+/** The server's own sink: the database's run store and fault log, in this process. */
+export class DatabaseSink implements RunSink {
+  constructor(
+    private readonly db: Database,
+    private readonly log: RunLog,
+  ) {}
+
+  async start(run: string): Promise<number | null> {
+    try {
+      await this.db.runs.start(run);
+      return 0;
+    } catch (error) {
+      // Gone (its sweep was refused) or already ended: there is nothing to run.
+      if (error instanceof RunStateError) return null;
+      throw error;
+    }
+  }
+
+  async append(run: string, rows: FaultRow[], progress: RunProgress): Promise<void> {
+    this.db.faults.append(run, rows, progress);
+  }
+
+  finish(run: string, results: RunResults): Promise<void> {
+    return this.db.runs.finish(run, results);
+  }
+
+  async end(run: string, status: 'failed' | 'interrupted', error: string): Promise<RunProgressView | null> {
+    try {
+      await this.db.runs.end(run, status, error);
+      return await this.db.runs.find(run);
+    } catch (failure) {
+      // Ended meanwhile by another process, or unreadable: the listeners still hear how it ended here.
+      if (!(failure instanceof RunStateError) && !storageFailure(failure))
+        this.log.error({ err: failure, run }, 'the end of a run could not be recorded');
+      return null;
+    }
+  }
+
+  reason(error: unknown, records: number): string {
+    const storage = storageFailure(error);
+    if (!storage) return error instanceof Error ? error.message : String(error);
+    return `${storage.code}: the database cannot be written, ${storage.meaning} (${storage.detail}); ${records} fault records of this run are on disk.`;
+  }
+}
+
 interface Job {
   run: string;
   config: ExperimentConfig;
   seed: number;
   worker?: Worker;
   faultRecords: number;
+  /** What the thread sent, taken one message at a time (the sink may be slow). */
+  inbox: Promise<void>;
   finished: Promise<void>;
   settle: () => void;
 }
@@ -54,17 +137,16 @@ export class RunManager {
   private closing = false;
 
   constructor(
-    private readonly db: Database,
+    private readonly sink: RunSink,
     // The main thread mostly waits while runs execute: one run per core.
     private readonly parallel = availableParallelism(),
-    private readonly log: RunLog = { error: (details, message) => console.error(message, details) },
   ) {}
 
   /** Queues a run already created in the database (status queued); resolves when it has ended. */
   enqueue(run: string, config: ExperimentConfig, seed: number): Promise<void> {
     let settle!: () => void;
     const finished = new Promise<void>((resolve) => (settle = resolve));
-    this.queue.push({ run, config, seed, faultRecords: 0, finished, settle });
+    this.queue.push({ run, config, seed, faultRecords: 0, inbox: Promise.resolve(), finished, settle });
     this.pump();
     return finished;
   }
@@ -109,15 +191,15 @@ export class RunManager {
     return this.active.has(run) || this.queue.some((job) => job.run === run);
   }
 
-  /** Stops every run; their records on disk stay, and they are marked interrupted. */
-  async close(): Promise<void> {
+  /** Stops every run; their records on disk stay, and they are marked interrupted (`why`). */
+  async close(why = 'the server stopped during the run'): Promise<void> {
     this.closing = true;
     const jobs = [...this.active.values(), ...this.queue.splice(0)];
     await Promise.all([
       ...jobs.map((job) => job.worker?.terminate()),
       ...this.idle.splice(0).map((w) => w.terminate()),
     ]);
-    for (const job of jobs) await this.end(job, 'interrupted', 'the server stopped during the run');
+    for (const job of jobs) await this.end(job, 'interrupted', why);
   }
 
   private pump(): void {
@@ -129,23 +211,32 @@ export class RunManager {
   }
 
   private async start(job: Job): Promise<void> {
+    let onDisk: number | null;
     try {
-      await this.db.runs.start(job.run);
+      onDisk = await this.sink.start(job.run);
     } catch (error) {
-      // Gone (its sweep was refused) or already ended: there is nothing to run.
-      if (error instanceof RunStateError) return this.drop(job);
-      return this.end(job, 'failed', this.reason(job, error));
+      return this.end(job, 'failed', this.sink.reason(error, 0));
     }
+    if (onDisk === null) return this.drop(job);
+    job.faultRecords = onDisk;
     if (!this.active.has(job.run)) return; // the server closed meanwhile, and interrupted it
     // The worker is TypeScript: its entry registers tsx, whether the server runs under tsx or under Vitest.
     const worker = this.idle.pop() ?? new Worker(workerUrl);
     job.worker = worker;
-    worker.on('message', (message: FromWorker) => void this.receive(job, message));
+    worker.on('message', (message: FromWorker) => {
+      job.inbox = job.inbox.then(() => this.receive(job, message));
+    });
     worker.on('error', (error) => void this.end(job, 'failed', error.message));
     worker.on('exit', (code) => {
       if (this.active.has(job.run)) void this.end(job, 'failed', `the run's worker exited with code ${code}`);
     });
-    worker.postMessage({ type: 'start', config: job.config, seed: job.seed } satisfies ToWorker);
+    worker.postMessage({
+      type: 'start',
+      config: job.config,
+      seed: job.seed,
+      // A resumed run: the emulator is deterministic, so the rows before these are the ones on disk.
+      skipRows: onDisk,
+    } satisfies ToWorker);
     this.tell(job, { status: 'running', progress: 0, transactions: 0, totalTransactions: 0 });
   }
 
@@ -155,11 +246,12 @@ export class RunManager {
     if (message.type === 'failed') return this.failed(job, message);
     if (message.type === 'trace') return;
     try {
-      this.db.faults.append(job.run, message.rows, message.progress);
+      await this.sink.append(job.run, message.rows, message.progress);
     } catch (error) {
-      return this.end(job, 'failed', this.reason(job, error));
+      return this.end(job, 'failed', this.sink.reason(error, job.faultRecords));
     }
     job.faultRecords += message.rows.length;
+    if (!this.active.has(job.run)) return; // ended meanwhile (the process is closing)
     const { transactions, totalTransactions } = message.progress;
     const progress = totalTransactions > 0 ? transactions / totalTransactions : 0;
     if (message.type === 'batch') {
@@ -168,13 +260,13 @@ export class RunManager {
       return;
     }
     try {
-      await this.db.runs.finish(job.run, {
+      await this.sink.finish(job.run, {
         metrics: message.metrics as object,
         histograms: message.histograms,
         series: message.series,
       });
     } catch (error) {
-      return this.end(job, 'failed', this.reason(job, error));
+      return this.end(job, 'failed', this.sink.reason(error, job.faultRecords));
     }
     this.active.delete(job.run);
     this.release(job);
@@ -186,20 +278,13 @@ export class RunManager {
   private async failed(job: Job, message: Extract<FromWorker, { type: 'failed' }>): Promise<void> {
     if (message.rows && message.progress) {
       try {
-        this.db.faults.append(job.run, message.rows, message.progress);
+        await this.sink.append(job.run, message.rows, message.progress);
       } catch (error) {
-        return this.end(job, 'failed', `${message.error} (${this.reason(job, error)})`);
+        return this.end(job, 'failed', `${message.error} (${this.sink.reason(error, job.faultRecords)})`);
       }
       job.faultRecords += message.rows.length;
     }
     return this.end(job, 'failed', message.error);
-  }
-
-  /** Why a run failed on `error`, in one sentence: a storage fault says what is safely on disk. */
-  private reason(job: Job, error: unknown): string {
-    const storage = storageFailure(error);
-    if (!storage) return error instanceof Error ? error.message : String(error);
-    return `${storage.code}: the database cannot be written, ${storage.meaning} (${storage.detail}); ${job.faultRecords} fault records of this run are on disk.`;
   }
 
   /** Ends a run that did not finish; never rejects (an end the file cannot take waits in the run store). */
@@ -207,15 +292,7 @@ export class RunManager {
     if (!this.active.delete(job.run) && status === 'failed') return;
     await job.worker?.terminate();
     job.worker = undefined;
-    let run: { progress: number; transactions: number; totalTransactions: number } | null = null;
-    try {
-      await this.db.runs.end(job.run, status, error);
-      run = await this.db.runs.find(job.run);
-    } catch (failure) {
-      // Ended meanwhile by another process, or unreadable: the listeners still hear how it ended here.
-      if (!(failure instanceof RunStateError) && !storageFailure(failure))
-        this.log.error({ err: failure, run: job.run }, 'the end of a run could not be recorded');
-    }
+    const run = await this.sink.end(job.run, status, error);
     this.tell(job, {
       status,
       progress: run?.progress ?? 0,

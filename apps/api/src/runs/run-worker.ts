@@ -15,7 +15,8 @@ import { FaultCollector } from './fault-collector';
 import { type Trace, traceRun } from './trace';
 
 export type ToWorker =
-  | { type: 'start'; config: ExperimentConfig; seed: number }
+  /** `skipRows`: the run's first records are on disk already (a resumed run); they are not sent again. */
+  | { type: 'start'; config: ExperimentConfig; seed: number; skipRows: number }
   | { type: 'trace'; run: string; config: ExperimentConfig; seed: number; maxEvents?: number }
   | { type: 'ack' };
 export type FromWorker =
@@ -53,16 +54,16 @@ port.on('message', (message: ToWorker) => {
       trace: traceRun(message.run, message.config, message.seed, message.maxEvents),
     } satisfies FromWorker);
   } else {
-    run(message.config, message.seed).catch((error: unknown) =>
+    run(message.config, message.seed, message.skipRows).catch((error: unknown) =>
       port.postMessage({ type: 'failed', error: error instanceof Error ? error.message : String(error) }),
     );
   }
 });
 
-async function run(config: ExperimentConfig, seed: number): Promise<void> {
+async function run(config: ExperimentConfig, seed: number, skipRows: number): Promise<void> {
   unacked = 0; // a worker runs one experiment after another
   const system = experimentSystem(config, seed);
-  const collector = new FaultCollector(system);
+  const collector = new FaultCollector(system, skipRows);
   const workload = system.runWorkload(config.workload);
   const progress = (): RunProgress => ({
     transactions: workload.progress.ended,

@@ -7,6 +7,8 @@ import { freePort } from './harness';
 
 export interface RedisProcess {
   url: string;
+  /** The server's process (SIGSTOP / SIGCONT make a Redis that stops answering and comes back). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startRedis(binary = process.env.REDIS_SERVER ?? 'redis-ser
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
