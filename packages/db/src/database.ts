@@ -49,19 +49,19 @@ export class DatabaseOpenError extends Error {
   }
 }
 
+/**
+ * The server is the only process that opens the file (queue workers send their results through Redis):
+ * it holds the file against a second server, and marks its own pool's runs left running or queued as
+ * interrupted.
+ */
 export interface OpenOptions {
-  /**
-   * This process is the server: it holds the file against a second server, and marks runs left running
-   * or queued as interrupted. Queue workers (which share the file with the server) pass false.
-   */
-  recover?: boolean;
   /** A size limit for the file (SQLite's max_page_count on both connections): writes past it are ENOSPC. */
   maxBytes?: number;
 }
 
 export async function openDatabase(
   path: string = DEFAULT_DATABASE_FILE,
-  { recover = true, maxBytes }: OpenOptions = {},
+  { maxBytes }: OpenOptions = {},
 ): Promise<Database> {
   const file = resolve(path);
   const opened: { close(): unknown }[] = [];
@@ -72,8 +72,8 @@ export async function openDatabase(
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       throw new DatabaseOpenError('EACCES', file, `its folder cannot be created (${code})`);
     }
-    const lock = recover ? holdServerLock(file) : undefined;
-    if (lock) opened.push(lock);
+    const lock = holdServerLock(file);
+    opened.push(lock);
     // SQLite's own words for a file it cannot use, before the schema engine (which has none) reads it.
     const probe = new BetterSqlite3(file, { timeout: 5000 });
     let pending: boolean;
@@ -105,7 +105,7 @@ export async function openDatabase(
     // The adapter keeps one connection per client, so the limit set here holds for every Prisma write.
     if (maxPages !== undefined) await prisma.$queryRawUnsafe(`PRAGMA max_page_count = ${maxPages}`);
     const runs = new RunStore(prisma);
-    const interrupted = recover ? await runs.interruptUnfinished('the server stopped during the run') : [];
+    const interrupted = await runs.interruptUnfinished('the server stopped during the run');
     return {
       file,
       prisma,
@@ -117,7 +117,7 @@ export async function openDatabase(
         await runs.close();
         await prisma.$disconnect();
         raw.close();
-        lock?.close();
+        lock.close();
       },
     };
   } catch (error) {
