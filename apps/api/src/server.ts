@@ -89,6 +89,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     options.databaseMaxBytes === undefined ? {} : { maxBytes: options.databaseMaxBytes },
   );
   if (db.interrupted.length > 0) app.log.warn({ runs: db.interrupted }, 'runs interrupted by the last stop');
+  // Runs queued on Redis before: without a queue, nothing will ever run them or hear from their workers.
+  if (!options.redisUrl) {
+    const orphans = await db.runs.interruptUnfinished(
+      'the server started without REDIS_URL, so nothing follows its queue runs',
+      'bullmq',
+    );
+    if (orphans.length > 0) app.log.warn({ runs: orphans }, 'queue runs interrupted: no REDIS_URL');
+  }
   app.decorate('db', db);
   const runs = new RunManager(new DatabaseSink(db, app.log), options.parallelRuns);
   app.decorate('runs', runs);

@@ -240,10 +240,11 @@ export class RunStore {
 
   /**
    * Runs of the server's own pool left running or queued by a crash or kill, marked interrupted; returns
-   * their ids. Runs on the job queue are not: their workers may still be running them (JobQueue reconciles).
+   * their ids. Runs on the job queue are not (`engine` 'bullmq' asks for them): their workers may still be
+   * running them, and the queue's engine reconciles them once it reaches Redis.
    */
-  async interruptUnfinished(error: string): Promise<string[]> {
-    const unfinished = { status: { in: ['running', 'queued'] }, engine: 'local' };
+  async interruptUnfinished(error: string, engine: 'local' | 'bullmq' = 'local'): Promise<string[]> {
+    const unfinished = { status: { in: ['running', 'queued'] }, engine };
     const stale = await this.prisma.run.findMany({ where: unfinished, select: { id: true } });
     await this.prisma.run.updateMany({
       where: unfinished,

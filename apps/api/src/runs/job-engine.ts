@@ -180,7 +180,7 @@ export class BullmqEngine implements JobEngine {
   /** Without Redis there is nothing to close politely: the connection is dropped (and stops retrying). */
   async close(): Promise<void> {
     this.roster.stop();
-    this.intake.close();
+    await this.intake.close();
     this.eventsRedis.disconnect();
     this.redis.disconnect();
     await this.queue.close().catch(() => this.client?.disconnect());

@@ -6,11 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, call, startServer } from '../../testing/harness';
 import { REDIS_SERVER, requireDebianPackage } from '../../testing/debian-package';
 import { type RedisProcess, startRedis } from '../../testing/redis';
 import { type WorkerProcess, startWorkerProcess } from '../../testing/worker-process';
+import { KEYS } from './protocol';
+import { redisOptions } from './redis-connection';
 
 const API = '/api/v1';
 const redisPackage = requireDebianPackage('queue workers on other machines', REDIS_SERVER);
@@ -160,12 +163,24 @@ describe.skipIf(!redisPackage.present)('queue workers with only REDIS_URL', () =
       ],
     });
     expect(started.status).toBe(202);
+    // Backpressure on the wire: a worker sends a run's next message only once the last is committed, so
+    // the results stream never holds more than one per running run (two workers, one run each).
+    const redisClient = new Redis(redisOptions(redis.url));
+    let mostWaiting = 0;
+    const sampler = setInterval(
+      () => void redisClient.xlen(KEYS.results).then((n) => (mostWaiting = Math.max(mostWaiting, n))),
+      10,
+    );
     const sweep = await until(
       'the sweep',
       async () => (await call(server.url, 'GET', `${API}/sweeps/${started.body.id}`)).body,
       (sweep) => sweep.status !== 'running',
       120_000,
     );
+    clearInterval(sampler);
+    redisClient.disconnect();
+    expect(mostWaiting).toBeGreaterThan(0);
+    expect(mostWaiting).toBeLessThanOrEqual(2);
     expect(sweep.status).toBe('done');
     expect(sweep.runs).toHaveLength(8);
     const ids = workers.map((w) => w.id);

@@ -21,6 +21,8 @@ type StreamReply = [string, [string, string[]][]][] | null;
 
 export class ResultIntake {
   private running = true;
+  /** The messages being applied now. */
+  private taking: Promise<void> | undefined;
 
   constructor(
     private readonly db: Database,
@@ -34,10 +36,15 @@ export class ResultIntake {
     void this.read();
   }
 
-  /** Stops reading (a message being applied finishes; an XREADGROUP left hanging by a lost Redis is dropped). */
-  close(): void {
+  /**
+   * Stops reading: the message being applied is finished and acknowledged (the database closes after
+   * this), the rest wait in the stream for the next start; an XREADGROUP left hanging by a lost Redis is
+   * dropped, not awaited.
+   */
+  async close(): Promise<void> {
     this.running = false;
     this.reader.disconnect();
+    await this.taking;
   }
 
   private async read(): Promise<void> {
@@ -67,7 +74,15 @@ export class ResultIntake {
       }
       const entries = reply?.[0]?.[1] ?? [];
       if (from === '0' && entries.length === 0) from = '>';
-      for (const [entry, fields] of entries) await this.take(entry, fields);
+      this.taking = this.takeAll(entries);
+      await this.taking;
+    }
+  }
+
+  private async takeAll(entries: [string, string[]][]): Promise<void> {
+    for (const [entry, fields] of entries) {
+      if (!this.running) return; // the rest are read again at the next start
+      await this.take(entry, fields);
     }
   }
 
