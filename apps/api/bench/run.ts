@@ -1,7 +1,7 @@
 /**
  * `npm run bench` in apps/api: websocket stream, fan-out to 200 clients, control-plane latency, the iommufd
  * fault channel, a 1 M-transaction
- * run, a sweep. Each in a process of its own, one after another, so that none measures the memory or the
+ * run, a sweep on the local pool and on queue worker processes. Each in a process of its own, one after another, so that none measures the memory or the
  * heap another left behind (the run's peak RSS above all). `tsx bench/run.ts <name>` runs one.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { iommufdBench } from './iommufd.bench';
 import { runBench } from './run.bench';
 import { streamBench } from './stream.bench';
 import { sweepBench } from './sweep.bench';
+import { sweepWorkersBench } from './sweep-workers.bench';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   stream: streamBench,
@@ -20,6 +21,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   iommufd: iommufdBench,
   run: runBench,
   sweep: sweepBench,
+  'sweep-workers': sweepWorkersBench,
 };
 
 const only = process.argv[2];
