@@ -100,8 +100,11 @@ export const RunAttempt = Type.Object({
   /** Fault records already on disk when it started (it sends only those after them). */
   recordsAtStart: Type.Integer({ minimum: 0 }),
   endedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  /** How it ended: as the run did, or `lost` (its worker stopped answering, or Redis was lost); null while it runs. */
-  end: Type.Union([Type.Enum(['done', 'failed', 'interrupted', 'lost']), Type.Null()]),
+  /**
+   * How it ended: as the run did; `lost` (its worker stopped answering, or another attempt took over); or
+   * `refused` (the worker's versions differ from the job's, the reason says which); null while it runs.
+   */
+  end: Type.Union([Type.Enum(['done', 'failed', 'interrupted', 'lost', 'refused']), Type.Null()]),
   reason: Type.Union([Type.String(), Type.Null()]),
 });
 export type RunAttemptType = Static<typeof RunAttempt>;
