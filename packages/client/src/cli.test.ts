@@ -326,7 +326,7 @@ describe('the iommu-lab CLI', () => {
     });
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'compare', 'tail', 'handle', 'faults', 'trace', 'sweep'])
+    for (const command of ['run', 'compare', 'tail', 'handle', 'faults', 'trace', 'sweep', 'workers'])
       expect(help.stdout).toContain(command);
   });
 });

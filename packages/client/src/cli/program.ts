@@ -20,6 +20,7 @@ import type {
   StreamFilter,
   SweepParameter,
   SweepView,
+  WorkersView,
   WireEvent,
 } from '../types';
 import {
@@ -427,10 +428,12 @@ async function traceCommand(
 /** One row per run: the swept values, then the main metrics. */
 export function sweepTable(sweep: SweepView): string {
   const parameters = sweep.parameters.map((parameter) => parameter.path);
+  const onQueue = sweep.engine === 'bullmq';
   const header = [
     'run',
     ...parameters.map((path) => path.split('/').slice(-2).join('/')),
     'status',
+    ...(onQueue ? ['worker'] : []),
     ...MAIN_METRICS.map((metric) => metric.label.replace('transactions ', '').replace(' (ns)', '')),
     'fault records',
   ];
@@ -443,11 +446,38 @@ export function sweepTable(sweep: SweepView): string {
         return typeof value === 'string' ? value : JSON.stringify(value ?? null);
       }),
       run.status,
+      ...(onQueue
+        ? [run.attempts.length > 1 ? `${run.worker} (attempt ${run.attempts.length})` : (run.worker ?? '-')]
+        : []),
       ...MAIN_METRICS.map((metric) => number(summary[metric.key])),
       number(summary.faultRecords),
     ];
   });
   return table(header, rows);
+}
+
+/** The queue workers: machine, cores, what each runs now; `lost` ones marked. */
+export function workersTable(view: WorkersView, now = Date.now()): string {
+  if (!view.queue) return 'No job queue: the server has no REDIS_URL, so there are no queue workers.';
+  const rows = view.workers.map((worker) => [
+    worker.id,
+    worker.state,
+    worker.inServer ? 'server' : worker.host,
+    number(worker.cores),
+    number(worker.concurrency),
+    worker.version.emulator,
+    `${number(Math.max(0, Math.round((now - Date.parse(worker.lastSeenAt)) / 1000)))} s ago`,
+    worker.runs.map((run) => `${run.label || run.run} ${Math.round(run.progress * 100)}%`).join(', ') || '-',
+  ]);
+  const queue = `queue: ${view.queue.state}${view.queue.error ? ` (${view.queue.error})` : ''}`;
+  if (rows.length === 0)
+    return `${queue}\nNo queue workers: start one with npm run worker -w @iommu-lab/api.`;
+  return `${queue}\n${table(['worker', 'state', 'machine', 'cores', 'runs at once', 'emulator', 'last heartbeat', 'running'], rows)}`;
+}
+
+async function workersCommand(ctx: Context): Promise<void> {
+  const view = await ctx.client.workers();
+  ctx.io.out(ctx.json ? JSON.stringify(view, null, 2) : workersTable(view));
 }
 
 async function sweepCommand(
@@ -488,6 +518,15 @@ async function sweepCommand(
         }),
       ),
     );
+    if (sweep.workers.length > 0 && sweep.engine === 'bullmq') {
+      ctx.io.out('');
+      ctx.io.out(
+        barChart(
+          'runs done per worker',
+          sweep.workers.map((worker) => ({ label: worker.worker, value: worker.done })),
+        ),
+      );
+    }
     if (compared) {
       ctx.io.out('');
       ctx.io.out(compareTable(compared));
@@ -672,6 +711,11 @@ export function buildProgram(run: (action: (ctx: Context) => Promise<void>) => P
     .action((id: string, options: { out?: string; maxEvents?: number }) =>
       run((ctx) => traceCommand(ctx, id, options)),
     );
+
+  program
+    .command('workers')
+    .description("The queue workers on the server's Redis: machine, cores, versions, what each runs now")
+    .action(() => run((ctx) => workersCommand(ctx)));
 
   program
     .command('sweep')
