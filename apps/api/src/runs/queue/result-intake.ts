@@ -12,7 +12,8 @@ import { type Database, RunStateError, StaleAttemptError, storageFailure } from 
 import type { EngineLog } from '../job-engine';
 import { type Ack, KEYS, PROTOCOL, type ResultMessage } from './protocol';
 
-const READ_COUNT = 16;
+// A message is at most one batch (10 000 rows, a few MB); four at a time bound what the server holds.
+const READ_COUNT = 4;
 const BLOCK_MS = 1000;
 /** Acks of a worker that never pops them (it died) vanish after this long. */
 const ACK_TTL_S = 3600;
