@@ -122,6 +122,10 @@ export class ExperimentsStore {
   }
 
   private patch(runId: string, update: Extract<RunMessage, { type: 'progress' }>): void {
+    // Progress messages do not say which worker took the run (or took it again): read that when its status
+    // changes, and take only that, so that an answer overtaken by later progress does not set it back.
+    const before = this.runs.find((r) => r.id === runId);
+    if (before && before.status !== update.status) void this.readWorker(runId);
     this.runs = this.runs.map((r) =>
       r.id === runId
         ? {
@@ -135,6 +139,15 @@ export class ExperimentsStore {
           }
         : r,
     );
+  }
+
+  private async readWorker(runId: string): Promise<void> {
+    try {
+      const { worker, attempts } = await api.runs.get(runId);
+      this.runs = this.runs.map((r) => (r.id === runId ? { ...r, worker, attempts } : r));
+    } catch {
+      // The row keeps the worker it showed; the run is read whole again when it ends.
+    }
   }
 
   togglePick(run: RunView): void {
