@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, inject } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { type IommuLabClient, createClient } from '@iommu-lab/client';
+import type { ServerOptions } from '../../api/src/server';
 import { startServer, type Running } from '../../api/src/testing/harness';
 import { CHROMIUM } from '../../api/src/testing/debian-package';
 import { OUTPUT } from './build-once';
@@ -50,13 +51,21 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+export interface DashboardOptions {
+  /**
+   * More options for the API server, asked for when it starts (after the suite's own earlier beforeAll, so
+   * that they can name what it started, e.g. a redis-server's URL).
+   */
+  server?: () => Partial<ServerOptions>;
+}
+
 /** Starts the API and the browser before the suite's tests and stops them after. */
-export function useDashboard(): Dashboard {
+export function useDashboard(options: DashboardOptions = {}): Dashboard {
   const dash = { pageErrors: [] as string[] } as Dashboard;
   beforeAll(async () => {
     const webRoot = inject('webRoot');
     if (!webRoot) throw new Error('build-once.ts did not build the dashboard (is it the globalSetup?)');
-    dash.api = await startServer({ webRoot });
+    dash.api = await startServer({ ...options.server?.(), webRoot });
     dash.base = `${dash.api.url}/`;
     dash.client = createClient({ baseUrl: dash.api.url });
     dash.browser = await chromium.launch({ executablePath: CHROMIUM.binary, args: CHROMIUM_ARGS });
