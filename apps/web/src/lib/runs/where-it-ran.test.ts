@@ -52,6 +52,12 @@ describe('each attempt of a run in a line: its worker, the records on disk at it
     expect(describeAttempt(attempt({ recordsAtStart: 1 }))).toContain('with 1 fault record on disk');
   });
 
+  it('a refused attempt says only that, and why (it never ran there)', () => {
+    expect(
+      describeAttempt(attempt({ end: 'refused', reason: 'emulator 0.1.0+aaa, the job needs 0.1.0+bbb' })),
+    ).toBe('attempt 1 on w1: refused: emulator 0.1.0+aaa, the job needs 0.1.0+bbb');
+  });
+
   it('an attempt that has not ended is running', () => {
     expect(describeAttempt(attempt({ attempt: 3, end: null, endedAt: null }))).toBe(
       'attempt 3 on w1: started with 0 fault records on disk, still running',

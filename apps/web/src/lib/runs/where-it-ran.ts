@@ -13,8 +13,11 @@ export function whereItRan(run: Pick<RunView, 'engine' | 'worker' | 'status'>): 
   return active ? 'waiting in the queue for a worker' : 'no worker took it';
 }
 
-/** One attempt in a line: "attempt 2 on w1: started with 120 fault records on disk, lost after 3.2 s (…)". */
+/** One attempt in a line: "attempt 2 on w1: started with 120 fault records on disk, ended lost after 3.2 s: …". */
 export function describeAttempt(attempt: RunAttempt): string {
+  // A refused job never ran there: the worker's versions differed from the job's (the reason says which).
+  if (attempt.end === 'refused')
+    return `attempt ${attempt.attempt} on ${attempt.worker}: refused${attempt.reason ? `: ${attempt.reason}` : ''}`;
   const records = `${attempt.recordsAtStart.toLocaleString('en')} fault ${attempt.recordsAtStart === 1 ? 'record' : 'records'}`;
   const start = `attempt ${attempt.attempt} on ${attempt.worker}: started with ${records} on disk`;
   if (attempt.end === null || attempt.endedAt === null) return `${start}, still running`;
