@@ -51,7 +51,7 @@ export function expandSweep(
     );
   let points: SweepPoint[] = [{ config, label: '' }];
   for (const { path, values } of parameters) {
-    const name = path.split('/').slice(-2).join('.');
+    const name = path.split('/').filter(Boolean).slice(-2).join('.');
     points = points.flatMap((point) =>
       values.map((value) => ({
         config: setAt(point.config, path, value) as ExperimentConfig,

@@ -431,7 +431,7 @@ export function sweepTable(sweep: SweepView): string {
   const onQueue = sweep.engine === 'bullmq';
   const header = [
     'run',
-    ...parameters.map((path) => path.split('/').slice(-2).join('/')),
+    ...parameters.map((path) => path.split('/').filter(Boolean).slice(-2).join('/')),
     'status',
     ...(onQueue ? ['worker'] : []),
     ...MAIN_METRICS.map((metric) => metric.label.replace('transactions ', '').replace(' (ns)', '')),
