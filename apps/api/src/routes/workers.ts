@@ -16,7 +16,7 @@ export const workerRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async () => {
       const engine = app.engines.bullmq;
       if (!engine) return { queue: null, workers: [] };
-      const listed = engine.workers();
+      const listed = await engine.workers();
       const ids = listed.flatMap((worker) => worker.runs.map((run) => run.run));
       const runs = new Map(
         (

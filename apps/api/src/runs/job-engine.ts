@@ -19,6 +19,8 @@ import { ResultIntake } from './queue/result-intake';
 import { JOB_ATTEMPTS, JOB_BACKOFF, type QueueTiming, queueTiming } from './queue/policy';
 import { type ListedWorker, WorkerRoster } from './queue/worker-registry';
 
+/** How long GET /workers waits for a fresh read of the heartbeats before it answers with the last one. */
+const FRESH_READ_MS = 500;
 /** How long a request that needs the queue waits for Redis before it is refused. */
 export const QUEUE_WAIT_MS = 3000;
 
@@ -172,8 +174,17 @@ export class BullmqEngine implements JobEngine {
     }
   }
 
-  /** The workers whose heartbeats reach Redis, then the recently lost. */
-  workers(): ListedWorker[] {
+  /** The workers whose heartbeats reach Redis (read now), then the recently lost. */
+  async workers(): Promise<ListedWorker[]> {
+    // A Redis that is away (or frozen) answers nothing: then what the roster last read, without waiting.
+    if (this.connection.state === 'ready') {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.roster.tick(),
+        new Promise((resolve) => (timer = setTimeout(resolve, FRESH_READ_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     return this.roster.list();
   }
 

@@ -106,6 +106,7 @@ export class QueueWorker {
     }
     this.sink.attempt(job.run, attempt);
     this.current.set(job.run, { attempt, progress: 0 });
+    this.heartbeat.beatNow();
     const unsubscribe = this.runs.subscribe(job.run, (update) => {
       const entry = this.current.get(job.run);
       if (entry) entry.progress = update.progress;
@@ -115,6 +116,7 @@ export class QueueWorker {
     } finally {
       unsubscribe();
       this.current.delete(job.run);
+      if (!this.closing) this.heartbeat.beatNow();
     }
     // Interrupted by this worker's stop: the job is not done, it goes back to the queue.
     if (this.closing) throw new Error(`worker ${this.id} stopped during the run`);
