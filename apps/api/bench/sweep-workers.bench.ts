@@ -7,47 +7,25 @@
  * by a small sweep, so that all measure warm worker threads. Needs Debian's redis-server.
  */
 import { reportRuns } from '@iommu-lab/bench-report';
-import { PRESETS } from '@iommu-lab/emulator';
 import { findBinary } from '../src/testing/debian-package';
 import { startRedis } from '../src/testing/redis';
 import { type WorkerProcess, startWorkerProcess } from '../src/testing/worker-process';
 import { type BenchServer, benchServer } from './bench-server';
+import { timeSweep } from './sweep-run';
 
 const CAPACITIES = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256];
 const ROUNDS = 3;
 const TRANSACTIONS = 200_000;
 
-async function sweep(app: BenchServer, what: string, capacities: number[], count: number, engine: string) {
-  const preset = PRESETS.find((p) => p.id === 'sva-pri-vtd')!;
-  const workload = structuredClone(preset.workload);
-  workload.streams[0]!.count = count;
-  const experiment = await app.inject({
-    method: 'POST',
-    url: '/api/v1/experiments',
-    payload: { name: 'sweep', config: { version: 1, system: preset.config, workload, seed: 1 } },
-  });
-  const started = performance.now();
-  const sweep = await app.inject({
-    method: 'POST',
-    url: `/api/v1/experiments/${(experiment.json() as { id: string }).id}/sweeps`,
-    payload: { parameters: [{ path: '/system/devices/0/pri/capacity', values: capacities }], engine },
-  });
-  const id = (sweep.json() as { id: string }).id;
-  let shown = -1;
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const view = (await app.inject({ url: `/api/v1/sweeps/${id}` })).json() as {
-      status: string;
-      runs: { status: string }[];
-    };
-    const done = view.runs.filter((run) => run.status === 'done').length;
-    if (done !== shown) process.stdout.write(`\r  ${what}: ${done}/${view.runs.length} runs`);
-    shown = done;
-    if (view.status === 'failed') throw new Error('a sweep run failed');
-    if (view.status === 'done') break;
-  }
-  process.stdout.write('\n');
-  return capacities.length / ((performance.now() - started) / 1000);
+/** Runs per second of one sweep. */
+async function sweep(
+  app: BenchServer,
+  what: string,
+  capacities: number[],
+  count: number,
+  engine: 'local' | 'bullmq',
+) {
+  return capacities.length / (await timeSweep(app, { what, capacities, count, engine }));
 }
 
 export async function sweepWorkersBench(): Promise<void> {

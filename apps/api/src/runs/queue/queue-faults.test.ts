@@ -11,6 +11,7 @@ import { type Running, call, freePort, startServer } from '../../testing/harness
 import { REDIS_SERVER, requireDebianPackage } from '../../testing/debian-package';
 import { type RedisProcess, startRedis } from '../../testing/redis';
 import { type WorkerProcess, startWorkerProcess } from '../../testing/worker-process';
+import { firstTouchExperiment, until, workerEnv } from '../../testing/queue';
 import { JOB_ATTEMPTS } from './policy';
 import { ownVersion, QUEUE_NAME, type RunJob } from './protocol';
 import { redisOptions } from './redis-connection';
@@ -18,22 +19,6 @@ import { redisOptions } from './redis-connection';
 const API = '/api/v1';
 const redisPackage = requireDebianPackage('queue workers: faults', REDIS_SERVER);
 const TIMING = { lockMs: 2000, heartbeatMs: 200, lossMs: 1500 };
-const WORKER_ENV = {
-  IOMMU_LAB_QUEUE_LOCK_MS: String(TIMING.lockMs),
-  IOMMU_LAB_WORKER_HEARTBEAT_MS: String(TIMING.heartbeatMs),
-  IOMMU_LAB_REDIS_LOSS_MS: String(TIMING.lossMs),
-  IOMMU_LAB_WORKER_CONCURRENCY: '1',
-};
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value).slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('a worker without a Redis to reach', () => {
   it('exits with status 2 and a sentence naming the address, within seconds', async () => {
@@ -72,22 +57,13 @@ describe.skipIf(!redisPackage.present)(
     beforeAll(async () => {
       redis = await startRedis();
       server = await startServer({ redisUrl: redis.url, queueWorker: false, queueTiming: TIMING });
-      worker = await startWorkerProcess({ REDIS_URL: redis.url, ...WORKER_ENV });
-      const presets = (await call(server.url, 'GET', `${API}/presets`)).body as {
-        id: string;
-        config: { processes: { vmas: { size: number }[] }[] };
-        workload: { streams: { count: number; workingSet: number; accessSize: number }[] };
-      }[];
-      const preset = presets.find((p) => p.id === 'sva-pri-vtd')!;
+      worker = await startWorkerProcess(workerEnv(redis.url, TIMING));
       // First touches of 4 KiB pages over 256 MiB: faulting all along, several seconds a run.
-      Object.assign(preset.workload.streams[0]!, { count: 300_000, workingSet: 256 << 20, accessSize: 4096 });
-      preset.config.processes[0]!.vmas[0]!.size = 256 << 20;
-      experiment = (
-        await call(server.url, 'POST', `${API}/experiments`, {
-          name: 'long',
-          config: { version: 1, system: preset.config, workload: preset.workload, seed: 1 },
-        })
-      ).body.id;
+      experiment = await firstTouchExperiment(server, 'long', {
+        transactions: 300_000,
+        spanMiB: 256,
+        accessBytes: 4096,
+      });
     }, 60_000);
     afterAll(async () => {
       await worker?.stop();

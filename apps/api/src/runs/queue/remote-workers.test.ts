@@ -12,6 +12,7 @@ import { type Running, call, startServer } from '../../testing/harness';
 import { REDIS_SERVER, requireDebianPackage } from '../../testing/debian-package';
 import { type RedisProcess, startRedis } from '../../testing/redis';
 import { type WorkerProcess, startWorkerProcess } from '../../testing/worker-process';
+import { firstTouchExperiment, until, workerEnv } from '../../testing/queue';
 import { KEYS } from './protocol';
 import { redisOptions } from './redis-connection';
 
@@ -20,55 +21,6 @@ const redisPackage = requireDebianPackage('queue workers on other machines', RED
 
 /** Short enough for a test: a lost worker is noticed within ~1 s, its job put back within ~2 s. */
 const TIMING = { lockMs: 2000, heartbeatMs: 200, lossMs: 5000 };
-const WORKER_ENV = {
-  IOMMU_LAB_QUEUE_LOCK_MS: String(TIMING.lockMs),
-  IOMMU_LAB_WORKER_HEARTBEAT_MS: String(TIMING.heartbeatMs),
-  IOMMU_LAB_REDIS_LOSS_MS: String(TIMING.lossMs),
-  IOMMU_LAB_WORKER_CONCURRENCY: '1',
-};
-
-interface Preset {
-  id: string;
-  config: { processes: { vmas: { size: number }[] }[] };
-  workload: { streams: { count: number; workingSet: number; accessSize: number }[] };
-}
-
-/**
- * SVA with PRI on VT-d: random accesses of `accessBytes` over `spanMiB` of the process (each first touch
- * of a page a fault).
- */
-async function experiment(
-  server: Running,
-  name: string,
-  transactions: number,
-  spanMiB = 16,
-  accessBytes = 16 * 1024,
-): Promise<string> {
-  const presets = (await call(server.url, 'GET', `${API}/presets`)).body as Preset[];
-  const preset = presets.find((p) => p.id === 'sva-pri-vtd')!;
-  preset.workload.streams[0]!.count = transactions;
-  preset.workload.streams[0]!.workingSet = spanMiB << 20;
-  preset.workload.streams[0]!.accessSize = accessBytes;
-  preset.config.processes[0]!.vmas[0]!.size = Math.max(
-    preset.config.processes[0]!.vmas[0]!.size,
-    spanMiB << 20,
-  );
-  const created = await call(server.url, 'POST', `${API}/experiments`, {
-    name,
-    config: { version: 1, system: preset.config, workload: preset.workload, seed: 1 },
-  });
-  return created.body.id as string;
-}
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value).slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /**
  * A run's whole fault log as the API streams it (CSV, every column and the byte-exact records): its
@@ -119,9 +71,7 @@ describe.skipIf(!redisPackage.present)('queue workers with only REDIS_URL', () =
   beforeAll(async () => {
     redis = await startRedis();
     server = await startServer({ redisUrl: redis.url, queueWorker: false, queueTiming: TIMING });
-    workers = await Promise.all(
-      [0, 1].map(() => startWorkerProcess({ REDIS_URL: redis.url, ...WORKER_ENV })),
-    );
+    workers = await Promise.all([0, 1].map(() => startWorkerProcess(workerEnv(redis.url, TIMING))));
     await until(
       'both workers connected',
       async () => (await call(server.url, 'GET', `${API}/workers`)).body,
@@ -154,7 +104,7 @@ describe.skipIf(!redisPackage.present)('queue workers with only REDIS_URL', () =
   });
 
   it('a sweep of 8 runs is done on both workers, each run with its whole fault log through the API, and the workers keep no files', async () => {
-    const id = await experiment(server, 'sweep on two workers', 1500);
+    const id = await firstTouchExperiment(server, 'sweep on two workers', { transactions: 1500 });
     const started = await call(server.url, 'POST', `${API}/experiments/${id}/sweeps`, {
       engine: 'bullmq',
       parameters: [
@@ -218,7 +168,11 @@ describe.skipIf(!redisPackage.present)('queue workers with only REDIS_URL', () =
 
   it('a worker killed with SIGKILL mid-run: the run is interrupted with its records, resumed on the other worker, and ends with every record once', async () => {
     // Long enough to be killed in the middle, faulting all along: first touches of 4 KiB pages over 256 MiB.
-    const id = await experiment(server, 'killed mid-run', 300_000, 256, 4096);
+    const id = await firstTouchExperiment(server, 'killed mid-run', {
+      transactions: 300_000,
+      spanMiB: 256,
+      accessBytes: 4096,
+    });
     const started = await call(server.url, 'POST', `${API}/experiments/${id}/runs`, { engine: 'bullmq' });
     const running = await until(
       'records on disk',

@@ -10,20 +10,11 @@ import { type Running, call, startServer } from '../../testing/harness';
 import { REDIS_SERVER, requireDebianPackage } from '../../testing/debian-package';
 import { type RedisProcess, startRedis } from '../../testing/redis';
 import { type WorkerProcess, startWorkerProcess } from '../../testing/worker-process';
+import { firstTouchExperiment, until, workerEnv } from '../../testing/queue';
 
 const API = '/api/v1';
 const redisPackage = requireDebianPackage('a server restart under a queue worker', REDIS_SERVER);
 const TIMING = { lockMs: 2000, heartbeatMs: 200, lossMs: 20_000 };
-
-async function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value).slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const csv = async (server: Running, run: string) =>
   (await fetch(`${server.url}${API}/runs/${run}/faults?format=csv`)).text();
@@ -36,13 +27,7 @@ describe.skipIf(!redisPackage.present)('the server restarts under a running queu
   beforeAll(async () => {
     redis = await startRedis();
     server = await startServer({ redisUrl: redis.url, queueWorker: false, queueTiming: TIMING });
-    worker = await startWorkerProcess({
-      REDIS_URL: redis.url,
-      IOMMU_LAB_QUEUE_LOCK_MS: String(TIMING.lockMs),
-      IOMMU_LAB_WORKER_HEARTBEAT_MS: String(TIMING.heartbeatMs),
-      IOMMU_LAB_REDIS_LOSS_MS: String(TIMING.lossMs),
-      IOMMU_LAB_WORKER_CONCURRENCY: '1',
-    });
+    worker = await startWorkerProcess(workerEnv(redis.url, TIMING));
   }, 60_000);
   afterAll(async () => {
     await worker?.stop();
@@ -51,19 +36,11 @@ describe.skipIf(!redisPackage.present)('the server restarts under a running queu
   });
 
   it('the run goes on, and ends done on its first attempt with the whole log of an undisturbed run', async () => {
-    const presets = (await call(server.url, 'GET', `${API}/presets`)).body as {
-      id: string;
-      config: { processes: { vmas: { size: number }[] }[] };
-      workload: { streams: object[] };
-    }[];
-    const preset = presets.find((p) => p.id === 'sva-pri-vtd')!;
-    Object.assign(preset.workload.streams[0]!, { count: 100_000, workingSet: 64 << 20, accessSize: 4096 });
-    const experiment = (
-      await call(server.url, 'POST', `${API}/experiments`, {
-        name: 'through a restart',
-        config: { version: 1, system: preset.config, workload: preset.workload, seed: 1 },
-      })
-    ).body.id as string;
+    const experiment = await firstTouchExperiment(server, 'through a restart', {
+      transactions: 100_000,
+      spanMiB: 64,
+      accessBytes: 4096,
+    });
     const started = await call(server.url, 'POST', `${API}/experiments/${experiment}/runs`, {
       engine: 'bullmq',
     });
