@@ -35,6 +35,7 @@ import { DatabaseSink, RunManager } from './runs/run-manager';
 import { BullmqEngine, type JobEngine, LocalEngine } from './runs/job-engine';
 import { QueueWorker } from './runs/queue/queue-worker';
 import { workerRoutes } from './routes/workers';
+import { studyRoutes } from './routes/studies';
 import { type QueueTiming, queueTiming } from './runs/queue/policy';
 import { availableParallelism } from 'node:os';
 import { type Database, openDatabase } from '@iommu-lab/db';
@@ -159,6 +160,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         'experiments',
         'runs',
         'records',
+        'studies',
       ].map((name) => ({ name })),
     },
   });
@@ -185,6 +187,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(experimentRoutes);
       await api.register(runRoutes);
       await api.register(workerRoutes);
+      await api.register(studyRoutes);
       await api.register(seriesRoutes);
       await api.register(recordRoutes);
       await api.register(iommufdRoutes);

@@ -10,3 +10,4 @@ export * from './experiments';
 export * from './series';
 export * from './iommufd';
 export * from './injection';
+export * from './studies';

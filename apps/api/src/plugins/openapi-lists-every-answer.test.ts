@@ -55,6 +55,7 @@ describe('the OpenAPI document lists what each route really answers', () => {
       'post /api/v1/experiments/{experiment}/runs',
       'post /api/v1/experiments/{experiment}/sweeps',
       'post /api/v1/labs/{lab}/experiment',
+      'post /api/v1/studies/runs',
     ]);
     const sweeps = document.paths['/api/v1/experiments/{experiment}/sweeps']!.post!.responses['503']!;
     expect(JSON.stringify(sweeps)).toContain('EQUEUE');

@@ -1,0 +1,267 @@
+/**
+ * Studies: the built-in ones, running a study (one sweep per experiment, on a job engine), following it,
+ * and its report as HTML, CSV and SVG charts, made from its runs when asked for.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  ErrorSchema,
+  type ExperimentConfig,
+  StudyRunBody,
+  StudyRunParams,
+  StudyRunView,
+  type StudySpec,
+  StudySpecSchema,
+} from '@iommu-lab/wire';
+import Type from 'typebox';
+import { HttpError } from '../plugins/errors';
+import { BUILTIN_STUDIES } from '../studies/builtin';
+import { expandStudy, valueAt, withValues } from '../studies/expand-study';
+import { type StudyRow, chartSvg, figureOf, shownValue, studyCsv, studyHtml } from '../studies/study-report';
+
+const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
+
+export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { prisma } = app.db;
+
+  const studyRun = async (id: string) => {
+    const run = await prisma.studyRun.findUnique({
+      where: { id },
+      include: {
+        sweeps: { orderBy: { createdAt: 'asc' }, include: { runs: { orderBy: { createdAt: 'asc' } } } },
+      },
+    });
+    if (!run) throw new HttpError(404, 'ENOENT', `no study run "${id}".`, 'no-such-study-run');
+    return run;
+  };
+
+  const rowsOf = (spec: StudySpec, run: Awaited<ReturnType<typeof studyRun>>): StudyRow[] =>
+    run.sweeps.flatMap((sweep, i) =>
+      sweep.runs.map((stored) => {
+        const view = app.db.runs.view(stored);
+        return {
+          experiment: spec.experiments[i]!.label,
+          run: view.id,
+          status: view.status,
+          values: Object.fromEntries(
+            spec.parameters.map((p) => [p.path, shownValue(p, valueAt(view.config, p.path))]),
+          ),
+          metrics: Object.fromEntries(
+            spec.metrics.map((m) => [m.pointer, view.status === 'done' ? figureOf(m, view.metrics) : null]),
+          ),
+        };
+      }),
+    );
+
+  const viewOf = (run: Awaited<ReturnType<typeof studyRun>>) => {
+    const runs = run.sweeps.flatMap((sweep) => sweep.runs.map((stored) => app.db.runs.view(stored)));
+    const ended = runs.reduce((sum, r) => sum + r.transactions, 0);
+    const total = runs.reduce((sum, r) => sum + r.totalTransactions, 0);
+    const spec = run.spec as StudySpec;
+    const base = `/api/v1/studies/runs/${run.id}`;
+    return {
+      id: run.id,
+      name: run.name,
+      title: run.title,
+      engine: run.engine as 'local',
+      status: runs.every((r) => r.status === 'done')
+        ? ('done' as const)
+        : runs.some((r) => r.status === 'failed' || r.status === 'interrupted')
+          ? ('failed' as const)
+          : ('running' as const),
+      progress: total > 0 ? ended / total : 0,
+      runs: runs.length,
+      done: runs.filter((r) => r.status === 'done').length,
+      createdAt: run.createdAt.toISOString(),
+      sweeps: run.sweeps.map((sweep, i) => ({ experiment: spec.experiments[i]!.label, sweep: sweep.id })),
+      report: {
+        html: `${base}/report`,
+        csv: `${base}/data.csv`,
+        charts: spec.charts.map((_, i) => `${base}/charts/${i}.svg`),
+      },
+    };
+  };
+
+  app.get(
+    '/studies',
+    {
+      schema: {
+        tags: ['studies'],
+        summary: 'The built-in studies, each as a whole study (run one by name, or post it changed)',
+        response: { 200: Type.Array(StudySpecSchema) },
+      },
+    },
+    async () => Object.values(BUILTIN_STUDIES).map((make) => make()),
+  );
+
+  app.post(
+    '/studies/runs',
+    {
+      config: { needs: ['queue', 'database'] },
+      schema: {
+        tags: ['studies'],
+        summary: 'Run a study: a sweep per experiment on the job engine; its report follows its runs',
+        body: StudyRunBody,
+        response: { 202: StudyRunView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { study, set, engine: engineName } = request.body;
+      const named = typeof study === 'string' ? BUILTIN_STUDIES[study] : undefined;
+      if (typeof study === 'string' && !named)
+        throw new HttpError(
+          404,
+          'ENOENT',
+          `no built-in study "${study}"; there are ${Object.keys(BUILTIN_STUDIES).join(', ')}.`,
+          'no-such-study',
+        );
+      const spec = withValues(named ? named() : (study as StudySpec), set);
+      const points = expandStudy(spec);
+      const engine = app.engines[engineName ?? (app.engines.bullmq ? 'bullmq' : 'local')];
+      if (!engine)
+        throw new HttpError(
+          422,
+          'ENOENGINE',
+          'no BullMQ job engine is configured: start the server with REDIS_URL.',
+          'no-engine',
+        );
+      // Refused before anything is saved when the engine cannot take work.
+      await engine.ready();
+      const created = await prisma.studyRun.create({
+        data: { name: spec.name, title: spec.title, spec: spec as object, engine: engine.name },
+      });
+      try {
+        const jobs = [];
+        for (const [i, experiment] of points.experiments.entries()) {
+          const config = spec.experiments[i]!.config as ExperimentConfig;
+          const saved = await prisma.experiment.create({
+            data: {
+              name: `${spec.name}: ${experiment.label}`,
+              description: spec.title,
+              tags: ['study', spec.name],
+              configVersion: config.version,
+              config: config as object,
+            },
+          });
+          const sweep = await app.db.runs.createSweep({
+            experimentId: saved.id,
+            parameters: spec.parameters.map(({ path, values }) => ({ path, values })),
+            engine: engine.name,
+            runs: experiment.points.map((point) => ({
+              experimentId: saved.id,
+              seed: point.config.seed,
+              label: point.label,
+              config: point.config as object,
+            })),
+          });
+          await prisma.sweep.update({ where: { id: sweep.id }, data: { studyRunId: created.id } });
+          jobs.push(
+            ...sweep.runs.map((run) => ({
+              run: run.id,
+              config: run.config as ExperimentConfig,
+              seed: run.seed,
+            })),
+          );
+        }
+        await engine.submit(jobs);
+      } catch (error) {
+        await prisma.experiment.deleteMany({ where: { sweeps: { some: { studyRunId: created.id } } } });
+        await prisma.studyRun.delete({ where: { id: created.id } });
+        throw error;
+      }
+      return reply.status(202).send(viewOf(await studyRun(created.id)));
+    },
+  );
+
+  app.get(
+    '/studies/runs/:study',
+    {
+      schema: {
+        tags: ['studies'],
+        summary: 'A study run: its progress over its runs, and where its report is',
+        params: StudyRunParams,
+        response: { 200: StudyRunView, ...errors },
+      },
+    },
+    async (request) => viewOf(await studyRun(request.params.study)),
+  );
+
+  const runUrl = (run: string) => `/api/v1/runs/${run}`;
+
+  app.get(
+    '/studies/runs/:study/report',
+    {
+      schema: {
+        tags: ['studies'],
+        summary:
+          'The report as one self-contained HTML page (charts as SVG, the data as CSV inside); ?download=1 as a file',
+        params: StudyRunParams,
+        querystring: Type.Object({ download: Type.Optional(Type.Boolean()) }),
+        response: {
+          200: { description: 'HTML', content: { 'text/html': { schema: Type.String() } } },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const run = await studyRun(request.params.study);
+      const spec = run.spec as StudySpec;
+      const view = viewOf(run);
+      const html = await studyHtml(spec, rowsOf(spec, run), runUrl, view);
+      if (request.query.download)
+        reply.header('content-disposition', `attachment; filename="${spec.name}-${run.id}.html"`);
+      return reply.type('text/html; charset=utf-8').send(html);
+    },
+  );
+
+  app.get(
+    '/studies/runs/:study/data.csv',
+    {
+      schema: {
+        tags: ['studies'],
+        summary:
+          "The study's data: a row per run (experiment, swept values, metrics with units, status, run id)",
+        params: StudyRunParams,
+        response: {
+          200: { description: 'CSV', content: { 'text/csv': { schema: Type.String() } } },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const run = await studyRun(request.params.study);
+      const spec = run.spec as StudySpec;
+      return reply.type('text/csv; charset=utf-8').send(studyCsv(spec, rowsOf(spec, run)));
+    },
+  );
+
+  app.get(
+    '/studies/runs/:study/charts/:chart',
+    {
+      schema: {
+        tags: ['studies'],
+        summary: 'One chart of the report as SVG (`0.svg`, `1.svg`, …); each point links to its run',
+        params: Type.Object({
+          study: Type.String({ maxLength: 64 }),
+          chart: Type.String({ pattern: '^\\d{1,2}\\.svg$' }),
+        }),
+        response: {
+          200: { description: 'SVG', content: { 'image/svg+xml': { schema: Type.String() } } },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const run = await studyRun(request.params.study);
+      const spec = run.spec as StudySpec;
+      const index = Number.parseInt(request.params.chart, 10);
+      if (index >= spec.charts.length)
+        throw new HttpError(
+          404,
+          'ENOENT',
+          `study ${spec.name} has ${spec.charts.length} charts.`,
+          'no-such-chart',
+        );
+      return reply.type('image/svg+xml').send(await chartSvg(spec, index, rowsOf(spec, run), runUrl));
+    },
+  );
+};

@@ -1,0 +1,192 @@
+/**
+ * A study's report: a row per run (its experiment, the swept values, each metric), the data as CSV, each
+ * chart drawn by Vega-Lite into SVG on the server (no browser), and an HTML page that holds them all, so
+ * the file alone is the report. Every axis title carries its unit; every point links to its run.
+ */
+import * as vega from 'vega';
+import { compile } from 'vega-lite';
+import type { StudySpec } from '@iommu-lab/wire';
+import { valueAt } from './expand-study';
+
+export interface StudyRow {
+  experiment: string;
+  run: string;
+  status: string;
+  /** The swept values, by parameter path. */
+  values: Record<string, unknown>;
+  /** Each metric of the study, by pointer; null when the run did not finish or has no such figure. */
+  metrics: Record<string, number | null>;
+}
+
+/** Twelve significant digits: what a division or a scale leaves past them is float noise, not data. */
+const clean = (value: number) => Number(value.toPrecision(12));
+
+/** A swept value as the report shows it (scaled to its unit); values that are not numbers as they are. */
+export function shownValue(parameter: StudySpec['parameters'][number], value: unknown): unknown {
+  return typeof value === 'number' && parameter.scale !== undefined ? clean(value * parameter.scale) : value;
+}
+
+/** A metric's figure from a run's metrics: a value, a ratio, scaled; null when not a number. */
+export function figureOf(metric: StudySpec['metrics'][number], metrics: unknown): number | null {
+  const value = valueAt(metrics, metric.pointer);
+  if (typeof value !== 'number') return null;
+  let figure = value;
+  if (metric.divideBy) {
+    const parts = metric.divideBy.map((pointer) => valueAt(metrics, pointer));
+    if (parts.some((part) => typeof part !== 'number')) return null;
+    const whole = (parts as number[]).reduce((sum, part) => sum + part, 0);
+    if (whole === 0) return null;
+    figure /= whole;
+  }
+  return clean(figure * (metric.scale ?? 1));
+}
+
+const titled = (label: string, unit: string) => (unit ? `${label} (${unit})` : label);
+
+function csvCell(value: unknown): string {
+  const text =
+    value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function studyCsv(spec: StudySpec, rows: StudyRow[]): string {
+  const header = [
+    'experiment',
+    ...spec.parameters.map((parameter) => titled(parameter.label, parameter.unit)),
+    ...spec.metrics.map((metric) => titled(metric.label, metric.unit)),
+    'status',
+    'run',
+  ];
+  const lines = rows.map((row) =>
+    [
+      row.experiment,
+      ...spec.parameters.map((parameter) => row.values[parameter.path]),
+      ...spec.metrics.map((metric) => row.metrics[metric.pointer]),
+      row.status,
+      row.run,
+    ]
+      .map(csvCell)
+      .join(','),
+  );
+  return [header.map(csvCell).join(','), ...lines].join('\n') + '\n';
+}
+
+/** The chart as SVG: a line per series, a point per run (linked to `runUrl(run)`). */
+export async function chartSvg(
+  spec: StudySpec,
+  index: number,
+  rows: StudyRow[],
+  runUrl: (run: string) => string,
+): Promise<string> {
+  const chart = spec.charts[index]!;
+  const x = spec.parameters.find((parameter) => parameter.path === chart.x)!;
+  const y = spec.metrics.find((metric) => metric.pointer === chart.y)!;
+  const series =
+    chart.series === 'experiment'
+      ? { title: 'experiment', of: (row: StudyRow) => row.experiment }
+      : chart.series
+        ? (() => {
+            const parameter = spec.parameters.find((p) => p.path === chart.series)!;
+            return {
+              title: titled(parameter.label, parameter.unit),
+              of: (row: StudyRow) => {
+                const value = row.values[parameter.path];
+                return typeof value === 'number' ? value : JSON.stringify(value);
+              },
+            };
+          })()
+        : null;
+  const held = Object.entries(chart.where ?? {});
+  const values = rows
+    .filter((row) =>
+      held.every(([path, value]) =>
+        path === 'experiment'
+          ? row.experiment === value
+          : JSON.stringify(row.values[path]) === JSON.stringify(value),
+      ),
+    )
+    .filter((row) => typeof row.values[x.path] === 'number' && row.metrics[y.pointer] !== null)
+    .map((row) => ({
+      x: row.values[x.path] as number,
+      y: row.metrics[y.pointer],
+      series: series ? series.of(row) : '',
+      href: runUrl(row.run),
+    }));
+  const vl = compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: chart.title,
+    width: 560,
+    height: 320,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: titled(x.label, x.unit),
+        scale: chart.xScale === 'log' ? { type: 'log' } : { zero: false },
+      },
+      y: { field: 'y', type: 'quantitative', title: titled(y.label, y.unit) },
+      // Ordinal: a numeric parameter's lines are listed (and coloured) in its order, not as strings.
+      ...(series
+        ? { color: { field: 'series', type: 'ordinal', title: series.title, sort: 'ascending' } }
+        : {}),
+      href: { field: 'href' },
+    },
+  });
+  const view = new vega.View(vega.parse(vl.spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const escape = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** The whole report as one HTML file: the question, each chart, the data table, the CSV inside. */
+export async function studyHtml(
+  spec: StudySpec,
+  rows: StudyRow[],
+  runUrl: (run: string) => string,
+  about: { status: string; engine: string; createdAt: string },
+): Promise<string> {
+  const charts = await Promise.all(spec.charts.map((_, i) => chartSvg(spec, i, rows, runUrl)));
+  const csv = studyCsv(spec, rows);
+  const head = [
+    'experiment',
+    ...spec.parameters.map((p) => titled(p.label, p.unit)),
+    ...spec.metrics.map((m) => titled(m.label, m.unit)),
+    'run',
+  ];
+  const body = rows.map(
+    (row) =>
+      `<tr><td>${escape(row.experiment)}</td>${spec.parameters.map((p) => `<td>${escape(JSON.stringify(row.values[p.path]))}</td>`).join('')}${spec.metrics
+        .map(
+          (m) =>
+            `<td class="n">${row.metrics[m.pointer] === null ? '–' : Number(row.metrics[m.pointer]!.toPrecision(6))}</td>`,
+        )
+        .join(
+          '',
+        )}<td><a href="${escape(runUrl(row.run))}">${escape(row.run)}</a> (${escape(row.status)})</td></tr>`,
+  );
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(spec.title)}</title>
+<style>body{font:14px system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem}figure{margin:1.5rem 0}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}td.n{text-align:right;font-variant-numeric:tabular-nums}
+p.about{color:#555}</style></head>
+<body><h1>${escape(spec.title)}</h1>
+<p class="about">Study <code>${escape(spec.name)}</code> · ${rows.length} runs on the ${escape(about.engine)} engine · ${escape(about.status)} · ${escape(about.createdAt)} · values in simulated time</p>
+${spec.description
+  .split(/\n\n+/)
+  .map((paragraph) => `<p>${escape(paragraph)}</p>`)
+  .join('\n')}
+${charts.map((svg, i) => `<figure data-chart="${i}">${svg}<figcaption>${escape(spec.charts[i]!.title)}</figcaption></figure>`).join('\n')}
+<h2>Data</h2>
+<p><a download="${escape(spec.name)}.csv" href="data:text/csv;charset=utf-8,${encodeURIComponent(csv)}">The data as CSV</a></p>
+<table><thead><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>
+${body.join('\n')}
+</tbody></table></body></html>
+`;
+}

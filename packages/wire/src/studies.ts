@@ -1,0 +1,122 @@
+/**
+ * Studies (issue 16): a named question over one or more experiments, with the parameters to sweep, the
+ * metrics to read from each run and the charts to draw; its result is a report (HTML with the charts as
+ * SVG, and the data as CSV). A study runs as one sweep per experiment, on a job engine.
+ */
+import Type, { type Static } from 'typebox';
+import { patterned } from '@iommu-lab/emulator/schemas';
+import { ExperimentConfigSchema, JOB_ENGINES } from './experiments';
+
+export const STUDY_FORMAT = 'iommu-lab/study';
+export const STUDY_VERSION = 1;
+/** Runs a study may make: every experiment × every combination of the swept values. */
+export const MAX_STUDY_RUNS = 256;
+
+const Pointer = (description: string) =>
+  Type.String({
+    ...patterned('^(/[^/]+)+$', 'a JSON pointer, e.g. /workload/streams/0/workingSet'),
+    maxLength: 200,
+    description,
+  });
+
+export const StudyParameterSchema = Type.Object(
+  {
+    path: Pointer('Where in each experiment config the values go.'),
+    /** Checked by the study (422 with the path) rather than the schema, so an empty list names its path. */
+    values: Type.Array(Type.Unknown(), { maxItems: 64 }),
+    label: Type.String({ maxLength: 80, description: 'The axis title, e.g. "IOTLB entries".' }),
+    unit: Type.String({ maxLength: 20, description: 'e.g. "entries", "pages", "KiB"; "" when it has none.' }),
+    /** Values are shown (charts, CSV, tables) multiplied by this: 1/1048576 with unit "MiB" for bytes. */
+    scale: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+
+export const StudyMetricSchema = Type.Object(
+  {
+    /** A JSON pointer into a run's metrics (GET /runs/:run), e.g. /system/dmaLatencyNs/p50. */
+    pointer: Pointer("Where in a run's metrics the figure is."),
+    /** A ratio: the figure divided by the sum of these (hits / (hits + misses)). */
+    divideBy: Type.Optional(Type.Array(Pointer("A run's metric."), { minItems: 1, maxItems: 4 })),
+    /** Multiplies the figure (100 for a percentage, 1e-3 for ns as µs). */
+    scale: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    label: Type.String({ maxLength: 80 }),
+    unit: Type.String({ maxLength: 20 }),
+  },
+  { additionalProperties: false },
+);
+
+export const StudyChartSchema = Type.Object(
+  {
+    title: Type.String({ maxLength: 120 }),
+    /** The x axis: a swept parameter's path. */
+    x: Pointer('A swept parameter.'),
+    /** The y axis: a metric's pointer. */
+    y: Pointer('A metric of the study.'),
+    /** One line per value of this swept parameter, or per experiment ("experiment"); one line if absent. */
+    series: Type.Optional(Type.String({ maxLength: 200 })),
+    xScale: Type.Optional(Type.Enum(['linear', 'log'])),
+    /** Only the runs where these swept parameters (or "experiment", by label) have these values. */
+    where: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export const StudySpecSchema = Type.Object(
+  {
+    format: Type.Literal(STUDY_FORMAT),
+    version: Type.Literal(STUDY_VERSION),
+    name: Type.String({
+      ...patterned('^[a-z0-9][a-z0-9-]{0,63}$', 'lower case, digits and dashes'),
+      maxLength: 64,
+    }),
+    title: Type.String({ maxLength: 160 }),
+    /** What it shows, and which rule or source each default comes from. */
+    description: Type.String({ maxLength: 4000 }),
+    experiments: Type.Array(
+      Type.Object(
+        { label: Type.String({ maxLength: 80 }), config: ExperimentConfigSchema },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 8 },
+    ),
+    parameters: Type.Array(StudyParameterSchema, { minItems: 1, maxItems: 4 }),
+    metrics: Type.Array(StudyMetricSchema, { minItems: 1, maxItems: 16 }),
+    charts: Type.Array(StudyChartSchema, { minItems: 1, maxItems: 8 }),
+  },
+  { additionalProperties: false },
+);
+export type StudySpec = Static<typeof StudySpecSchema>;
+
+export const StudyRunBody = Type.Object(
+  {
+    /** A built-in study's name (GET /studies), or a whole study. */
+    study: Type.Union([Type.String({ maxLength: 64 }), StudySpecSchema]),
+    /** Values to sweep instead of the study's, by parameter path. */
+    set: Type.Optional(
+      Type.Record(Type.String({ maxLength: 200 }), Type.Array(Type.Unknown(), { maxItems: 64 })),
+    ),
+    engine: Type.Optional(Type.Enum([...JOB_ENGINES])),
+  },
+  { additionalProperties: false },
+);
+
+export const StudyRunView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  title: Type.String(),
+  engine: Type.Enum([...JOB_ENGINES]),
+  status: Type.Enum(['running', 'done', 'failed']),
+  /** Transactions ended / total over its runs, 0…1. */
+  progress: Type.Number(),
+  runs: Type.Integer(),
+  done: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  /** One sweep per experiment, in the study's order. */
+  sweeps: Type.Array(Type.Object({ experiment: Type.String(), sweep: Type.String() })),
+  /** Where the report is: the HTML page, the data as CSV, each chart as SVG. */
+  report: Type.Object({ html: Type.String(), csv: Type.String(), charts: Type.Array(Type.String()) }),
+});
+export type StudyRunViewType = Static<typeof StudyRunView>;
+
+export const StudyRunParams = Type.Object({ study: Type.String({ minLength: 1, maxLength: 64 }) });
