@@ -326,7 +326,17 @@ describe('the iommu-lab CLI', () => {
     });
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['run', 'compare', 'tail', 'handle', 'faults', 'trace', 'sweep', 'workers'])
+    for (const command of [
+      'run',
+      'compare',
+      'tail',
+      'handle',
+      'faults',
+      'trace',
+      'sweep',
+      'workers',
+      'study',
+    ])
       expect(help.stdout).toContain(command);
   });
 });

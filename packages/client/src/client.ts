@@ -70,6 +70,9 @@ import type {
   StartSweepBody,
   StreamFilter,
   SweepView,
+  StudyRunBody,
+  StudyRunView,
+  StudySpec,
   Trace,
   WorkersView,
   TranslateResult,
@@ -113,8 +116,8 @@ export interface WaitOptions {
   pollMs?: number;
 }
 
-export interface SweepWaitOptions {
-  onUpdate?: (sweep: SweepView) => void;
+export interface SweepWaitOptions<View = SweepView> {
+  onUpdate?: (view: View) => void;
   timeoutMs?: number;
   /** Default 500 ms. */
   pollMs?: number;
@@ -592,6 +595,33 @@ export class IommuLabClient {
         await sleep(options.pollMs ?? 500);
       }
     },
+  };
+
+  readonly studies = {
+    /** The built-in studies, each as a whole study to run by name or change and post. */
+    list: (): Promise<StudySpec[]> => this.get('/studies'),
+    /** Runs a study (202): a built-in by name or a whole study, with `set` replacing swept values. */
+    run: (body: StudyRunBody): Promise<StudyRunView> => this.post('/studies/runs', body),
+    get: (id: string): Promise<StudyRunView> => this.get(`/studies/runs/${path(id)}`),
+    /** Polls the study run until it is done or failed. */
+    waitFor: async (id: string, options: SweepWaitOptions<StudyRunView> = {}): Promise<StudyRunView> => {
+      const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+      while (true) {
+        const view = await this.studies.get(id);
+        options.onUpdate?.(view);
+        if (view.status !== 'running') return view;
+        if (Date.now() >= deadline)
+          throw new Error(`study run ${id} is still running after ${options.timeoutMs} ms`);
+        await sleep(options.pollMs ?? 500);
+      }
+    },
+    /** The report as one self-contained HTML page. */
+    report: async (id: string): Promise<string> =>
+      (await this.raw('GET', `/studies/runs/${path(id)}/report`)).text(),
+    csv: async (id: string): Promise<string> =>
+      (await this.raw('GET', `/studies/runs/${path(id)}/data.csv`)).text(),
+    chart: async (id: string, index: number): Promise<string> =>
+      (await this.raw('GET', `/studies/runs/${path(id)}/charts/${index}.svg`)).text(),
   };
 }
 

@@ -140,6 +140,10 @@ export type SweepEngine = (typeof W.JOB_ENGINES)[number];
 export type StartSweepBody = Static<typeof W.SweepBody>;
 export type SweepView = Static<typeof W.SweepView>;
 export type RunAttempt = W.RunAttemptType;
+/** Studies (issue 16): a question over experiments, run as sweeps, answered by a report. */
+export type StudySpec = W.StudySpec;
+export type StudyRunBody = Static<typeof W.StudyRunBody>;
+export type StudyRunView = W.StudyRunViewType;
 /** Queue workers (GET /workers): each process that takes runs from the BullMQ queue, and what it runs. */
 export type WorkersView = W.WorkersViewType;
 export type WorkerView = W.WorkerViewType;

@@ -3,8 +3,8 @@
  * 2 usage error, 3 the server cannot be reached. Errors go to stderr as `error: <code>: <message>`.
  */
 import { createWriteStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { once } from 'node:events';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,8 @@ import type {
   RunView,
   StreamFilter,
   SweepParameter,
+  StudyRunView,
+  StudySpec,
   SweepView,
   WorkersView,
   WireEvent,
@@ -475,6 +477,76 @@ export function workersTable(view: WorkersView, now = Date.now()): string {
   return `${queue}\n${table(['worker', 'state', 'machine', 'cores', 'runs at once', 'emulator', 'last heartbeat', 'running'], rows)}`;
 }
 
+/** The built-in studies: name, title, runs at full size. */
+async function studyListCommand(ctx: Context): Promise<void> {
+  const studies = await ctx.client.studies.list();
+  if (ctx.json) return ctx.io.out(JSON.stringify(studies, null, 2));
+  const runs = (study: StudySpec) =>
+    study.experiments.length *
+    study.parameters.reduce((product, parameter) => product * parameter.values.length, 1);
+  ctx.io.out(
+    table(
+      ['study', 'runs', 'title'],
+      studies.map((study) => [study.name, number(runs(study)), study.title]),
+    ),
+  );
+}
+
+/** Runs a study (a built-in by name, or a study file), a bar per run, then writes its report to `out`. */
+async function studyRunCommand(
+  ctx: Context,
+  study: string,
+  options: { set: SweepParameter[]; engine?: 'local' | 'bullmq'; out: string },
+): Promise<void> {
+  const spec = /\.json$/.test(study) ? (JSON.parse(await readFile(study, 'utf8')) as StudySpec) : study;
+  const startedAt = performance.now();
+  const started = await ctx.client.studies.run({
+    study: spec,
+    ...(options.set.length > 0
+      ? { set: Object.fromEntries(options.set.map((p) => [p.path, p.values])) }
+      : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
+  });
+  if (!ctx.json)
+    ctx.io.err(
+      `study ${started.name} (${started.id}): ${started.runs} run(s) on the ${started.engine} engine`,
+    );
+  const bars = new RunBars(ctx.bars);
+  let view: StudyRunView;
+  try {
+    view = await ctx.client.studies.waitFor(started.id, {
+      onUpdate: async () => {
+        if (!ctx.bars) return;
+        for (const { sweep } of started.sweeps)
+          for (const run of (await ctx.client.sweeps.get(sweep)).runs) bars.update(run.id, run);
+      },
+    });
+  } finally {
+    bars.stop();
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  await mkdir(options.out, { recursive: true });
+  const written: string[] = [];
+  const write = async (name: string, text: string) => {
+    await writeFile(join(options.out, name), text);
+    written.push(`${name} (${number(Math.ceil(Buffer.byteLength(text) / 1024))} KiB)`);
+  };
+  await write('report.html', await ctx.client.studies.report(view.id));
+  await write('data.csv', await ctx.client.studies.csv(view.id));
+  for (const [i] of view.report.charts.entries())
+    await write(`chart-${i}.svg`, await ctx.client.studies.chart(view.id, i));
+  if (ctx.json) ctx.io.out(JSON.stringify({ study: view, seconds, files: written }, null, 2));
+  else
+    ctx.io.out(
+      `study ${view.name} ${view.status}: ${view.done} of ${view.runs} runs done in ${number(Math.round(seconds))} s (wall); wrote ${written.join(', ')} to ${options.out}`,
+    );
+  if (view.status !== 'done')
+    throw new CommandFailure(
+      'ESTUDY',
+      `study ${view.id} ${view.status}: ${view.done} of ${view.runs} runs done`,
+    );
+}
+
 async function workersCommand(ctx: Context): Promise<void> {
   const view = await ctx.client.workers();
   ctx.io.out(ctx.json ? JSON.stringify(view, null, 2) : workersTable(view));
@@ -710,6 +782,36 @@ export function buildProgram(run: (action: (ctx: Context) => Promise<void>) => P
     .option('--max-events <n>', 'cap the trace at this many events', integer('--max-events', 100, 2_000_000))
     .action((id: string, options: { out?: string; maxEvents?: number }) =>
       run((ctx) => traceCommand(ctx, id, options)),
+    );
+
+  const study = program
+    .command('study')
+    .description('Studies: a question over experiments, answered by a report');
+  study
+    .command('list')
+    .description('The built-in studies')
+    .action(() => run((ctx) => studyListCommand(ctx)));
+  study
+    .command('run')
+    .description(
+      'Run a study, a progress bar per run, then write its report (HTML, CSV, SVG charts) to --out',
+    )
+    .argument('<study>', 'a built-in study name (study list), or a study file (.json)')
+    .option(
+      '--set <path=v1,v2,...>',
+      "values to sweep instead of the study's, for one of its parameters (repeatable)",
+      collect(parseParam),
+      [],
+    )
+    .addOption(
+      new Option('--engine <engine>', "where the runs execute (default: the server's choice)").choices([
+        'local',
+        'bullmq',
+      ]),
+    )
+    .option('--out <dir>', 'the folder the report is written to', 'report')
+    .action((name: string, options: { set: SweepParameter[]; engine?: 'local' | 'bullmq'; out: string }) =>
+      run((ctx) => studyRunCommand(ctx, name, options)),
     );
 
   program
