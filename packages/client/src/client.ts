@@ -620,6 +620,11 @@ export class IommuLabClient {
       (await this.raw('GET', `/studies/runs/${path(id)}/report`)).text(),
     csv: async (id: string): Promise<string> =>
       (await this.raw('GET', `/studies/runs/${path(id)}/data.csv`)).text(),
+    /** A chart as PNG bytes. */
+    png: async (id: string, index: number): Promise<Uint8Array> =>
+      new Uint8Array(
+        await (await this.raw('GET', `/studies/runs/${path(id)}/charts/${index}.png`)).arrayBuffer(),
+      ),
     chart: async (id: string, index: number): Promise<string> =>
       (await this.raw('GET', `/studies/runs/${path(id)}/charts/${index}.svg`)).text(),
   };

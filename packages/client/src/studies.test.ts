@@ -63,10 +63,17 @@ describe('studies from the CLI', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
       new RegExp(
-        `^study iotlb-reach done: 4 of 4 runs done in \\d+ s \\(wall\\); wrote report\\.html \\(\\d+ KiB\\), data\\.csv \\(1 KiB\\), chart-0\\.svg \\(\\d+ KiB\\), chart-1\\.svg \\(\\d+ KiB\\) to ${out}\\n$`,
+        `^study iotlb-reach done: 4 of 4 runs done in \\d+ s \\(wall\\); wrote report\\.html \\(\\d+ KiB\\), data\\.csv \\(1 KiB\\), chart-0\\.svg \\(\\d+ KiB\\), chart-0\\.png \\(\\d+ KiB\\), chart-1\\.svg \\(\\d+ KiB\\), chart-1\\.png \\(\\d+ KiB\\) to ${out}\\n$`,
       ),
     );
-    expect(readdirSync(out).sort()).toEqual(['chart-0.svg', 'chart-1.svg', 'data.csv', 'report.html']);
+    expect(readdirSync(out).sort()).toEqual([
+      'chart-0.png',
+      'chart-0.svg',
+      'chart-1.png',
+      'chart-1.svg',
+      'data.csv',
+      'report.html',
+    ]);
     const csv = readFileSync(join(out, 'data.csv'), 'utf8').trim().split('\n');
     expect(csv).toHaveLength(5);
     expect(csv.slice(1).map((line) => line.split(',').slice(0, 3).join(','))).toEqual([

@@ -114,8 +114,13 @@ export const StudyRunView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   /** One sweep per experiment, in the study's order. */
   sweeps: Type.Array(Type.Object({ experiment: Type.String(), sweep: Type.String() })),
-  /** Where the report is: the HTML page, the data as CSV, each chart as SVG. */
-  report: Type.Object({ html: Type.String(), csv: Type.String(), charts: Type.Array(Type.String()) }),
+  /** Where the report is: the HTML page, the data as CSV, each chart as SVG and as PNG. */
+  report: Type.Object({
+    html: Type.String(),
+    csv: Type.String(),
+    charts: Type.Array(Type.String()),
+    png: Type.Array(Type.String()),
+  }),
 });
 export type StudyRunViewType = Static<typeof StudyRunView>;
 

@@ -16,7 +16,15 @@ import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
 import { BUILTIN_STUDIES } from '../studies/builtin';
 import { expandStudy, valueAt, withValues } from '../studies/expand-study';
-import { type StudyRow, chartSvg, figureOf, shownValue, studyCsv, studyHtml } from '../studies/study-report';
+import {
+  type StudyRow,
+  chartPng,
+  chartSvg,
+  figureOf,
+  shownValue,
+  studyCsv,
+  studyHtml,
+} from '../studies/study-report';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
 
@@ -77,6 +85,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         html: `${base}/report`,
         csv: `${base}/data.csv`,
         charts: spec.charts.map((_, i) => `${base}/charts/${i}.svg`),
+        png: spec.charts.map((_, i) => `${base}/charts/${i}.png`),
       },
     };
   };
@@ -239,13 +248,20 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['studies'],
-        summary: 'One chart of the report as SVG (`0.svg`, `1.svg`, …); each point links to its run',
+        summary:
+          'One chart of the report as SVG (`0.svg`, …; each point links to its run) or PNG (`0.png`, …)',
         params: Type.Object({
           study: Type.String({ maxLength: 64 }),
-          chart: Type.String({ pattern: '^\\d{1,2}\\.svg$' }),
+          chart: Type.String({ pattern: '^\\d{1,2}\\.(svg|png)$' }),
         }),
         response: {
-          200: { description: 'SVG', content: { 'image/svg+xml': { schema: Type.String() } } },
+          200: {
+            description: 'SVG or PNG',
+            content: {
+              'image/svg+xml': { schema: Type.String() },
+              'image/png': { schema: Type.String({ format: 'binary' }) },
+            },
+          },
           ...errors,
         },
       },
@@ -261,7 +277,9 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
           `study ${spec.name} has ${spec.charts.length} charts.`,
           'no-such-chart',
         );
-      return reply.type('image/svg+xml').send(await chartSvg(spec, index, rowsOf(spec, run), runUrl));
+      const svg = await chartSvg(spec, index, rowsOf(spec, run), runUrl);
+      if (request.params.chart.endsWith('.png')) return reply.type('image/png').send(chartPng(svg) as never); // bytes: the schema's binary string
+      return reply.type('image/svg+xml').send(svg);
     },
   );
 };

@@ -71,6 +71,16 @@ describe('the IOTLB-reach study', () => {
       for (const run of links) expect(rows.some((r) => r[7] === run)).toBe(true);
     }
 
+    for (const url of done.report.png) {
+      const response = await fetch(`${server.url}${url}`);
+      expect(response.headers.get('content-type')).toBe('image/png');
+      const png = Buffer.from(await response.arrayBuffer());
+      expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      // IHDR: twice the SVG's width, and more bytes than a blank picture.
+      expect(png.readUInt32BE(16)).toBeGreaterThan(1000);
+      expect(png.length).toBeGreaterThan(20_000);
+    }
+
     const page = await fetch(`${server.url}${done.report.html}?download=true`);
     expect(page.headers.get('content-disposition')).toMatch(/^attachment; filename="iotlb-reach-.+\.html"$/);
     const html = await page.text();

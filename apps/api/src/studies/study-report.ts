@@ -1,8 +1,10 @@
 /**
  * A study's report: a row per run (its experiment, the swept values, each metric), the data as CSV, each
- * chart drawn by Vega-Lite into SVG on the server (no browser), and an HTML page that holds them all, so
- * the file alone is the report. Every axis title carries its unit; every point links to its run.
+ * chart drawn by Vega-Lite into SVG on the server (no browser) and rasterised to PNG by resvg (a Rust SVG
+ * renderer, prebuilt in the npm package), and an HTML page that holds them all, so the file alone is the
+ * report. Every axis title carries its unit; every point links to its run.
  */
+import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { StudySpec } from '@iommu-lab/wire';
@@ -140,6 +142,17 @@ export async function chartSvg(
   } finally {
     view.finalize();
   }
+}
+
+/** The chart as PNG at twice its size (for slides and mailing lists); text in the machine's fonts. */
+export function chartPng(svg: string): Buffer {
+  return new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    background: 'white',
+    font: { loadSystemFonts: true },
+  })
+    .render()
+    .asPng();
 }
 
 const escape = (text: string) =>

@@ -527,14 +527,16 @@ async function studyRunCommand(
   const seconds = (performance.now() - startedAt) / 1000;
   await mkdir(options.out, { recursive: true });
   const written: string[] = [];
-  const write = async (name: string, text: string) => {
-    await writeFile(join(options.out, name), text);
-    written.push(`${name} (${number(Math.ceil(Buffer.byteLength(text) / 1024))} KiB)`);
+  const write = async (name: string, content: string | Uint8Array) => {
+    await writeFile(join(options.out, name), content);
+    written.push(`${name} (${number(Math.ceil(Buffer.byteLength(content) / 1024))} KiB)`);
   };
   await write('report.html', await ctx.client.studies.report(view.id));
   await write('data.csv', await ctx.client.studies.csv(view.id));
-  for (const [i] of view.report.charts.entries())
+  for (const [i] of view.report.charts.entries()) {
     await write(`chart-${i}.svg`, await ctx.client.studies.chart(view.id, i));
+    await write(`chart-${i}.png`, await ctx.client.studies.png(view.id, i));
+  }
   if (ctx.json) ctx.io.out(JSON.stringify({ study: view, seconds, files: written }, null, 2));
   else
     ctx.io.out(
