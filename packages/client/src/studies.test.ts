@@ -37,11 +37,15 @@ describe('studies from the CLI', () => {
   it('study list names the built-in studies with their runs at full size', async () => {
     const out = await cli(server.url, ['study', 'list']);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/^study\s+runs\s+title\n[─ ]+\niotlb-reach\s+30\s+IOTLB reach: /);
+    expect(out.stdout).toMatch(
+      /^study\s+runs\s+title\n[─ ]+\npinning-vs-on-demand\s+36\s+Pinning against on-demand mapping: .+\niotlb-reach\s+30\s+IOTLB reach: /,
+    );
   });
 
   it('study run of a study file with --set writes the report: HTML, CSV and a SVG per chart', async () => {
-    const [builtin] = (await createClient({ baseUrl: server.url }).studies.list()) as StudySpec[];
+    const builtin = ((await createClient({ baseUrl: server.url }).studies.list()) as StudySpec[]).find(
+      (s) => s.name === 'iotlb-reach',
+    );
     for (const experiment of builtin!.experiments) experiment.config.workload.streams[0]!.count = 1000;
     const file = join(dir, 'small.json');
     writeFileSync(file, JSON.stringify(builtin));
@@ -55,15 +59,15 @@ describe('studies from the CLI', () => {
       '--set',
       '/system/iommus/0/capabilities/iotlb/entries=16,4096',
       '--set',
-      '/workload/streams/0/workingSet=1048576',
+      '/workload/streams/0/workingSet=1048576,134217728',
       '--out',
       out,
     ]);
-    expect(result.stderr).toMatch(/^study iotlb-reach \(\w+\): 4 run\(s\) on the local engine/);
+    expect(result.stderr).toMatch(/^study iotlb-reach \(\w+\): 8 run\(s\) on the local engine/);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
       new RegExp(
-        `^study iotlb-reach done: 4 of 4 runs done in \\d+ s \\(wall\\); wrote report\\.html \\(\\d+ KiB\\), data\\.csv \\(1 KiB\\), chart-0\\.svg \\(\\d+ KiB\\), chart-0\\.png \\(\\d+ KiB\\), chart-1\\.svg \\(\\d+ KiB\\), chart-1\\.png \\(\\d+ KiB\\) to ${out}\\n$`,
+        `^study iotlb-reach done: 8 of 8 runs done in \\d+ s \\(wall\\); wrote report\\.html \\(\\d+ KiB\\), data\\.csv \\(1 KiB\\), chart-0\\.svg \\(\\d+ KiB\\), chart-0\\.png \\(\\d+ KiB\\), chart-1\\.svg \\(\\d+ KiB\\), chart-1\\.png \\(\\d+ KiB\\) to ${out}\\n$`,
       ),
     );
     expect(readdirSync(out).sort()).toEqual([
@@ -75,12 +79,16 @@ describe('studies from the CLI', () => {
       'report.html',
     ]);
     const csv = readFileSync(join(out, 'data.csv'), 'utf8').trim().split('\n');
-    expect(csv).toHaveLength(5);
+    expect(csv).toHaveLength(9);
     expect(csv.slice(1).map((line) => line.split(',').slice(0, 3).join(','))).toEqual([
       '4 KiB pages,16,1',
+      '4 KiB pages,16,128',
       '4 KiB pages,4096,1',
+      '4 KiB pages,4096,128',
       '2 MiB pages,16,1',
+      '2 MiB pages,16,128',
       '2 MiB pages,4096,1',
+      '2 MiB pages,4096,128',
     ]);
     for (const chart of ['chart-0.svg', 'chart-1.svg'])
       expect(readFileSync(join(out, chart), 'utf8')).toMatch(

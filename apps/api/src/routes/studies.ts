@@ -15,16 +15,9 @@ import {
 import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
 import { BUILTIN_STUDIES } from '../studies/builtin';
-import { expandStudy, valueAt, withValues } from '../studies/expand-study';
-import {
-  type StudyRow,
-  chartPng,
-  chartSvg,
-  figureOf,
-  shownValue,
-  studyCsv,
-  studyHtml,
-} from '../studies/study-report';
+import { expandStudy, withValues } from '../studies/expand-study';
+import { figureOf, shownValue, valueAt } from '../studies/study-values';
+import { type StudyRow, chartPng, chartSvg, studyCsv, studyHtml } from '../studies/study-report';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
 

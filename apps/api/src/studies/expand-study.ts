@@ -8,17 +8,7 @@ import { MAX_STUDY_RUNS, type StudySpec } from '@iommu-lab/wire';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import { ServiceError } from '../plugins/errors';
 import { type SweepPoint, expandSweep } from '../runs/sweep';
-
-/** The value at an RFC 6901 pointer, or undefined. */
-export function valueAt(document: unknown, pointer: string): unknown {
-  let node = document;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
+import { shownValue, valueAt } from './study-values';
 
 const refuse = (reason: string, message: string, path: string) =>
   new ServiceError('invalid', 'EINVAL', message, reason, path);
@@ -78,13 +68,31 @@ export function expandStudy(spec: StudySpec): StudyPoints {
         `chart ${i} draws y as ${chart.y}, which is not a metric of the study.`,
         `/charts/${i}/y`,
       );
-    for (const path of Object.keys(chart.where ?? {}))
-      if (path !== 'experiment' && !parameters.has(path))
+    for (const [path, value] of Object.entries(chart.where ?? {})) {
+      if (path === 'experiment') {
+        if (!spec.experiments.some((experiment) => experiment.label === value))
+          throw refuse(
+            'chart-axis',
+            `chart ${i} holds experiment ${JSON.stringify(value)}, which the study does not have.`,
+            `/charts/${i}/where`,
+          );
+        continue;
+      }
+      const parameter = spec.parameters.find((p) => p.path === path);
+      if (!parameter)
         throw refuse(
           'chart-axis',
           `chart ${i} holds ${path} still, which the study does not sweep.`,
           `/charts/${i}/where`,
         );
+      // Held values are in the units the report shows (the parameter's scale).
+      if (!parameter.values.some((v) => JSON.stringify(shownValue(parameter, v)) === JSON.stringify(value)))
+        throw refuse(
+          'chart-axis',
+          `chart ${i} holds ${path} at ${JSON.stringify(value)}, which is not among its values: the chart would be empty.`,
+          `/charts/${i}/where`,
+        );
+    }
     if (chart.series !== undefined && chart.series !== 'experiment' && !parameters.has(chart.series))
       throw refuse(
         'chart-axis',

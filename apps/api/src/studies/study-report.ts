@@ -8,7 +8,6 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { StudySpec } from '@iommu-lab/wire';
-import { valueAt } from './expand-study';
 
 export interface StudyRow {
   experiment: string;
@@ -18,29 +17,6 @@ export interface StudyRow {
   values: Record<string, unknown>;
   /** Each metric of the study, by pointer; null when the run did not finish or has no such figure. */
   metrics: Record<string, number | null>;
-}
-
-/** Twelve significant digits: what a division or a scale leaves past them is float noise, not data. */
-const clean = (value: number) => Number(value.toPrecision(12));
-
-/** A swept value as the report shows it (scaled to its unit); values that are not numbers as they are. */
-export function shownValue(parameter: StudySpec['parameters'][number], value: unknown): unknown {
-  return typeof value === 'number' && parameter.scale !== undefined ? clean(value * parameter.scale) : value;
-}
-
-/** A metric's figure from a run's metrics: a value, a ratio, scaled; null when not a number. */
-export function figureOf(metric: StudySpec['metrics'][number], metrics: unknown): number | null {
-  const value = valueAt(metrics, metric.pointer);
-  if (typeof value !== 'number') return null;
-  let figure = value;
-  if (metric.divideBy) {
-    const parts = metric.divideBy.map((pointer) => valueAt(metrics, pointer));
-    if (parts.some((part) => typeof part !== 'number')) return null;
-    const whole = (parts as number[]).reduce((sum, part) => sum + part, 0);
-    if (whole === 0) return null;
-    figure /= whole;
-  }
-  return clean(figure * (metric.scale ?? 1));
 }
 
 const titled = (label: string, unit: string) => (unit ? `${label} (${unit})` : label);
@@ -129,9 +105,19 @@ export async function chartSvg(
         scale: chart.xScale === 'log' ? { type: 'log' } : { zero: false },
       },
       y: { field: 'y', type: 'quantitative', title: titled(y.label, y.unit) },
-      // Ordinal: a numeric parameter's lines are listed (and coloured) in its order, not as strings.
+      // Experiments in distinct hues, in the study's order; a parameter's values as shades, in their order.
       ...(series
-        ? { color: { field: 'series', type: 'ordinal', title: series.title, sort: 'ascending' } }
+        ? {
+            color:
+              chart.series === 'experiment'
+                ? {
+                    field: 'series',
+                    type: 'nominal',
+                    title: series.title,
+                    sort: spec.experiments.map((e) => e.label),
+                  }
+                : { field: 'series', type: 'ordinal', title: series.title, sort: 'ascending' },
+          }
         : {}),
       href: { field: 'href' },
     },

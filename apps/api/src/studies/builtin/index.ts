@@ -1,7 +1,9 @@
 /** The built-in studies, by name (issue 16 lists five; the others are still to come). */
 import type { StudySpec } from '@iommu-lab/wire';
 import { iotlbReach } from './iotlb-reach';
+import { pinningVsOnDemand } from './pinning-vs-on-demand';
 
 export const BUILTIN_STUDIES: Record<string, () => StudySpec> = {
+  'pinning-vs-on-demand': pinningVsOnDemand,
   'iotlb-reach': () => iotlbReach(),
 };

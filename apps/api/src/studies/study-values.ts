@@ -1,0 +1,36 @@
+/** Reading a study's values: a pointer into a config or a run's metrics, a swept value as shown, a metric's figure. */
+import type { StudySpec } from '@iommu-lab/wire';
+
+/** The value at an RFC 6901 pointer, or undefined. */
+export function valueAt(document: unknown, pointer: string): unknown {
+  let node = document;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Twelve significant digits: what a division or a scale leaves past them is float noise, not data. */
+const clean = (value: number) => Number(value.toPrecision(12));
+
+/** A swept value as the report shows it (scaled to its unit); values that are not numbers as they are. */
+export function shownValue(parameter: StudySpec['parameters'][number], value: unknown): unknown {
+  return typeof value === 'number' && parameter.scale !== undefined ? clean(value * parameter.scale) : value;
+}
+
+/** A metric's figure from a run's metrics: a value, a ratio, scaled; null when not a number. */
+export function figureOf(metric: StudySpec['metrics'][number], metrics: unknown): number | null {
+  const value = valueAt(metrics, metric.pointer);
+  if (typeof value !== 'number') return null;
+  let figure = value;
+  if (metric.divideBy) {
+    const parts = metric.divideBy.map((pointer) => valueAt(metrics, pointer));
+    if (parts.some((part) => typeof part !== 'number')) return null;
+    const whole = (parts as number[]).reduce((sum, part) => sum + part, 0);
+    if (whole === 0) return null;
+    figure /= whole;
+  }
+  return clean(figure * (metric.scale ?? 1));
+}
