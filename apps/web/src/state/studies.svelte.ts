@@ -5,6 +5,7 @@
  * back to the Studies view shows where it got to. A failed read is shown and reading goes on.
  */
 import type { StudyRunView, StudySpec } from '@iommu-lab/client';
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import { api, describeError } from '../lib/client';
 import { Poller, everySecond } from '../lib/poll/poller';
 import type { Failure } from './action.svelte';
@@ -23,12 +24,12 @@ export class StudiesStore {
   loadError = $state<Failure | null>(null);
   /** The study runs started in this page session, newest first. */
   runs = $state.raw<StudyRunView[]>([]);
-  /** By study name: a Run request in flight. */
-  starting = $state<Record<string, boolean>>({});
+  /** The studies (by name) whose Run request is in flight. */
+  readonly starting = new SvelteSet<string>();
   /** By study name: why its last Run was refused. */
-  startErrors = $state<Record<string, Failure>>({});
+  readonly startErrors = new SvelteMap<string, Failure>();
   /** By study run id: why its last read failed (cleared by the next answer). */
-  readErrors = $state<Record<string, Failure>>({});
+  readonly readErrors = new SvelteMap<string, Failure>();
 
   constructor(private readonly client: StudiesClient) {}
 
@@ -47,16 +48,16 @@ export class StudiesStore {
   }
 
   async run(name: string): Promise<void> {
-    this.starting[name] = true;
-    delete this.startErrors[name];
+    this.starting.add(name);
+    this.startErrors.delete(name);
     try {
       const started = await this.client.run(name);
       this.runs = [started, ...this.runs];
       if (started.status === 'running') new Poller(() => this.read(started.id), this.client.pause).start();
     } catch (error) {
-      this.startErrors[name] = describeError(error);
+      this.startErrors.set(name, describeError(error));
     } finally {
-      delete this.starting[name];
+      this.starting.delete(name);
     }
   }
 
@@ -65,10 +66,10 @@ export class StudiesStore {
     try {
       const view = await this.client.get(id);
       this.runs = this.runs.map((run) => (run.id === id ? view : run));
-      delete this.readErrors[id];
+      this.readErrors.delete(id);
       return view.status === 'running';
     } catch (error) {
-      this.readErrors[id] = describeError(error);
+      this.readErrors.set(id, describeError(error));
       return true;
     }
   }

@@ -29,7 +29,11 @@ async function followed(reads: (StudyRunView | Error)[]) {
     },
     pause: async () => {
       const [run] = store.runsOf('iotlb-reach');
-      shown.push({ status: run?.status, progress: run?.progress, error: store.readErrors.s1?.message });
+      shown.push({
+        status: run?.status,
+        progress: run?.progress,
+        error: store.readErrors.get('s1')?.message,
+      });
     },
   });
   await store.run('iotlb-reach');
@@ -70,7 +74,7 @@ describe('a study run started from the Studies view is read until it ends', () =
       { status: 'running', progress: 0.3, error: undefined },
       { status: 'running', progress: 0.3, error: 'Failed to fetch' },
     ]);
-    expect(store.readErrors).toEqual({});
+    expect(store.readErrors.size).toBe(0);
     expect(store.runsOf('iotlb-reach')[0]!.status).toBe('done');
   });
 });
@@ -103,12 +107,12 @@ describe('starting a study', () => {
       pause: async () => {},
     });
     await store.run('iotlb-reach');
-    expect(store.startErrors['iotlb-reach']).toEqual({ code: 'ERROR', message: 'no engine' });
-    expect(store.starting).toEqual({});
+    expect(store.startErrors.get('iotlb-reach')).toEqual({ code: 'ERROR', message: 'no engine' });
+    expect(store.starting.size).toBe(0);
     expect(store.runs).toEqual([]);
     refuse = false;
     await store.run('iotlb-reach');
-    expect(store.startErrors).toEqual({});
+    expect(store.startErrors.size).toBe(0);
     expect(store.runs).toHaveLength(1);
   });
 });
