@@ -100,7 +100,14 @@ export class RunStore {
   }
 
   /** A sweep and its runs (all queued), in one transaction. */
-  createSweep(sweep: { experimentId: string; parameters: object[]; engine: string; runs: NewRun[] }) {
+  createSweep(sweep: {
+    experimentId: string;
+    parameters: object[];
+    engine: string;
+    /** The study run it is one experiment of. */
+    studyRunId?: string;
+    runs: NewRun[];
+  }) {
     const { runs, ...fields } = sweep;
     return this.prisma.sweep.create({
       data: { ...fields, runs: { create: runs.map((run) => ({ ...run, engine: fields.engine })) } },

@@ -1,4 +1,7 @@
-/** Experiments and runs as the API shows them, and finding one by id (404 when there is none). */
+/**
+ * Experiments and runs as the API shows them, finding one by id (404 when there is none), and the job
+ * engine a request names (422 when it is not configured).
+ */
 import type { FastifyInstance } from 'fastify';
 import type { Experiment, Run } from '@iommu-lab/db';
 import type { RunAttemptType } from '@iommu-lab/wire';
@@ -109,4 +112,17 @@ export async function findRun(app: FastifyInstance, id: string) {
   const run = await app.db.runs.find(id);
   if (!run) throw new HttpError(404, 'ENOENT', `no run "${id}".`, 'no-such-run');
   return run;
+}
+
+/** The job engine named, or by default the queue when there is one (sweeps, studies); 422 when absent. */
+export function findEngine(app: FastifyInstance, name?: 'local' | 'bullmq') {
+  const engine = app.engines[name ?? (app.engines.bullmq ? 'bullmq' : 'local')];
+  if (!engine)
+    throw new HttpError(
+      422,
+      'ENOENGINE',
+      'no BullMQ job engine is configured: start the server with REDIS_URL.',
+      'no-engine',
+    );
+  return engine;
 }

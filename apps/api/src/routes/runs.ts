@@ -30,7 +30,7 @@ import { expandSweep } from '../runs/sweep';
 import { ClientSocket } from '../stream/client-socket';
 import { DEFAULT_STREAM_LIMITS } from '../stream/stream-hub';
 
-import { findExperiment, findRun, runView, sweepWorkers } from './experiment-views';
+import { findEngine, findExperiment, findRun, runView, sweepWorkers } from './experiment-views';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
 
@@ -38,17 +38,6 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { prisma } = app.db;
   const experimentOrThrow = (id: string) => findExperiment(app, id);
   const runOrThrow = (id: string) => findRun(app, id);
-  const engineOrThrow = (name: 'local' | 'bullmq') => {
-    const engine = app.engines[name];
-    if (!engine)
-      throw new HttpError(
-        422,
-        'ENOENGINE',
-        'no BullMQ job engine is configured: start the server with REDIS_URL.',
-        'no-engine',
-      );
-    return engine;
-  };
 
   app.post(
     '/experiments/:experiment/runs',
@@ -64,7 +53,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const experiment = await experimentOrThrow(request.params.experiment);
-      const engine = engineOrThrow(request.body.engine ?? 'local');
+      const engine = findEngine(app, request.body.engine ?? 'local');
       const config = experiment.config as ExperimentConfig;
       const seed = request.body.seed ?? config.seed;
       // Refused before anything is saved when the engine cannot take work.
@@ -288,7 +277,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const experiment = await experimentOrThrow(request.params.experiment);
       const config = experiment.config as ExperimentConfig;
-      const engine = engineOrThrow(request.body.engine ?? (app.engines.bullmq ? 'bullmq' : 'local'));
+      const engine = findEngine(app, request.body.engine);
       const seed = request.body.seed ?? config.seed;
       const points = expandSweep(config, request.body.parameters);
       // A refusal changes nothing: the engine is asked before the sweep is saved, and a sweep it then

@@ -14,6 +14,7 @@ import {
 } from '@iommu-lab/wire';
 import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
+import { findEngine } from './experiment-views';
 import { BUILTIN_STUDIES } from '../studies/builtin';
 import { expandStudy, withValues } from '../studies/expand-study';
 import { figureOf, shownValue, valueAt } from '../studies/study-values';
@@ -118,14 +119,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         );
       const spec = withValues(named ? named() : (study as StudySpec), set);
       const points = expandStudy(spec);
-      const engine = app.engines[engineName ?? (app.engines.bullmq ? 'bullmq' : 'local')];
-      if (!engine)
-        throw new HttpError(
-          422,
-          'ENOENGINE',
-          'no BullMQ job engine is configured: start the server with REDIS_URL.',
-          'no-engine',
-        );
+      const engine = findEngine(app, engineName);
       // Refused before anything is saved when the engine cannot take work.
       await engine.ready();
       const created = await prisma.studyRun.create({
@@ -148,6 +142,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
             experimentId: saved.id,
             parameters: spec.parameters.map(({ path, values }) => ({ path, values })),
             engine: engine.name,
+            studyRunId: created.id,
             runs: experiment.points.map((point) => ({
               experimentId: saved.id,
               seed: point.config.seed,
@@ -155,7 +150,6 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
               config: point.config as object,
             })),
           });
-          await prisma.sweep.update({ where: { id: sweep.id }, data: { studyRunId: created.id } });
           jobs.push(
             ...sweep.runs.map((run) => ({
               run: run.id,
