@@ -1,22 +1,10 @@
 /** `iommu-lab flow` and `iommu-lab flows` as a child process against a real server: where a fault's time went. */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, startServer } from '@iommu-lab/api/src/testing/harness';
 import { type IommuLabClient, createClient } from './index';
+import { spawnCli } from './testing/spawn-cli';
 
-const BIN = new URL('../bin/iommu-lab.mjs', import.meta.url).pathname;
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, IOMMU_LAB_URL: '', IOMMU_LAB_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = spawnCli;
 
 const micros = (ns: number) => (ns / 1e3).toFixed(3);
 

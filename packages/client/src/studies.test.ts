@@ -3,28 +3,15 @@
  * --set, which writes the report (HTML, CSV, each chart as SVG) to --out; a parameter the study does not
  * sweep is the API's refusal. Against a real server (local engine).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, startServer } from '@iommu-lab/api/src/testing/harness';
 import { type StudySpec, createClient } from './index';
+import { spawnCli } from './testing/spawn-cli';
 
-const BIN = new URL('../bin/iommu-lab.mjs', import.meta.url).pathname;
-
-function cli(url: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, '--url', url, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (url: string, args: string[]) => spawnCli(['--url', url, ...args]);
 
 describe('studies from the CLI', () => {
   let server: Running;

@@ -2,7 +2,6 @@
  * Sweeps and traces (POST /experiments/:experiment/sweeps, GET /sweeps/:id, GET /runs/:run/trace): the
  * client methods and the CLI's `sweep` and `trace` commands, against a real server (local engine).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,19 +14,9 @@ import {
   type SweepView,
   createClient,
 } from './index';
+import { spawnCli } from './testing/spawn-cli';
 
-const BIN = new URL('../bin/iommu-lab.mjs', import.meta.url).pathname;
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = spawnCli;
 
 describe('sweeps and traces', () => {
   let server: Running;

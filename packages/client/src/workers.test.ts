@@ -3,7 +3,6 @@
  * the queue that says which worker ran each run and charts the runs per worker; against a real server on a
  * real redis-server (its own queue worker).
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, startServer } from '@iommu-lab/api/src/testing/harness';
 import { REDIS_SERVER, requireDebianPackage } from '@iommu-lab/api/src/testing/debian-package';
@@ -15,22 +14,11 @@ import {
   type WorkersView,
   createClient,
 } from './index';
+import { spawnCli } from './testing/spawn-cli';
 
-const BIN = new URL('../bin/iommu-lab.mjs', import.meta.url).pathname;
 const redisPackage = requireDebianPackage('the CLI on queue workers', REDIS_SERVER);
 
-function cli(url: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, '--url', url, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (url: string, args: string[]) => spawnCli(['--url', url, ...args]);
 
 describe('a server without a queue', () => {
   let server: Running;
