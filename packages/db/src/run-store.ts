@@ -75,6 +75,8 @@ interface PendingEnd {
   status: 'failed' | 'interrupted';
   error: string;
   finishedAt: Date;
+  /** A run the emulator stopped (a livelock): its metrics up to the stop. */
+  metrics?: object;
 }
 
 export interface NewRun {
@@ -201,6 +203,7 @@ export class RunStore {
       | {
           status: 'failed' | 'interrupted' | 'lost';
           error: string;
+          metrics?: object;
         },
   ): Promise<void> {
     const now = await this.prisma.run.findUnique({ where: { id: run } });
@@ -216,7 +219,12 @@ export class RunStore {
     const data =
       end.status === 'done'
         ? { status: 'done', progress: 1, finishedAt: at, ...end.results }
-        : { status: end.status === 'lost' ? 'interrupted' : end.status, error: end.error, finishedAt: at };
+        : {
+            status: end.status === 'lost' ? 'interrupted' : end.status,
+            error: end.error,
+            finishedAt: at,
+            ...(end.metrics ? { metrics: end.metrics } : {}),
+          };
     const { count } = await this.prisma.run.updateMany({
       where: { id: run, attempt, status: 'running' },
       data: { ...data, attempts: attempts as object[] },
@@ -232,14 +240,19 @@ export class RunStore {
    * Ends a run that did not finish. Returns false when the end could not be written (it is then kept in
    * memory, served by `view`, and written later); a refused transition still throws.
    */
-  async end(run: string, status: 'failed' | 'interrupted', error: string): Promise<boolean> {
-    const finishedAt = new Date();
+  async end(
+    run: string,
+    status: 'failed' | 'interrupted',
+    error: string,
+    metrics?: object,
+  ): Promise<boolean> {
+    const end: PendingEnd = { status, error, finishedAt: new Date(), ...(metrics ? { metrics } : {}) };
     try {
-      await this.move(run, status, { error, finishedAt });
+      await this.move(run, status, endData(end));
       return true;
     } catch (failure) {
       if (!storageFailure(failure)) throw failure;
-      this.pending.set(run, { status, error, finishedAt });
+      this.pending.set(run, end);
       this.retry ??= setInterval(() => void this.flush(), RETRY_MS).unref();
       return false;
     }
@@ -275,7 +288,7 @@ export class RunStore {
   async flush(): Promise<number> {
     for (const [run, end] of this.pending) {
       try {
-        await this.move(run, end.status, { error: end.error, finishedAt: end.finishedAt });
+        await this.move(run, end.status, endData(end));
         this.pending.delete(run);
       } catch (failure) {
         // Still full: try again later. A run that was removed meanwhile has nothing left to end.
@@ -309,6 +322,11 @@ export class RunStore {
     const now = await this.prisma.run.findUnique({ where: { id: run }, select: { status: true } });
     throw new RunStateError(run, now?.status, to);
   }
+}
+
+/** The columns an end writes beside the status. */
+function endData({ status: _status, ...data }: PendingEnd): Omit<PendingEnd, 'status'> {
+  return data;
 }
 
 function attemptsOf(json: unknown): RunAttempt[] {

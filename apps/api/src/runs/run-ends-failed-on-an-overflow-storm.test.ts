@@ -42,6 +42,11 @@ describe('a run of an overflow storm', () => {
     expect(run.transactions).toBeLessThan(run.totalTransactions);
     expect(run.faultRecords).toBeGreaterThan(0);
     expect(server.app.db.faults.count(run.id)).toBe(run.faultRecords);
+    // Its metrics up to the stop are kept: the storm's own figures (a study charts where it begins).
+    const { faults } = run.metrics.system;
+    expect(faults.queueOverflows['page-request']).toBeGreaterThan(256 * faults.groups);
+    expect(faults.livelocks).toBe(1);
+    expect(run.metrics.system.transactions.completed).toBe(run.transactions);
     // The run's websocket says so as it ends.
     expect(messages.at(-1)).toMatchObject({ run: run.id, status: 'failed', error: run.error });
   });

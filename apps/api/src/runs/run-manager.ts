@@ -57,8 +57,16 @@ export interface RunSink {
   /** Resolves once the rows and the progress are on disk. */
   append(run: string, rows: FaultRow[], progress: RunProgress): Promise<void>;
   finish(run: string, results: RunResults): Promise<void>;
-  /** Ends a run that did not finish; resolves its progress as recorded (null when unknown). Never rejects. */
-  end(run: string, status: 'failed' | 'interrupted', error: string): Promise<RunProgressView | null>;
+  /**
+   * Ends a run that did not finish, with its metrics up to then when the emulator stopped it (a livelock);
+   * resolves its progress as recorded (null when unknown). Never rejects.
+   */
+  end(
+    run: string,
+    status: 'failed' | 'interrupted',
+    error: string,
+    metrics?: object,
+  ): Promise<RunProgressView | null>;
   /** Why `error` ended the run, in one sentence, given the records of it on disk. */
   reason(error: unknown, records: number): string;
 }
@@ -95,9 +103,14 @@ export class DatabaseSink implements RunSink {
     return this.db.runs.finish(run, results);
   }
 
-  async end(run: string, status: 'failed' | 'interrupted', error: string): Promise<RunProgressView | null> {
+  async end(
+    run: string,
+    status: 'failed' | 'interrupted',
+    error: string,
+    metrics?: object,
+  ): Promise<RunProgressView | null> {
     try {
-      await this.db.runs.end(run, status, error);
+      await this.db.runs.end(run, status, error, metrics);
       return await this.db.runs.find(run);
     } catch (failure) {
       // Ended meanwhile by another process, or unreadable: the listeners still hear how it ended here.
@@ -284,15 +297,20 @@ export class RunManager {
       }
       job.faultRecords += message.rows.length;
     }
-    return this.end(job, 'failed', message.error);
+    return this.end(job, 'failed', message.error, message.metrics as object | undefined);
   }
 
   /** Ends a run that did not finish; never rejects (an end the file cannot take waits in the run store). */
-  private async end(job: Job, status: 'failed' | 'interrupted', error: string): Promise<void> {
+  private async end(
+    job: Job,
+    status: 'failed' | 'interrupted',
+    error: string,
+    metrics?: object,
+  ): Promise<void> {
     if (!this.active.delete(job.run) && status === 'failed') return;
     await job.worker?.terminate();
     job.worker = undefined;
-    const run = await this.sink.end(job.run, status, error);
+    const run = await this.sink.end(job.run, status, error, metrics);
     this.tell(job, {
       status,
       progress: run?.progress ?? 0,

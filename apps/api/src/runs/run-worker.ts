@@ -2,8 +2,7 @@
  * One run, in a worker thread so the server stays responsive: builds the experiment's system with the
  * run's seed, runs its workload to the end, and sends fault records in batches with the progress. A
  * workload the emulator stops as a livelock (a page request queue overflow storm) fails the run with the
- * livelock's figures, after the records it made so far. The
- * emulator never waits for the database: the main thread writes each batch and acknowledges it, and the
+ * livelock's figures and metrics, after the records it made so far. The emulator never waits for the database: the main thread writes each batch and acknowledges it, and the
  * worker runs ahead by at most MAX_UNACKED batches, which bounds the memory a fast run can take.
  */
 import { parentPort } from 'node:worker_threads';
@@ -31,8 +30,11 @@ export type FromWorker =
       series: SimSeriesAnswer;
     }
   | { type: 'trace'; trace: Trace }
-  /** `rows` and `progress`: what the run did before it failed, when it got that far (a livelock). */
-  | { type: 'failed'; error: string; rows?: FaultRow[]; progress?: RunProgress };
+  /**
+   * `rows`, `progress` and `metrics`: what the run did before it failed, when it got that far (a livelock:
+   * its counts up to the stop are the storm's figures, which a study charts).
+   */
+  | { type: 'failed'; error: string; rows?: FaultRow[]; progress?: RunProgress; metrics?: unknown };
 
 const BATCH_ROWS = 10_000;
 const MAX_UNACKED = 4;
@@ -81,6 +83,7 @@ async function run(config: ExperimentConfig, seed: number, skipRows: number): Pr
         error: `${describeLivelock(iommu, queue, atNs, figures)}; ${workload.progress.ended} of ${workload.progress.total} transactions had ended.`,
         rows: collector.take(),
         progress: progress(),
+        metrics: system.metrics(),
       } satisfies FromWorker);
       return;
     }

@@ -52,7 +52,8 @@ export type ResultMessage = Envelope &
     | { op: 'start' }
     | { op: 'batch'; rows: FaultRow[]; progress: RunProgress }
     | { op: 'finish'; results: RunResults }
-    | { op: 'end'; status: 'failed' | 'interrupted'; error: string }
+    /** `metrics`: a run the emulator stopped (a livelock) has its counts up to the stop. */
+    | { op: 'end'; status: 'failed' | 'interrupted'; error: string; metrics?: object }
     /** The worker will not run it (its versions differ from the job's); the run waits for another. */
     | { op: 'refuse'; reason: string }
   );

@@ -142,7 +142,11 @@ export class ResultIntake {
         // The worker cannot know how many of its batches were committed when it lost Redis; the server can.
         const records = (await this.db.runs.find(run))?.faultRecords ?? 0;
         const error = `${message.error}; ${records} fault records of this run are on disk.`;
-        await this.db.runs.endAttempt(run, attempt, { status: message.status, error });
+        await this.db.runs.endAttempt(run, attempt, {
+          status: message.status,
+          error,
+          ...(message.metrics ? { metrics: message.metrics } : {}),
+        });
         return { id, ok: true };
       }
       case 'refuse':

@@ -123,9 +123,14 @@ export class ResultSink implements RunSink {
     this.attempts.delete(run);
   }
 
-  async end(run: string, status: 'failed' | 'interrupted', error: string): Promise<RunProgressView | null> {
+  async end(
+    run: string,
+    status: 'failed' | 'interrupted',
+    error: string,
+    metrics?: object,
+  ): Promise<RunProgressView | null> {
     try {
-      await this.send(run, { op: 'end', status, error });
+      await this.send(run, { op: 'end', status, error, ...(metrics ? { metrics } : {}) });
     } catch {
       // Refused (taken by another attempt meanwhile), or Redis away: the message waits in ioredis's queue.
     }
