@@ -34,7 +34,10 @@ export const StudyParameterSchema = Type.Object(
 
 export const StudyMetricSchema = Type.Object(
   {
-    /** A JSON pointer into a run's metrics (GET /runs/:run), e.g. /system/dmaLatencyNs/p50. */
+    /**
+     * A JSON pointer into a run's metrics (GET /runs/:run), e.g. /system/dmaLatencyNs/p50, or into the run
+     * itself under /run/ (simulatedNs, transactions, totalTransactions, faultRecords).
+     */
     pointer: Pointer("Where in a run's metrics the figure is."),
     /** A ratio: the figure divided by the sum of these (hits / (hits + misses)). */
     divideBy: Type.Optional(Type.Array(Pointer("A run's metric."), { minItems: 1, maxItems: 4 })),
@@ -110,6 +113,7 @@ export const StudyRunView = Type.Object({
   /** Transactions ended / total over its runs, 0…1. */
   progress: Type.Number(),
   runs: Type.Integer(),
+  /** Runs that answered: done, or ended by the emulator's rules (a livelock, a profile's refusal). */
   done: Type.Integer(),
   createdAt: Type.String({ format: 'date-time' }),
   /** One sweep per experiment, in the study's order. */

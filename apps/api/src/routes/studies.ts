@@ -18,6 +18,8 @@ import { findEngine } from './experiment-views';
 import { BUILTIN_STUDIES } from '../studies/builtin';
 import { expandStudy, withValues } from '../studies/expand-study';
 import { figureOf, shownValue, valueAt } from '../studies/study-values';
+import { ANSWERED, runOutcome, studyStatus } from '../studies/run-outcome';
+import { runFigures } from '../studies/study-values';
 import { type StudyRow, chartPng, chartSvg, studyCsv, studyHtml } from '../studies/study-report';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
@@ -40,15 +42,22 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     run.sweeps.flatMap((sweep, i) =>
       sweep.runs.map((stored) => {
         const view = app.db.runs.view(stored);
+        const outcome = runOutcome(view);
+        // A livelocked run's metrics are its counts up to the stop; /run/… reads the run itself.
+        const figures =
+          view.metrics && (outcome === 'done' || outcome === 'livelock')
+            ? { ...(view.metrics as object), run: runFigures(view) }
+            : null;
         return {
           experiment: spec.experiments[i]!.label,
           run: view.id,
-          status: view.status,
+          outcome,
+          reason: view.error ?? null,
           values: Object.fromEntries(
             spec.parameters.map((p) => [p.path, shownValue(p, valueAt(view.config, p.path))]),
           ),
           metrics: Object.fromEntries(
-            spec.metrics.map((m) => [m.pointer, view.status === 'done' ? figureOf(m, view.metrics) : null]),
+            spec.metrics.map((m) => [m.pointer, figures ? figureOf(m, figures) : null]),
           ),
         };
       }),
@@ -65,14 +74,10 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       name: run.name,
       title: run.title,
       engine: run.engine as 'local',
-      status: runs.every((r) => r.status === 'done')
-        ? ('done' as const)
-        : runs.some((r) => r.status === 'failed' || r.status === 'interrupted')
-          ? ('failed' as const)
-          : ('running' as const),
+      status: studyStatus(runs.map(runOutcome)),
       progress: total > 0 ? ended / total : 0,
       runs: runs.length,
-      done: runs.filter((r) => r.status === 'done').length,
+      done: runs.filter((r) => ANSWERED.has(runOutcome(r))).length,
       createdAt: run.createdAt.toISOString(),
       sweeps: run.sweeps.map((sweep, i) => ({ experiment: spec.experiments[i]!.label, sweep: sweep.id })),
       report: {

@@ -6,7 +6,7 @@
  * worker runs ahead by at most MAX_UNACKED batches, which bounds the memory a fast run can take.
  */
 import { parentPort } from 'node:worker_threads';
-import { type SimSeriesAnswer, describeLivelock } from '@iommu-lab/emulator';
+import { type SimSeriesAnswer, describeLivelock, isEmulatorError } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
 import type { FaultRow, RunProgress } from '@iommu-lab/db';
 import { experimentSystem } from './experiment-system';
@@ -57,10 +57,20 @@ port.on('message', (message: ToWorker) => {
     } satisfies FromWorker);
   } else {
     run(message.config, message.seed, message.skipRows).catch((error: unknown) =>
-      port.postMessage({ type: 'failed', error: error instanceof Error ? error.message : String(error) }),
+      port.postMessage({ type: 'failed', error: failure(error) } satisfies FromWorker),
     );
   }
 });
+
+/**
+ * Why the run failed. The emulator's own refusals (a step the kernel profile does not have, a config the
+ * rules reject) keep their code in front ("ECONFIG: config /features/0: …"), so a study tells a refusal
+ * from a failure of the machine.
+ */
+function failure(error: unknown): string {
+  if (isEmulatorError(error)) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
 
 async function run(config: ExperimentConfig, seed: number, skipRows: number): Promise<void> {
   unacked = 0; // a worker runs one experiment after another

@@ -44,7 +44,7 @@ describe('the IOTLB-reach study', () => {
     const csv = await (await fetch(`${server.url}${done.report.csv}`)).text();
     const [header, ...lines] = csv.trim().split('\n');
     expect(header).toBe(
-      'experiment,IOTLB entries (entries),working set (MiB),IOTLB hit rate (%),DMA latency p50 (ns simulated),page walks (walks),status,run',
+      'experiment,IOTLB entries (entries),working set (MiB),IOTLB hit rate (%),DMA latency p50 (ns simulated),page walks (walks),outcome,reason,run',
     );
     expect(lines).toHaveLength(12);
     const rows = lines.map((line) => line.split(','));
@@ -57,7 +57,7 @@ describe('the IOTLB-reach study', () => {
     expect(hitRate('4 KiB pages', 4096, 128 * MiB)).toBeLessThan(20);
     // 128 MiB is 64 pages of 2 MiB: within 256 entries' reach.
     expect(hitRate('2 MiB pages', 256, 128 * MiB)).toBeGreaterThan(90);
-    for (const row of rows) expect(row[6]).toBe('done');
+    for (const row of rows) expect([row[6], row[7]]).toEqual(['done', '']);
 
     for (const [i, url] of done.report.charts.entries()) {
       const response = await fetch(`${server.url}${url}`);
@@ -69,7 +69,7 @@ describe('the IOTLB-reach study', () => {
       // A point per run drawn, each a link to its run: 4 KiB pages only (6), or 128 MiB only (6).
       const links = [...svg.matchAll(/href="\/api\/v1\/runs\/([a-z0-9]+)"/g)].map((match) => match[1]);
       expect(new Set(links).size).toBe(6);
-      for (const run of links) expect(rows.some((r) => r[7] === run)).toBe(true);
+      for (const run of links) expect(rows.some((r) => r[8] === run)).toBe(true);
     }
 
     for (const url of done.report.png) {

@@ -39,7 +39,7 @@ describe('the pinning-against-on-demand study', () => {
       .trim()
       .split('\n');
     expect(header).toBe(
-      'experiment,operations over the buffer (DMAs),buffer (MiB),mean DMA latency (ns simulated),DMA latency p99 (ns simulated),page requests (requests),status,run',
+      'experiment,operations over the buffer (DMAs),buffer (MiB),mean DMA latency (ns simulated),DMA latency p99 (ns simulated),page requests (requests),outcome,reason,run',
     );
     const rows = lines.map((line) => line.split(','));
     const at = (experiment: string, count: number, mib: number) => {

@@ -8,11 +8,15 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import type { StudySpec } from '@iommu-lab/wire';
+import { shownValue } from './study-values';
+import type { RunOutcome } from './run-outcome';
 
 export interface StudyRow {
   experiment: string;
   run: string;
-  status: string;
+  outcome: RunOutcome;
+  /** Why it did not finish (the livelock's figures, the refusal), null when it did. */
+  reason: string | null;
   /** The swept values, by parameter path. */
   values: Record<string, unknown>;
   /** Each metric of the study, by pointer; null when the run did not finish or has no such figure. */
@@ -32,7 +36,8 @@ export function studyCsv(spec: StudySpec, rows: StudyRow[]): string {
     'experiment',
     ...spec.parameters.map((parameter) => titled(parameter.label, parameter.unit)),
     ...spec.metrics.map((metric) => titled(metric.label, metric.unit)),
-    'status',
+    'outcome',
+    'reason',
     'run',
   ];
   const lines = rows.map((row) =>
@@ -40,7 +45,8 @@ export function studyCsv(spec: StudySpec, rows: StudyRow[]): string {
       row.experiment,
       ...spec.parameters.map((parameter) => row.values[parameter.path]),
       ...spec.metrics.map((metric) => row.metrics[metric.pointer]),
-      row.status,
+      row.outcome,
+      row.reason,
       row.run,
     ]
       .map(csvCell)
@@ -75,53 +81,92 @@ export async function chartSvg(
           })()
         : null;
   const held = Object.entries(chart.where ?? {});
-  const values = rows
-    .filter((row) =>
-      held.every(([path, value]) =>
-        path === 'experiment'
-          ? row.experiment === value
-          : JSON.stringify(row.values[path]) === JSON.stringify(value),
-      ),
-    )
-    .filter((row) => typeof row.values[x.path] === 'number' && row.metrics[y.pointer] !== null)
+  const shown = rows.filter((row) =>
+    held.every(([path, value]) =>
+      path === 'experiment'
+        ? row.experiment === value
+        : JSON.stringify(row.values[path]) === JSON.stringify(value),
+    ),
+  );
+  // Values that are not numbers (kernel profiles) are categories: bars side by side, in the study's order.
+  const categorical = shown.some((row) => typeof row.values[x.path] !== 'number');
+  const values = shown
+    .filter((row) => row.values[x.path] !== undefined && row.metrics[y.pointer] !== null)
     .map((row) => ({
-      x: row.values[x.path] as number,
+      x: categorical ? String(row.values[x.path]) : (row.values[x.path] as number),
       y: row.metrics[y.pointer],
       series: series ? series.of(row) : '',
+      outcome: row.outcome,
       href: runUrl(row.run),
     }));
+  const color = series
+    ? {
+        color:
+          chart.series === 'experiment'
+            ? {
+                field: 'series',
+                type: 'nominal' as const,
+                title: series.title,
+                sort: spec.experiments.map((e) => e.label),
+              }
+            : { field: 'series', type: 'ordinal' as const, title: series.title, sort: 'ascending' as const },
+      }
+    : {};
+  const xTitle = titled(x.label, x.unit);
+  const yEncoding = { field: 'y', type: 'quantitative' as const, title: titled(y.label, y.unit) };
   const vl = compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: chart.title,
     width: 560,
     height: 320,
     data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: {
-        field: 'x',
-        type: 'quantitative',
-        title: titled(x.label, x.unit),
-        scale: chart.xScale === 'log' ? { type: 'log' } : { zero: false },
-      },
-      y: { field: 'y', type: 'quantitative', title: titled(y.label, y.unit) },
-      // Experiments in distinct hues, in the study's order; a parameter's values as shades, in their order.
-      ...(series
-        ? {
-            color:
-              chart.series === 'experiment'
-                ? {
-                    field: 'series',
-                    type: 'nominal',
-                    title: series.title,
-                    sort: spec.experiments.map((e) => e.label),
-                  }
-                : { field: 'series', type: 'ordinal', title: series.title, sort: 'ascending' },
-          }
-        : {}),
-      href: { field: 'href' },
-    },
-  });
+    ...(categorical
+      ? {
+          mark: { type: 'bar' },
+          encoding: {
+            x: {
+              field: 'x',
+              type: 'nominal',
+              title: xTitle,
+              sort: x.values.map((value) => String(shownValue(x, value))),
+            },
+            y: yEncoding,
+            ...(series ? { xOffset: { field: 'series', sort: color.color!.sort } } : {}),
+            ...color,
+            href: { field: 'href' },
+          },
+        }
+      : {
+          encoding: {
+            x: {
+              field: 'x',
+              type: 'quantitative',
+              title: xTitle,
+              scale: chart.xScale === 'log' ? { type: 'log' } : { zero: false },
+            },
+            y: yEncoding,
+            ...color,
+            href: { field: 'href' },
+          },
+          layer: [
+            // Runs that finished, a line per series.
+            { transform: [{ filter: "datum.outcome === 'done'" }], mark: { type: 'line', point: true } },
+            // Runs the emulator stopped as a livelock: their counts up to the stop, as crosses off the line.
+            {
+              transform: [{ filter: "datum.outcome === 'livelock'" }],
+              mark: { type: 'point', shape: 'cross', size: 120, filled: true },
+              encoding: {
+                shape: {
+                  field: 'outcome',
+                  type: 'nominal',
+                  title: 'stopped by',
+                  legend: { orient: 'bottom' },
+                },
+              },
+            },
+          ],
+        }),
+  } as never);
   const view = new vega.View(vega.parse(vl.spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -157,6 +202,7 @@ export async function studyHtml(
     'experiment',
     ...spec.parameters.map((p) => titled(p.label, p.unit)),
     ...spec.metrics.map((m) => titled(m.label, m.unit)),
+    'outcome',
     'run',
   ];
   const body = rows.map(
@@ -168,8 +214,21 @@ export async function studyHtml(
         )
         .join(
           '',
-        )}<td><a href="${escape(runUrl(row.run))}">${escape(row.run)}</a> (${escape(row.status)})</td></tr>`,
+        )}<td>${escape(row.outcome)}</td><td><a href="${escape(runUrl(row.run))}">${escape(row.run)}</a></td></tr>`,
   );
+  // What the emulator's rules stopped or refused is an answer too (a kernel profile's refusal, a storm).
+  const unfinished = rows.filter((row) => row.reason !== null);
+  const stopped = unfinished.length
+    ? `<h2>Runs that did not finish</h2>
+<table><thead><tr><th>experiment</th>${spec.parameters.map((p) => `<th>${escape(titled(p.label, p.unit))}</th>`).join('')}<th>outcome</th><th>reason</th></tr></thead><tbody>
+${unfinished
+  .map(
+    (row) =>
+      `<tr><td>${escape(row.experiment)}</td>${spec.parameters.map((p) => `<td>${escape(JSON.stringify(row.values[p.path]))}</td>`).join('')}<td>${escape(row.outcome)}</td><td><a href="${escape(runUrl(row.run))}">${escape(row.reason!)}</a></td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(spec.title)}</title>
 <style>body{font:14px system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem}figure{margin:1.5rem 0}
@@ -182,6 +241,7 @@ ${spec.description
   .map((paragraph) => `<p>${escape(paragraph)}</p>`)
   .join('\n')}
 ${charts.map((svg, i) => `<figure data-chart="${i}">${svg}<figcaption>${escape(spec.charts[i]!.title)}</figcaption></figure>`).join('\n')}
+${stopped}
 <h2>Data</h2>
 <p><a download="${escape(spec.name)}.csv" href="data:text/csv;charset=utf-8,${encodeURIComponent(csv)}">The data as CSV</a></p>
 <table><thead><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>

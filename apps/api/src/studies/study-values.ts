@@ -34,3 +34,17 @@ export function figureOf(metric: StudySpec['metrics'][number], metrics: unknown)
   }
   return clean(figure * (metric.scale ?? 1));
 }
+
+/**
+ * What a metric pointer under /run/ reads: the run itself, e.g. throughput as /system/bytes divided by
+ * /run/simulatedNs (bytes per simulated ns, which is GB/s).
+ */
+export function runFigures(run: {
+  simulatedNs: number;
+  transactions: number;
+  totalTransactions: number;
+  faultRecords: number;
+}) {
+  const { simulatedNs, transactions, totalTransactions, faultRecords } = run;
+  return { simulatedNs, transactions, totalTransactions, faultRecords };
+}

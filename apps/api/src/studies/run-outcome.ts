@@ -1,0 +1,25 @@
+/**
+ * How each run of a study ended, as a result of the study: a run the emulator stopped as a livelock (an
+ * overflow storm, fault/livelock-detector.ts) or whose config its kernel profile refused (a step that
+ * profile does not have, run-worker.ts `failure`) answered the question as much as a run that finished.
+ * Only a failure of the machine (a full disk, a lost worker) leaves the study failed.
+ */
+export type RunOutcome = 'queued' | 'running' | 'done' | 'livelock' | 'refused' | 'failed' | 'interrupted';
+
+/** An emulator error code in front of the reason ("ECONFIG: …"), as run-worker.ts writes refusals. */
+const REFUSAL = /^E[A-Z]+: /;
+
+export function runOutcome(run: { status: string; error?: string | null }): RunOutcome {
+  if (run.status !== 'failed') return run.status as RunOutcome;
+  if (run.error?.startsWith('livelock:')) return 'livelock';
+  if (run.error && REFUSAL.test(run.error)) return 'refused';
+  return 'failed';
+}
+
+/** Outcomes whose run answers the study: it ran to its end, or the emulator ended it by a rule. */
+export const ANSWERED: ReadonlySet<RunOutcome> = new Set(['done', 'livelock', 'refused']);
+
+export function studyStatus(outcomes: readonly RunOutcome[]): 'running' | 'done' | 'failed' {
+  if (outcomes.some((outcome) => outcome === 'failed' || outcome === 'interrupted')) return 'failed';
+  return outcomes.every((outcome) => ANSWERED.has(outcome)) ? 'done' : 'running';
+}
