@@ -336,7 +336,8 @@ export const SweepParameterSchema = Type.Object(
         'a path is a JSON pointer into the experiment, e.g. /workload/streams/0/workingSet',
       ),
       maxLength: 200,
-      description: 'e.g. "/system/devices/0/pri/capacity" or "/workload/streams/0/workingSet".',
+      description:
+        'e.g. "/system/devices/0/pri/capacity" or "/workload/streams/0/workingSet"; "*" for every element, as in "/system/devices/*/pri/capacity".',
     }),
     values: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 64 }),
   },

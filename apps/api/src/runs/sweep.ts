@@ -14,26 +14,38 @@ export interface SweepPoint {
   label: string;
 }
 
-/** Sets `value` at `path` (RFC 6901 pointer) in a copy of `config`; the parent must exist. */
-function setAt(config: unknown, path: string, value: unknown): unknown {
-  const copy = structuredClone(config) as Record<string, unknown>;
-  const keys = path
+/** A pointer's keys, unescaped (RFC 6901). */
+export const pointerKeys = (path: string) =>
+  path
     .slice(1)
     .split('/')
     .map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
-  let node: unknown = copy;
-  for (const key of keys.slice(0, -1)) {
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-    if (node === undefined || node === null || typeof node !== 'object')
-      throw new ServiceError(
-        'invalid',
-        'EINVAL',
-        `sweep path ${path} is not in the experiment's config.`,
-        'no-such-path',
-        path,
-      );
-  }
-  (node as Record<string, unknown>)[keys.at(-1)!] = value;
+
+/**
+ * Sets `value` at `path` (RFC 6901 pointer) in a copy of `config`; the parent must exist. A `*` key stands
+ * for every element there, so one swept value reaches every device's PRI capacity (`*` in place of the
+ * device's index).
+ */
+function setAt(config: unknown, path: string, value: unknown): unknown {
+  const copy = structuredClone(config);
+  const missing = () =>
+    new ServiceError(
+      'invalid',
+      'EINVAL',
+      `sweep path ${path} is not in the experiment's config.`,
+      'no-such-path',
+      path,
+    );
+  const set = (node: unknown, keys: string[]): void => {
+    if (node === null || typeof node !== 'object') throw missing();
+    const [key, ...rest] = keys as [string, ...string[]];
+    const children = key === '*' ? Object.keys(node) : [key];
+    if (children.length === 0) throw missing();
+    for (const child of children)
+      if (rest.length === 0) (node as Record<string, unknown>)[child] = value;
+      else set((node as Record<string, unknown>)[child], rest);
+  };
+  set(copy, pointerKeys(path));
   return copy;
 }
 

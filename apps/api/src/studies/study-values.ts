@@ -1,13 +1,16 @@
 /** Reading a study's values: a pointer into a config or a run's metrics, a swept value as shown, a metric's figure. */
 import type { StudySpec } from '@iommu-lab/wire';
+import { pointerKeys } from '../runs/sweep';
 
-/** The value at an RFC 6901 pointer, or undefined. */
+/**
+ * The value at an RFC 6901 pointer, or undefined; a `*` key (a value swept into every element, sweep.ts)
+ * reads the first element, which holds the same value as the others.
+ */
 export function valueAt(document: unknown, pointer: string): unknown {
   let node = document;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const key of pointerKeys(pointer)) {
     if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
+    node = (node as Record<string, unknown>)[key === '*' ? (Object.keys(node)[0] ?? '') : key];
   }
   return node;
 }
