@@ -43,6 +43,8 @@ export const StudyMetricSchema = Type.Object(
     divideBy: Type.Optional(Type.Array(Pointer("A run's metric."), { minItems: 1, maxItems: 4 })),
     /** Multiplies the figure (100 for a percentage, 1e-3 for ns as µs). */
     scale: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** The figure of a run that has none (0 for a count kept by key, absent until it first happens). */
+    absent: Type.Optional(Type.Number()),
     label: Type.String({ maxLength: 80 }),
     unit: Type.String({ maxLength: 20 }),
   },

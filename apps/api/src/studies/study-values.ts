@@ -23,10 +23,24 @@ export function shownValue(parameter: StudySpec['parameters'][number], value: un
   return typeof value === 'number' && parameter.scale !== undefined ? clean(value * parameter.scale) : value;
 }
 
+/**
+ * A summary of no samples (a latency histogram of a run stopped before any DMA ended) has no mean or
+ * percentile: its zeros are not figures.
+ */
+function noSamples(metrics: unknown, pointer: string): boolean {
+  const parent = valueAt(metrics, pointer.slice(0, pointer.lastIndexOf('/')));
+  return (
+    parent !== null &&
+    typeof parent === 'object' &&
+    (parent as { count?: unknown }).count === 0 &&
+    !pointer.endsWith('/count')
+  );
+}
+
 /** A metric's figure from a run's metrics: a value, a ratio, scaled; null when not a number. */
 export function figureOf(metric: StudySpec['metrics'][number], metrics: unknown): number | null {
-  const value = valueAt(metrics, metric.pointer);
-  if (typeof value !== 'number') return null;
+  const value = valueAt(metrics, metric.pointer) ?? metric.absent;
+  if (typeof value !== 'number' || noSamples(metrics, metric.pointer)) return null;
   let figure = value;
   if (metric.divideBy) {
     const parts = metric.divideBy.map((pointer) => valueAt(metrics, pointer));

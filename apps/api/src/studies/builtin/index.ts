@@ -2,8 +2,10 @@
 import type { StudySpec } from '@iommu-lab/wire';
 import { iotlbReach } from './iotlb-reach';
 import { pinningVsOnDemand } from './pinning-vs-on-demand';
+import { priCredits } from './pri-credits';
 
 export const BUILTIN_STUDIES: Record<string, () => StudySpec> = {
   'pinning-vs-on-demand': pinningVsOnDemand,
+  'pri-credits': priCredits,
   'iotlb-reach': () => iotlbReach(),
 };
