@@ -189,6 +189,39 @@ export function chartPng(svg: string): Buffer {
 const escape = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/**
+ * With one swept parameter, every run's outcome as a grid: experiment by value, so what a kernel profile
+ * refuses reads at a glance; a refusal's cell holds its reason.
+ */
+function outcomeGrid(spec: StudySpec, rows: StudyRow[], runUrl: (run: string) => string): string {
+  if (spec.parameters.length !== 1) return '';
+  const parameter = spec.parameters[0]!;
+  const shown = parameter.values.map((value) => shownValue(parameter, value));
+  const cell = (row: StudyRow | undefined) =>
+    row
+      ? `<td class="${escape(row.outcome)}"><a href="${escape(runUrl(row.run))}">${escape(row.outcome)}</a>${row.reason ? `<br><small>${escape(row.reason)}</small>` : ''}</td>`
+      : '<td>–</td>';
+  return `<h2>Outcomes</h2>
+<table class="grid"><thead><tr><th>experiment</th>${shown.map((value) => `<th>${escape(titled(String(value), parameter.unit))}</th>`).join('')}</tr></thead><tbody>
+${spec.experiments
+  .map(
+    ({ label }) =>
+      `<tr><th>${escape(label)}</th>${shown
+        .map((value) =>
+          cell(
+            rows.find(
+              (row) =>
+                row.experiment === label &&
+                JSON.stringify(row.values[parameter.path]) === JSON.stringify(value),
+            ),
+          ),
+        )
+        .join('')}</tr>`,
+  )
+  .join('\n')}
+</tbody></table>`;
+}
+
 /** The whole report as one HTML file: the question, each chart, the data table, the CSV inside. */
 export async function studyHtml(
   spec: StudySpec,
@@ -233,7 +266,7 @@ ${unfinished
 <html lang="en"><head><meta charset="utf-8"><title>${escape(spec.title)}</title>
 <style>body{font:14px system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem}figure{margin:1.5rem 0}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}td.n{text-align:right;font-variant-numeric:tabular-nums}
-p.about{color:#555}</style></head>
+p.about{color:#555}td.done{background:#eef7ee}td.refused,td.livelock{background:#fbeeee}</style></head>
 <body><h1>${escape(spec.title)}</h1>
 <p class="about">Study <code>${escape(spec.name)}</code> · ${rows.length} runs on the ${escape(about.engine)} engine · ${escape(about.status)} · ${escape(about.createdAt)} · values in simulated time</p>
 ${spec.description
@@ -241,6 +274,7 @@ ${spec.description
   .map((paragraph) => `<p>${escape(paragraph)}</p>`)
   .join('\n')}
 ${charts.map((svg, i) => `<figure data-chart="${i}">${svg}<figcaption>${escape(spec.charts[i]!.title)}</figcaption></figure>`).join('\n')}
+${outcomeGrid(spec, rows, runUrl)}
 ${stopped}
 <h2>Data</h2>
 <p><a download="${escape(spec.name)}.csv" href="data:text/csv;charset=utf-8,${encodeURIComponent(csv)}">The data as CSV</a></p>
