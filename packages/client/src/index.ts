@@ -23,6 +23,7 @@ export {
   type HeadlineFigure,
 } from './headline';
 export { JsonSocket } from './socket';
+export { studyOutcomes } from './study-outcomes';
 export { IommufdChannel } from './iommufd-channel';
 export {
   EventStream,

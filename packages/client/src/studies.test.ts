@@ -54,7 +54,7 @@ describe('studies from the CLI', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
       new RegExp(
-        `^study iotlb-reach done: 8 of 8 runs done in \\d+ s \\(wall\\); wrote report\\.html \\(\\d+ KiB\\), data\\.csv \\(1 KiB\\), chart-0\\.svg \\(\\d+ KiB\\), chart-0\\.png \\(\\d+ KiB\\), chart-1\\.svg \\(\\d+ KiB\\), chart-1\\.png \\(\\d+ KiB\\) to ${out}\\n$`,
+        `^study iotlb-reach done: 8 of 8 runs answered \\(8 done\\) in \\d+ s \\(wall\\); wrote report\\.html \\(\\d+ KiB\\), data\\.csv \\(1 KiB\\), chart-0\\.svg \\(\\d+ KiB\\), chart-0\\.png \\(\\d+ KiB\\), chart-1\\.svg \\(\\d+ KiB\\), chart-1\\.png \\(\\d+ KiB\\) to ${out}\\n$`,
       ),
     );
     expect(readdirSync(out).sort()).toEqual([

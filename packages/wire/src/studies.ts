@@ -117,6 +117,8 @@ export const StudyRunView = Type.Object({
   runs: Type.Integer(),
   /** Runs that answered: done, or ended by the emulator's rules (a livelock, a profile's refusal). */
   done: Type.Integer(),
+  /** Its runs by outcome (done, livelock, refused, failed, interrupted, running, queued); only those it has. */
+  outcomes: Type.Record(Type.String(), Type.Integer()),
   createdAt: Type.String({ format: 'date-time' }),
   /** One sweep per experiment, in the study's order. */
   sweeps: Type.Array(Type.Object({ experiment: Type.String(), sweep: Type.String() })),

@@ -18,7 +18,7 @@ import { findEngine } from './experiment-views';
 import { BUILTIN_STUDIES } from '../studies/builtin';
 import { expandStudy, withValues } from '../studies/expand-study';
 import { figureOf, shownValue, valueAt } from '../studies/study-values';
-import { ANSWERED, runOutcome, studyStatus } from '../studies/run-outcome';
+import { ANSWERED, countOutcomes, runOutcome, studyStatus } from '../studies/run-outcome';
 import { runFigures } from '../studies/study-values';
 import { type StudyRow, chartPng, chartSvg, studyCsv, studyHtml } from '../studies/study-report';
 
@@ -78,6 +78,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       progress: total > 0 ? ended / total : 0,
       runs: runs.length,
       done: runs.filter((r) => ANSWERED.has(runOutcome(r))).length,
+      outcomes: countOutcomes(runs.map(runOutcome)),
       createdAt: run.createdAt.toISOString(),
       sweeps: run.sweeps.map((sweep, i) => ({ experiment: spec.experiments[i]!.label, sweep: sweep.id })),
       report: {

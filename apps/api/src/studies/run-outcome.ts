@@ -23,3 +23,9 @@ export function studyStatus(outcomes: readonly RunOutcome[]): 'running' | 'done'
   if (outcomes.some((outcome) => outcome === 'failed' || outcome === 'interrupted')) return 'failed';
   return outcomes.every((outcome) => ANSWERED.has(outcome)) ? 'done' : 'running';
 }
+
+export function countOutcomes(outcomes: readonly RunOutcome[]): Partial<Record<RunOutcome, number>> {
+  const counts: Partial<Record<RunOutcome, number>> = {};
+  for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
+  return counts;
+}

@@ -151,19 +151,24 @@ export async function chartSvg(
           layer: [
             // Runs that finished, a line per series.
             { transform: [{ filter: "datum.outcome === 'done'" }], mark: { type: 'line', point: true } },
-            // Runs the emulator stopped as a livelock: their counts up to the stop, as crosses off the line.
-            {
-              transform: [{ filter: "datum.outcome === 'livelock'" }],
-              mark: { type: 'point', shape: 'cross', size: 120, filled: true },
-              encoding: {
-                shape: {
-                  field: 'outcome',
-                  type: 'nominal',
-                  title: 'stopped by',
-                  legend: { orient: 'bottom' },
-                },
-              },
-            },
+            // Runs the emulator stopped as a livelock: their counts up to the stop, as crosses off the line
+            // (with their legend only when there are some).
+            ...(values.some((value) => value.outcome === 'livelock')
+              ? [
+                  {
+                    transform: [{ filter: "datum.outcome === 'livelock'" }],
+                    mark: { type: 'point', shape: 'cross', size: 120, filled: true },
+                    encoding: {
+                      shape: {
+                        field: 'outcome',
+                        type: 'nominal',
+                        title: 'stopped by',
+                        legend: { orient: 'bottom' },
+                      },
+                    },
+                  },
+                ]
+              : []),
           ],
         }),
   } as never);

@@ -41,6 +41,7 @@ import {
   MAIN_METRICS,
 } from './format';
 import { RunBars } from './progress';
+import { studyOutcomes } from '../study-outcomes';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 export const DEFAULT_URL = 'http://127.0.0.1:4100';
@@ -540,12 +541,12 @@ async function studyRunCommand(
   if (ctx.json) ctx.io.out(JSON.stringify({ study: view, seconds, files: written }, null, 2));
   else
     ctx.io.out(
-      `study ${view.name} ${view.status}: ${view.done} of ${view.runs} runs done in ${number(Math.round(seconds))} s (wall); wrote ${written.join(', ')} to ${options.out}`,
+      `study ${view.name} ${view.status}: ${view.done} of ${view.runs} runs answered (${studyOutcomes(view)}) in ${number(Math.round(seconds))} s (wall); wrote ${written.join(', ')} to ${options.out}`,
     );
   if (view.status !== 'done')
     throw new CommandFailure(
       'ESTUDY',
-      `study ${view.id} ${view.status}: ${view.done} of ${view.runs} runs done`,
+      `study ${view.id} ${view.status}: ${view.done} of ${view.runs} runs answered (${studyOutcomes(view)})`,
     );
 }
 
