@@ -1,7 +1,8 @@
-/** The built-in studies, by name (issue 16 lists five; the others are still to come). */
+/** The built-in studies, by name, in the issue's order (issue 16). */
 import type { StudySpec } from '@iommu-lab/wire';
 import { iotlbReach } from './iotlb-reach';
 import { kernelProfiles } from './kernel-profiles';
+import { nestedCost } from './nested-cost';
 import { pinningVsOnDemand } from './pinning-vs-on-demand';
 import { priCredits } from './pri-credits';
 
@@ -9,5 +10,6 @@ export const BUILTIN_STUDIES: Record<string, () => StudySpec> = {
   'pinning-vs-on-demand': pinningVsOnDemand,
   'pri-credits': priCredits,
   'iotlb-reach': () => iotlbReach(),
+  'nested-cost': nestedCost,
   'kernel-profiles': kernelProfiles,
 };
