@@ -11,8 +11,8 @@ import { until } from '../testing/queue';
 
 const API = '/api/v1';
 const MiB = 1 << 20;
-const STAGE_1 = 'stage-1 faults (stage 2 pinned)';
-const STAGE_2 = 'stage-2 faults (stage 1 mapped)';
+const STAGE_1 = 'stage 1 only';
+const STAGE_2 = 'stage 2 only';
 const BOTH = 'both on demand';
 
 describe('the nested-cost study', () => {
