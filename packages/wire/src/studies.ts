@@ -41,6 +41,8 @@ export const StudyMetricSchema = Type.Object(
     pointer: Pointer("Where in a run's metrics the figure is."),
     /** A ratio: the figure divided by the sum of these (hits / (hits + misses)). */
     divideBy: Type.Optional(Type.Array(Pointer("A run's metric."), { minItems: 1, maxItems: 4 })),
+    /** A product: the figure times each of these (a mean times its count is a total). */
+    multiplyBy: Type.Optional(Type.Array(Pointer("A run's metric."), { minItems: 1, maxItems: 4 })),
     /** Multiplies the figure (100 for a percentage, 1e-3 for ns as µs). */
     scale: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     /** The figure of a run that has none (0 for a count kept by key, absent until it first happens). */

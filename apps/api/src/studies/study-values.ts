@@ -42,6 +42,11 @@ export function figureOf(metric: StudySpec['metrics'][number], metrics: unknown)
   const value = valueAt(metrics, metric.pointer) ?? metric.absent;
   if (typeof value !== 'number' || noSamples(metrics, metric.pointer)) return null;
   let figure = value;
+  for (const pointer of metric.multiplyBy ?? []) {
+    const factor = valueAt(metrics, pointer);
+    if (typeof factor !== 'number' || noSamples(metrics, pointer)) return null;
+    figure *= factor;
+  }
   if (metric.divideBy) {
     const parts = metric.divideBy.map((pointer) => valueAt(metrics, pointer));
     if (parts.some((part) => typeof part !== 'number')) return null;
