@@ -25,7 +25,7 @@ describe('studies from the CLI', () => {
     const out = await cli(server.url, ['study', 'list']);
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(
-      /^study\s+runs\s+title\n[─ ]+\npinning-vs-on-demand\s+36\s+Pinning against on-demand mapping: .+\niotlb-reach\s+30\s+IOTLB reach: /,
+      /^study\s+runs\s+title\n[─ ]+\npinning-vs-on-demand\s+36\s+Pinning against on-demand mapping: .+\npri-credits\s+48\s+PRI credits and page request queue depth: .+\niotlb-reach\s+30\s+IOTLB reach: .+\nnested-cost\s+81\s+Nested cost: .+\nkernel-profiles\s+18\s+Kernel profiles: /,
     );
   });
 
