@@ -81,10 +81,13 @@ export class FaultCollector {
     });
   }
 
-  /** The records gathered since the last call. */
-  take(): FaultRow[] {
-    const rows = this.rows;
-    this.rows = [];
-    return rows;
+  /** The first `max` of the records gathered since the last call (all of them by default). */
+  take(max = Number.POSITIVE_INFINITY): FaultRow[] {
+    if (this.rows.length <= max) {
+      const rows = this.rows;
+      this.rows = [];
+      return rows;
+    }
+    return this.rows.splice(0, max);
   }
 }

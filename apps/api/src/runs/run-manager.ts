@@ -96,6 +96,10 @@ export class DatabaseSink implements RunSink {
   }
 
   async append(run: string, rows: FaultRow[], progress: RunProgress): Promise<void> {
+    // The write is synchronous (better-sqlite3), and a run's batches come back to back through its
+    // MessagePort, which Node drains in one go (each ack lets the thread send the next): without a turn
+    // of the event loop before each write, a run of a million records kept every request waiting.
+    await new Promise((resolve) => setImmediate(resolve));
     this.db.faults.append(run, rows, progress);
   }
 

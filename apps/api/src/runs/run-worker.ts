@@ -72,6 +72,11 @@ function failure(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** After each batch sent: waits once MAX_UNACKED of them wait for the main thread to write them. */
+async function acked(): Promise<void> {
+  if (++unacked >= MAX_UNACKED) await new Promise<void>((resolve) => (wake = resolve));
+}
+
 async function run(config: ExperimentConfig, seed: number, skipRows: number): Promise<void> {
   unacked = 0; // a worker runs one experiment after another
   const system = experimentSystem(config, seed);
@@ -82,12 +87,28 @@ async function run(config: ExperimentConfig, seed: number, skipRows: number): Pr
     totalTransactions: workload.progress.total,
     simulatedNs: system.nowNs,
   });
+  /**
+   * Sends the records in batches of at most BATCH_ROWS, waiting for acks past MAX_UNACKED; `all` sends the
+   * last, short one too. One slice of an overflow storm makes hundreds of thousands of records, and the
+   * main thread writes each batch synchronously: a bounded batch keeps it answering requests meanwhile.
+   */
+  const send = async (all: boolean) => {
+    while (collector.rows.length >= BATCH_ROWS || (all && collector.rows.length > 0)) {
+      port.postMessage({
+        type: 'batch',
+        rows: collector.take(BATCH_ROWS),
+        progress: progress(),
+      } satisfies FromWorker);
+      await acked();
+    }
+  };
   let lastSent = performance.now();
   while (!workload.finished) {
     const ran = system.runUntilIdle(EVENTS_PER_SLICE);
     const { livelock } = system;
     if (livelock !== null) {
       const { iommu, queue, atNs, ...figures } = livelock;
+      await send(false);
       port.postMessage({
         type: 'failed',
         error: `${describeLivelock(iommu, queue, atNs, figures)}; ${workload.progress.ended} of ${workload.progress.total} transactions had ended.`,
@@ -102,12 +123,16 @@ async function run(config: ExperimentConfig, seed: number, skipRows: number): Pr
         `the workload cannot finish: nothing is left to simulate after ${workload.progress.ended} of ${workload.progress.total} transactions ended`,
       );
     if (collector.rows.length >= BATCH_ROWS || performance.now() - lastSent >= PROGRESS_MS) {
-      port.postMessage({ type: 'batch', rows: collector.take(), progress: progress() } satisfies FromWorker);
+      // Progress even when no fault happened: an empty batch.
+      if (collector.rows.length === 0) {
+        port.postMessage({ type: 'batch', rows: [], progress: progress() } satisfies FromWorker);
+        await acked();
+      } else await send(true);
       lastSent = performance.now();
-      if (++unacked >= MAX_UNACKED) await new Promise<void>((resolve) => (wake = resolve));
     }
   }
   system.runUntilIdle();
+  await send(false);
   port.postMessage({
     type: 'done',
     rows: collector.take(),
