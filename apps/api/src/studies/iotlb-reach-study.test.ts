@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, call, startServer } from '../testing/harness';
-import { until } from '../testing/queue';
+import { builtinStudy, runStudy } from '../testing/studies';
 
 const API = '/api/v1';
 const MiB = 1 << 20;
@@ -22,23 +22,13 @@ describe('the IOTLB-reach study', () => {
   afterAll(() => server.close());
 
   it('runs at a reduced size, and its report shows the IOTLB wall in CSV, SVG and HTML', async () => {
-    const builtin = (await call(server.url, 'GET', `${API}/studies`)).body.find(
-      (s: { name: string }) => s.name === 'iotlb-reach',
-    );
+    const builtin = await builtinStudy(server, 'iotlb-reach');
     for (const experiment of builtin.experiments) experiment.config.workload.streams[0].count = 2000;
-    const started = await call(server.url, 'POST', `${API}/studies/runs`, {
+    const { started, done } = await runStudy(server, {
       study: builtin,
-      engine: 'local',
       set: { [ENTRIES]: [16, 256, 4096], [WORKING_SET]: [1 * MiB, 128 * MiB] },
     });
-    expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ name: 'iotlb-reach', runs: 12, engine: 'local' });
-    const done = await until(
-      'the study',
-      async () => (await call(server.url, 'GET', `${API}/studies/runs/${started.body.id}`)).body,
-      (view) => view.status !== 'running',
-      120_000,
-    );
+    expect(started).toMatchObject({ name: 'iotlb-reach', runs: 12, engine: 'local' });
     expect(done).toMatchObject({ status: 'done', done: 12, progress: 1 });
 
     const csv = await (await fetch(`${server.url}${done.report.csv}`)).text();
@@ -93,9 +83,7 @@ describe('the IOTLB-reach study', () => {
   }, 180_000);
 
   it('a path not in an experiment, an empty value list, or too many runs: 422 with the path, nothing saved', async () => {
-    const builtin = (await call(server.url, 'GET', `${API}/studies`)).body.find(
-      (s: { name: string }) => s.name === 'iotlb-reach',
-    );
+    const builtin = await builtinStudy(server, 'iotlb-reach');
     const experimentsBefore = (await call(server.url, 'GET', `${API}/experiments`)).body.length;
     const refused = async (study: unknown, set?: object) =>
       (

@@ -5,12 +5,9 @@
  * the study is done, the report's outcome grid holds the reason. Where two profiles run the same set-up,
  * they cost the same.
  */
-import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, call, startServer } from '../testing/harness';
-import { until } from '../testing/queue';
-
-const API = '/api/v1';
+import { type Running, startServer } from '../testing/harness';
+import { builtinStudy, runStudy, studyData } from '../testing/studies';
 
 describe('the kernel-profiles study', () => {
   let server: Running;
@@ -20,28 +17,13 @@ describe('the kernel-profiles study', () => {
   afterAll(() => server.close());
 
   it('shows what each profile refuses, and that the set-ups two profiles allow cost the same', async () => {
-    const builtin = (await call(server.url, 'GET', `${API}/studies`)).body.find(
-      (s: { name: string }) => s.name === 'kernel-profiles',
-    );
+    const builtin = await builtinStudy(server, 'kernel-profiles');
     for (const experiment of builtin.experiments)
       for (const stream of experiment.config.workload.streams) stream.count /= 4;
-    const started = await call(server.url, 'POST', `${API}/studies/runs`, {
-      study: builtin,
-      engine: 'local',
-    });
-    expect(started.status, JSON.stringify(started.body)).toBe(202);
-    const done = await until(
-      'the study',
-      async () => (await call(server.url, 'GET', `${API}/studies/runs/${started.body.id}`)).body,
-      (view) => view.status !== 'running',
-      120_000,
-    );
+    const { done } = await runStudy(server, { study: builtin });
     expect(done).toMatchObject({ status: 'done', runs: 18, done: 18 });
 
-    const rows: Record<string, string>[] = parse(
-      await (await fetch(`${server.url}${done.report.csv}`)).text(),
-      { columns: true },
-    );
+    const { rows } = await studyData(server, done);
     const at = (experiment: string, profile: string) =>
       rows.find((r) => r.experiment === experiment && r['kernel profile'] === profile)!;
     const outcomes = Object.fromEntries(

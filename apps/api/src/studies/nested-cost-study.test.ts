@@ -6,10 +6,9 @@
  * less per DMA. Seven charts, a line per experiment, a link per plotted run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, call, startServer } from '../testing/harness';
-import { until } from '../testing/queue';
+import { type Running, startServer } from '../testing/harness';
+import { runStudy } from '../testing/studies';
 
-const API = '/api/v1';
 const MiB = 1 << 20;
 const STAGE_1 = 'stage 1 only';
 const STAGE_2 = 'stage 2 only';
@@ -23,23 +22,15 @@ describe('the nested-cost study', () => {
   afterAll(() => server.close());
 
   it('separates stage-1 from stage-2 fault round trips, and shows both on demand paying both', async () => {
-    const started = await call(server.url, 'POST', `${API}/studies/runs`, {
+    const { started, done } = await runStudy(server, {
       study: 'nested-cost',
-      engine: 'local',
       set: {
         '/workload/streams/0/count': [500, 2000],
         '/workload/streams/0/workingSet': [4 * MiB, 16 * MiB],
         '/system/options/latency/guestRoundTripNs': [5000, 20000],
       },
     });
-    expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ name: 'nested-cost', runs: 24 });
-    const done = await until(
-      'the study',
-      async () => (await call(server.url, 'GET', `${API}/studies/runs/${started.body.id}`)).body,
-      (view) => view.status !== 'running',
-      120_000,
-    );
+    expect(started).toMatchObject({ name: 'nested-cost', runs: 24 });
     expect(done).toMatchObject({ status: 'done', done: 24 });
 
     const csv = await (await fetch(`${server.url}${done.report.csv}`)).text();

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, call, startServer } from '../testing/harness';
-import { until } from '../testing/queue';
+import { runStudy } from '../testing/studies';
 
 const API = '/api/v1';
 const MiB = 1 << 20;
@@ -19,21 +19,14 @@ describe('the pinning-against-on-demand study', () => {
   afterAll(() => server.close());
 
   it('shows what avoiding pinning costs, cold and warm, within and beyond the pin budget', async () => {
-    const started = await call(server.url, 'POST', `${API}/studies/runs`, {
+    const { started, done } = await runStudy(server, {
       study: 'pinning-vs-on-demand',
-      engine: 'local',
       set: {
         '/workload/streams/0/count': [500, 8000, 32000],
         '/workload/streams/0/workingSet': [16 * MiB, 64 * MiB],
       },
     });
-    expect(started.body.runs).toBe(18);
-    const done = await until(
-      'the study',
-      async () => (await call(server.url, 'GET', `${API}/studies/runs/${started.body.id}`)).body,
-      (view) => view.status !== 'running',
-      120_000,
-    );
+    expect(started.runs).toBe(18);
     expect(done.status).toBe('done');
     const [header, ...lines] = (await (await fetch(`${server.url}${done.report.csv}`)).text())
       .trim()

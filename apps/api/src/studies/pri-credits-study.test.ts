@@ -6,12 +6,10 @@
  * which the study counts as an answer: its row keeps the counts up to the stop and its reason, and the
  * charts draw it as a cross.
  */
-import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, call, startServer } from '../testing/harness';
-import { until } from '../testing/queue';
+import { type Running, startServer } from '../testing/harness';
+import { builtinStudy, runStudy, studyData } from '../testing/studies';
 
-const API = '/api/v1';
 const CAPACITY = '/system/devices/*/pri/capacity';
 const DEPTH = '/system/iommus/0/capabilities/pageRequestQueueDepth';
 
@@ -23,30 +21,19 @@ describe('the PRI-credits study', () => {
   afterAll(() => server.close());
 
   it('shows credit waits with few devices, and the overflow storm up to a livelock with many', async () => {
-    const builtin = (await call(server.url, 'GET', `${API}/studies`)).body.find(
-      (s: { name: string }) => s.name === 'pri-credits',
-    );
+    const builtin = await builtinStudy(server, 'pri-credits');
     // A quarter of the work: 2048 pages first touched over each experiment's devices.
     for (const experiment of builtin.experiments)
       for (const stream of experiment.config.workload.streams) stream.count /= 4;
-    const started = await call(server.url, 'POST', `${API}/studies/runs`, {
+    const { started, done } = await runStudy(server, {
       study: builtin,
-      engine: 'local',
       set: { [CAPACITY]: [8, 128], [DEPTH]: [32, 2048] },
     });
-    expect(started.status, JSON.stringify(started.body)).toBe(202);
-    expect(started.body).toMatchObject({ name: 'pri-credits', runs: 12 });
-    const done = await until(
-      'the study',
-      async () => (await call(server.url, 'GET', `${API}/studies/runs/${started.body.id}`)).body,
-      (view) => view.status !== 'running',
-      120_000,
-    );
+    expect(started).toMatchObject({ name: 'pri-credits', runs: 12 });
     // Livelocked runs answered the question: the study is done, not failed.
     expect(done).toMatchObject({ status: 'done', done: 12, progress: expect.any(Number) });
 
-    const csv = await (await fetch(`${server.url}${done.report.csv}`)).text();
-    const rows: Record<string, string>[] = parse(csv, { columns: true });
+    const { rows } = await studyData(server, done);
     expect(Object.keys(rows[0]!)).toEqual([
       'experiment',
       'PRI capacity per device (requests)',
