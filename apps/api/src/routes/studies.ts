@@ -18,27 +18,17 @@ import { findEngine } from './experiment-views';
 import { BUILTIN_STUDIES } from '../studies/builtin';
 import { expandStudy, withValues } from '../studies/expand-study';
 import { figureOf, shownValue, valueAt } from '../studies/study-values';
-import { ANSWERED, countOutcomes, runOutcome, studyStatus } from '../studies/run-outcome';
+import { runOutcome } from '../studies/run-outcome';
 import { runFigures } from '../studies/study-values';
 import { type StudyRow, chartPng, chartSvg, studyCsv, studyHtml } from '../studies/study-report';
+import { type StudyRunRecord, studyRun, viewOf } from '../studies/study-run-view';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
 
 export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { prisma } = app.db;
 
-  const studyRun = async (id: string) => {
-    const run = await prisma.studyRun.findUnique({
-      where: { id },
-      include: {
-        sweeps: { orderBy: { createdAt: 'asc' }, include: { runs: { orderBy: { createdAt: 'asc' } } } },
-      },
-    });
-    if (!run) throw new HttpError(404, 'ENOENT', `no study run "${id}".`, 'no-such-study-run');
-    return run;
-  };
-
-  const rowsOf = (spec: StudySpec, run: Awaited<ReturnType<typeof studyRun>>): StudyRow[] =>
+  const rowsOf = (spec: StudySpec, run: StudyRunRecord): StudyRow[] =>
     run.sweeps.flatMap((sweep, i) =>
       sweep.runs.map((stored) => {
         const view = app.db.runs.view(stored);
@@ -62,33 +52,6 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         };
       }),
     );
-
-  const viewOf = (run: Awaited<ReturnType<typeof studyRun>>) => {
-    const runs = run.sweeps.flatMap((sweep) => sweep.runs.map((stored) => app.db.runs.view(stored)));
-    const ended = runs.reduce((sum, r) => sum + r.transactions, 0);
-    const total = runs.reduce((sum, r) => sum + r.totalTransactions, 0);
-    const spec = run.spec as StudySpec;
-    const base = `/api/v1/studies/runs/${run.id}`;
-    return {
-      id: run.id,
-      name: run.name,
-      title: run.title,
-      engine: run.engine as 'local',
-      status: studyStatus(runs.map(runOutcome)),
-      progress: total > 0 ? ended / total : 0,
-      runs: runs.length,
-      done: runs.filter((r) => ANSWERED.has(runOutcome(r))).length,
-      outcomes: countOutcomes(runs.map(runOutcome)),
-      createdAt: run.createdAt.toISOString(),
-      sweeps: run.sweeps.map((sweep, i) => ({ experiment: spec.experiments[i]!.label, sweep: sweep.id })),
-      report: {
-        html: `${base}/report`,
-        csv: `${base}/data.csv`,
-        charts: spec.charts.map((_, i) => `${base}/charts/${i}.svg`),
-        png: spec.charts.map((_, i) => `${base}/charts/${i}.png`),
-      },
-    };
-  };
 
   app.get(
     '/studies',
@@ -170,7 +133,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         await prisma.studyRun.delete({ where: { id: created.id } });
         throw error;
       }
-      return reply.status(202).send(viewOf(await studyRun(created.id)));
+      return reply.status(202).send(viewOf(app, await studyRun(app, created.id)));
     },
   );
 
@@ -184,7 +147,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: StudyRunView, ...errors },
       },
     },
-    async (request) => viewOf(await studyRun(request.params.study)),
+    async (request) => viewOf(app, await studyRun(app, request.params.study)),
   );
 
   const runUrl = (run: string) => `/api/v1/runs/${run}`;
@@ -205,9 +168,9 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const run = await studyRun(request.params.study);
+      const run = await studyRun(app, request.params.study);
       const spec = run.spec as StudySpec;
-      const view = viewOf(run);
+      const view = viewOf(app, run);
       const html = await studyHtml(spec, rowsOf(spec, run), runUrl, view);
       if (request.query.download)
         reply.header('content-disposition', `attachment; filename="${spec.name}-${run.id}.html"`);
@@ -230,7 +193,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const run = await studyRun(request.params.study);
+      const run = await studyRun(app, request.params.study);
       const spec = run.spec as StudySpec;
       return reply.type('text/csv; charset=utf-8').send(studyCsv(spec, rowsOf(spec, run)));
     },
@@ -260,7 +223,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const run = await studyRun(request.params.study);
+      const run = await studyRun(app, request.params.study);
       const spec = run.spec as StudySpec;
       const index = Number.parseInt(request.params.chart, 10);
       if (index >= spec.charts.length)

@@ -1,0 +1,48 @@
+/**
+ * A study run as the API shows it (StudyRunView): its progress over the runs of its sweeps, and where its
+ * report is. Finding one by id is a 404 when there is none.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { StudySpec } from '@iommu-lab/wire';
+import { HttpError } from '../plugins/errors';
+import { ANSWERED, countOutcomes, runOutcome, studyStatus } from './run-outcome';
+
+export const studyRun = async (app: FastifyInstance, id: string) => {
+  const run = await app.db.prisma.studyRun.findUnique({
+    where: { id },
+    include: {
+      sweeps: { orderBy: { createdAt: 'asc' }, include: { runs: { orderBy: { createdAt: 'asc' } } } },
+    },
+  });
+  if (!run) throw new HttpError(404, 'ENOENT', `no study run "${id}".`, 'no-such-study-run');
+  return run;
+};
+
+export type StudyRunRecord = Awaited<ReturnType<typeof studyRun>>;
+
+export const viewOf = (app: FastifyInstance, run: StudyRunRecord) => {
+  const runs = run.sweeps.flatMap((sweep) => sweep.runs.map((stored) => app.db.runs.view(stored)));
+  const ended = runs.reduce((sum, r) => sum + r.transactions, 0);
+  const total = runs.reduce((sum, r) => sum + r.totalTransactions, 0);
+  const spec = run.spec as StudySpec;
+  const base = `/api/v1/studies/runs/${run.id}`;
+  return {
+    id: run.id,
+    name: run.name,
+    title: run.title,
+    engine: run.engine as 'local',
+    status: studyStatus(runs.map(runOutcome)),
+    progress: total > 0 ? ended / total : 0,
+    runs: runs.length,
+    done: runs.filter((r) => ANSWERED.has(runOutcome(r))).length,
+    outcomes: countOutcomes(runs.map(runOutcome)),
+    createdAt: run.createdAt.toISOString(),
+    sweeps: run.sweeps.map((sweep, i) => ({ experiment: spec.experiments[i]!.label, sweep: sweep.id })),
+    report: {
+      html: `${base}/report`,
+      csv: `${base}/data.csv`,
+      charts: spec.charts.map((_, i) => `${base}/charts/${i}.svg`),
+      png: spec.charts.map((_, i) => `${base}/charts/${i}.png`),
+    },
+  };
+};
