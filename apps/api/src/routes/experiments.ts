@@ -25,11 +25,18 @@ import Type from 'typebox';
 import { HttpError } from '../plugins/errors';
 import { experimentSystem } from '../runs/experiment-system';
 import { schemaCheck, sentence } from '../plugins/schema-check';
+import { fileCheck } from './imported-file';
 
 import { WITH_RUN_COUNT, experimentView, findExperiment } from './experiment-views';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 422: ErrorSchema };
-const fileProblem = schemaCheck(ExperimentFileSchema);
+const checkFile = fileCheck<ExperimentFile>({
+  noun: 'experiment',
+  format: EXPERIMENT_FILE_FORMAT,
+  version: EXPERIMENT_CONFIG_VERSION,
+  foreign: 'not-an-experiment',
+  schema: ExperimentFileSchema,
+});
 const configProblem = schemaCheck(ExperimentConfigSchema);
 
 /** The emulator's refusal as a 422 at `at` + its own path within the document. */
@@ -238,33 +245,7 @@ export const experimentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const file = request.body as Record<string, unknown>;
-      if (file.format !== EXPERIMENT_FILE_FORMAT)
-        throw new HttpError(
-          422,
-          'EFORMAT',
-          `not an iommu-lab experiment file: "format" must be "${EXPERIMENT_FILE_FORMAT}".`,
-          'not-an-experiment',
-        );
-      if (file.version !== EXPERIMENT_CONFIG_VERSION)
-        throw new HttpError(
-          422,
-          'EVERSION',
-          `experiment file version ${JSON.stringify(file.version)} is not supported; this server reads version ${EXPERIMENT_CONFIG_VERSION}.`,
-          typeof file.version === 'number' && file.version < EXPERIMENT_CONFIG_VERSION
-            ? 'too-old'
-            : 'unknown-version',
-        );
-      const problem = fileProblem(file);
-      if (problem)
-        throw new HttpError(
-          422,
-          'EFORMAT',
-          sentence(`the experiment file's ${problem.path} ${problem.detail}`),
-          'malformed',
-          problem.path,
-        );
-      const { experiment } = file as ExperimentFile;
+      const { experiment } = checkFile(request.body);
       checkRunnable(experiment.config, '/experiment/config');
       return reply.status(201).send(await create(experiment));
     },
