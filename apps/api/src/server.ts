@@ -35,6 +35,7 @@ import { DatabaseSink, RunManager } from './runs/run-manager';
 import { BullmqEngine, type JobEngine, LocalEngine } from './runs/job-engine';
 import { QueueWorker } from './runs/queue/queue-worker';
 import { workerRoutes } from './routes/workers';
+import { savedStudyRoutes } from './routes/saved-studies';
 import { studyRoutes } from './routes/studies';
 import { type QueueTiming, queueTiming } from './runs/queue/policy';
 import { availableParallelism } from 'node:os';
@@ -188,6 +189,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await api.register(runRoutes);
       await api.register(workerRoutes);
       await api.register(studyRoutes);
+      await api.register(savedStudyRoutes);
       await api.register(seriesRoutes);
       await api.register(recordRoutes);
       await api.register(iommufdRoutes);

@@ -27,4 +27,4 @@ export {
   type RunProgress,
 } from './fault-log';
 export { MIGRATIONS_DIR, SCHEMA_PATH, applyMigrations, pendingSchemaChange } from './schema-engine';
-export type { Experiment, Run } from './generated/prisma/client';
+export type { Experiment, Run, Study } from './generated/prisma/client';

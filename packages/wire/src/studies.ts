@@ -95,10 +95,19 @@ export const StudySpecSchema = Type.Object(
 );
 export type StudySpec = Static<typeof StudySpecSchema>;
 
+export const STUDY_FILE_FORMAT = 'iommu-lab/study-file';
+export const STUDY_FILE_VERSION = 1;
+
+/** A saved study by its id (GET /studies/saved). */
+export const SavedStudyRef = Type.Object(
+  { saved: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
+
 export const StudyRunBody = Type.Object(
   {
-    /** A built-in study's name (GET /studies), or a whole study. */
-    study: Type.Union([Type.String({ maxLength: 64 }), StudySpecSchema]),
+    /** A built-in study's name (GET /studies), a saved study ({saved: id}), or a whole study. */
+    study: Type.Union([Type.String({ maxLength: 64 }), SavedStudyRef, StudySpecSchema]),
     /** Values to sweep instead of the study's, by parameter path. */
     set: Type.Optional(
       Type.Record(Type.String({ maxLength: 200 }), Type.Array(Type.Unknown(), { maxItems: 64 })),
@@ -107,6 +116,7 @@ export const StudyRunBody = Type.Object(
   },
   { additionalProperties: false },
 );
+export type StudyRunBodyType = Static<typeof StudyRunBody>;
 
 export const StudyRunView = Type.Object({
   id: Type.String(),
@@ -122,6 +132,15 @@ export const StudyRunView = Type.Object({
   /** Its runs by outcome (done, livelock, refused, failed, interrupted, running, queued); only those it has. */
   outcomes: Type.Record(Type.String(), Type.Integer()),
   createdAt: Type.String({ format: 'date-time' }),
+  /**
+   * What it ran: a saved study at a revision, a built-in by name, or null for a study posted whole (and for
+   * a saved study deleted since).
+   */
+  study: Type.Union([
+    Type.Object({ saved: Type.String(), revision: Type.Integer({ minimum: 1 }) }),
+    Type.Object({ builtin: Type.String() }),
+    Type.Null(),
+  ]),
   /** One sweep per experiment, in the study's order. */
   sweeps: Type.Array(Type.Object({ experiment: Type.String(), sweep: Type.String() })),
   /** Where the report is: the HTML page, the data as CSV, each chart as SVG and as PNG. */
@@ -135,3 +154,42 @@ export const StudyRunView = Type.Object({
 export type StudyRunViewType = Static<typeof StudyRunView>;
 
 export const StudyRunParams = Type.Object({ study: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** GET /studies/runs: newest first, at most `limit`, only the study runs of that study name if given. */
+export const StudyRunListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    name: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+/** A saved study: its spec at its latest revision (1 when saved, one more at each PUT). */
+export const SavedStudyView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  title: Type.String(),
+  revision: Type.Integer({ minimum: 1 }),
+  spec: StudySpecSchema,
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  /** How many study runs it has had. */
+  runs: Type.Integer(),
+});
+export type SavedStudyViewType = Static<typeof SavedStudyView>;
+
+export const SavedStudyParams = Type.Object({ study: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** The file a saved study is exported to; importing checks `format` and `version` first. */
+export const StudyFileSchema = Type.Object(
+  {
+    format: Type.Literal(STUDY_FILE_FORMAT),
+    version: Type.Literal(STUDY_FILE_VERSION),
+    exportedAt: Type.Optional(Type.String()),
+    /** The revision exported (an import starts its own, at 1). */
+    revision: Type.Optional(Type.Integer({ minimum: 1 })),
+    study: StudySpecSchema,
+  },
+  { additionalProperties: false },
+);
+export type StudyFile = Static<typeof StudyFileSchema>;

@@ -1,12 +1,15 @@
 /**
- * Studies: the built-in ones, running a study (one sweep per experiment, on a job engine), following it,
- * and its report as HTML, CSV and SVG charts, made from its runs when asked for.
+ * Studies: the built-in ones, running a study (a built-in, a saved one or one posted whole; one sweep per
+ * experiment, on a job engine), the study runs and following one, and its report as HTML, CSV and SVG
+ * charts, made from its runs when asked for.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   ErrorSchema,
   type ExperimentConfig,
   StudyRunBody,
+  type StudyRunBodyType,
+  StudyRunListQuery,
   StudyRunParams,
   StudyRunView,
   type StudySpec,
@@ -21,7 +24,8 @@ import { figureOf, shownValue, valueAt } from '../studies/study-values';
 import { runOutcome } from '../studies/run-outcome';
 import { runFigures } from '../studies/study-values';
 import { type StudyRow, chartPng, chartSvg, studyCsv, studyHtml } from '../studies/study-report';
-import { type StudyRunRecord, studyRun, viewOf } from '../studies/study-run-view';
+import { type StudyRunRecord, WITH_SWEEPS, studyRun, viewOf } from '../studies/study-run-view';
+import { findSavedStudy } from './saved-studies';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
 
@@ -53,6 +57,26 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }),
     );
 
+  /** The study a run names, and what the study run records of it (the saved study's revision, the built-in). */
+  const studyNamed = async (study: StudyRunBodyType['study']) => {
+    if (typeof study === 'string') {
+      const builtin = BUILTIN_STUDIES[study];
+      if (!builtin)
+        throw new HttpError(
+          404,
+          'ENOENT',
+          `no built-in study "${study}"; there are ${Object.keys(BUILTIN_STUDIES).join(', ')}.`,
+          'no-such-study',
+        );
+      return { spec: builtin(), ran: { builtin: study } };
+    }
+    if ('saved' in study) {
+      const saved = await findSavedStudy(app, study.saved);
+      return { spec: saved.spec as StudySpec, ran: { studyId: saved.id, revision: saved.revision } };
+    }
+    return { spec: study, ran: {} };
+  };
+
   app.get(
     '/studies',
     {
@@ -78,21 +102,14 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const { study, set, engine: engineName } = request.body;
-      const named = typeof study === 'string' ? BUILTIN_STUDIES[study] : undefined;
-      if (typeof study === 'string' && !named)
-        throw new HttpError(
-          404,
-          'ENOENT',
-          `no built-in study "${study}"; there are ${Object.keys(BUILTIN_STUDIES).join(', ')}.`,
-          'no-such-study',
-        );
-      const spec = withValues(named ? named() : (study as StudySpec), set);
+      const named = await studyNamed(study);
+      const spec = withValues(named.spec, set);
       const points = expandStudy(spec);
       const engine = findEngine(app, engineName);
       // Refused before anything is saved when the engine cannot take work.
       await engine.ready();
       const created = await prisma.studyRun.create({
-        data: { name: spec.name, title: spec.title, spec: spec as object, engine: engine.name },
+        data: { name: spec.name, title: spec.title, spec: spec as object, engine: engine.name, ...named.ran },
       });
       try {
         const jobs = [];
@@ -134,6 +151,28 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw error;
       }
       return reply.status(202).send(viewOf(app, await studyRun(app, created.id)));
+    },
+  );
+
+  app.get(
+    '/studies/runs',
+    {
+      schema: {
+        tags: ['studies'],
+        summary: 'Study runs, newest first (at most `limit`, 50 unless said; only those of study `name`)',
+        querystring: StudyRunListQuery,
+        response: { 200: Type.Array(StudyRunView), ...errors },
+      },
+    },
+    async (request) => {
+      const { limit = 50, name } = request.query;
+      const runs = await prisma.studyRun.findMany({
+        where: name === undefined ? {} : { name },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit,
+        include: WITH_SWEEPS,
+      });
+      return runs.map((run) => viewOf(app, run));
     },
   );
 

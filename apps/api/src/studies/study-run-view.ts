@@ -7,13 +7,13 @@ import type { StudySpec } from '@iommu-lab/wire';
 import { HttpError } from '../plugins/errors';
 import { ANSWERED, countOutcomes, runOutcome, studyStatus } from './run-outcome';
 
+/** What a study run's view is made from: its sweeps in the study's order, each with its runs. */
+export const WITH_SWEEPS = {
+  sweeps: { orderBy: { createdAt: 'asc' }, include: { runs: { orderBy: { createdAt: 'asc' } } } },
+} as const;
+
 export const studyRun = async (app: FastifyInstance, id: string) => {
-  const run = await app.db.prisma.studyRun.findUnique({
-    where: { id },
-    include: {
-      sweeps: { orderBy: { createdAt: 'asc' }, include: { runs: { orderBy: { createdAt: 'asc' } } } },
-    },
-  });
+  const run = await app.db.prisma.studyRun.findUnique({ where: { id }, include: WITH_SWEEPS });
   if (!run) throw new HttpError(404, 'ENOENT', `no study run "${id}".`, 'no-such-study-run');
   return run;
 };
@@ -37,6 +37,12 @@ export const viewOf = (app: FastifyInstance, run: StudyRunRecord) => {
     done: runs.filter((r) => ANSWERED.has(runOutcome(r))).length,
     outcomes: countOutcomes(runs.map(runOutcome)),
     createdAt: run.createdAt.toISOString(),
+    study:
+      run.studyId !== null
+        ? { saved: run.studyId, revision: run.revision! }
+        : run.builtin !== null
+          ? { builtin: run.builtin }
+          : null,
     sweeps: run.sweeps.map((sweep, i) => ({ experiment: spec.experiments[i]!.label, sweep: sweep.id })),
     report: {
       html: `${base}/report`,
