@@ -70,7 +70,10 @@ import type {
   StartSweepBody,
   StreamFilter,
   SweepView,
+  SavedStudyView,
+  StudyFile,
   StudyRunBody,
+  StudyRunListQuery,
   StudyRunView,
   StudySpec,
   Trace,
@@ -603,6 +606,26 @@ export class IommuLabClient {
     /** Runs a study (202): a built-in by name or a whole study, with `set` replacing swept values. */
     run: (body: StudyRunBody): Promise<StudyRunView> => this.post('/studies/runs', body),
     get: (id: string): Promise<StudyRunView> => this.get(`/studies/runs/${path(id)}`),
+    /** Study runs, newest first: at most `limit` (50 unless said, up to 200), those of study `name` if given. */
+    runs: (query: StudyRunListQuery = {}): Promise<StudyRunView[]> => this.get('/studies/runs', query),
+    /** Saved studies: run one with `run({study: {saved: id}})`; each `update` is its next revision. */
+    saved: {
+      /** Newest first. */
+      list: (): Promise<SavedStudyView[]> => this.get('/studies/saved'),
+      get: (id: string): Promise<SavedStudyView> => this.get(`/studies/saved/${path(id)}`),
+      /** Saves a whole study (a built-in from `list()` makes an editable copy), at revision 1. */
+      save: (spec: StudySpec): Promise<SavedStudyView> => this.post('/studies/saved', spec),
+      update: (id: string, spec: StudySpec): Promise<SavedStudyView> =>
+        this.request('PUT', `/studies/saved/${path(id)}`, { body: spec }),
+      /** Its study runs stay. */
+      delete: (id: string): Promise<void> => this.request('DELETE', `/studies/saved/${path(id)}`),
+      export: (id: string): Promise<StudyFile> => this.get(`/studies/saved/${path(id)}/export`),
+      /** Where the browser downloads the saved study's file. */
+      exportUrl: (id: string): string => this.url(`/studies/saved/${path(id)}/export`),
+      /** Imports an exported file as a new saved study (format and version are checked: EFORMAT, EVERSION). */
+      import: (file: StudyFile | Record<string, unknown>): Promise<SavedStudyView> =>
+        this.post('/studies/saved/import', file),
+    },
     /** Polls the study run until it is done or failed. */
     waitFor: async (id: string, options: SweepWaitOptions<StudyRunView> = {}): Promise<StudyRunView> => {
       const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;

@@ -144,6 +144,10 @@ export type RunAttempt = W.RunAttemptType;
 export type StudySpec = W.StudySpec;
 export type StudyRunBody = Static<typeof W.StudyRunBody>;
 export type StudyRunView = W.StudyRunViewType;
+export type StudyRunListQuery = Static<typeof W.StudyRunListQuery>;
+/** A saved study (GET /studies/saved), and the file one is exported to. */
+export type SavedStudyView = W.SavedStudyViewType;
+export type StudyFile = W.StudyFile;
 /** Queue workers (GET /workers): each process that takes runs from the BullMQ queue, and what it runs. */
 export type WorkersView = W.WorkersViewType;
 export type WorkerView = W.WorkerViewType;

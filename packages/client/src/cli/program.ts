@@ -17,6 +17,7 @@ import type {
   ExperimentView,
   ResponseCode,
   RunView,
+  SavedStudyView,
   StreamFilter,
   SweepParameter,
   StudyRunView,
@@ -142,8 +143,8 @@ export function parseParam(text: string): SweepParameter {
 
 // ——— commands ———
 
-/** The experiment a file describes: imported (an exported file) or created (a body, or a bare config). */
-async function experimentFromFile(ctx: Context, file: string): Promise<ExperimentView> {
+/** A JSON object from a file; one that cannot be read, is not JSON or is not an object is a usage error. */
+async function readJsonObject(file: string, what: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -157,8 +158,13 @@ async function experimentFromFile(ctx: Context, file: string): Promise<Experimen
     throw new UsageError(`${file} is not JSON: ${(error as Error).message}`);
   }
   if (document === null || typeof document !== 'object' || Array.isArray(document))
-    throw new UsageError(`${file} is not an experiment: a JSON object was expected.`);
-  const body = document as Record<string, unknown>;
+    throw new UsageError(`${file} is not ${what}: a JSON object was expected.`);
+  return document as Record<string, unknown>;
+}
+
+/** The experiment a file describes: imported (an exported file) or created (a body, or a bare config). */
+async function experimentFromFile(ctx: Context, file: string): Promise<ExperimentView> {
+  const body = await readJsonObject(file, 'an experiment');
   if ('format' in body) return ctx.client.experiments.import(body);
   if (!('config' in body) && 'system' in body && 'workload' in body)
     return ctx.client.experiments.create({
@@ -478,31 +484,129 @@ export function workersTable(view: WorkersView, now = Date.now()): string {
   return `${queue}\n${table(['worker', 'state', 'machine', 'cores', 'runs at once', 'emulator', 'last heartbeat', 'running'], rows)}`;
 }
 
+/** A study's runs at full size: every experiment once per combination of the swept values. */
+const fullSizeRuns = (study: StudySpec) =>
+  study.experiments.length *
+  study.parameters.reduce((product, parameter) => product * parameter.values.length, 1);
+
 /** The built-in studies: name, title, runs at full size. */
 async function studyListCommand(ctx: Context): Promise<void> {
   const studies = await ctx.client.studies.list();
   if (ctx.json) return ctx.io.out(JSON.stringify(studies, null, 2));
-  const runs = (study: StudySpec) =>
-    study.experiments.length *
-    study.parameters.reduce((product, parameter) => product * parameter.values.length, 1);
   ctx.io.out(
     table(
       ['study', 'runs', 'title'],
-      studies.map((study) => [study.name, number(runs(study)), study.title]),
+      studies.map((study) => [study.name, number(fullSizeRuns(study)), study.title]),
     ),
   );
 }
 
-/** Runs a study (a built-in by name, or a study file), a bar per run, then writes its report to `out`. */
+/** The saved studies, newest first: id, name, revision, runs at full size, title. */
+async function studySavedCommand(ctx: Context): Promise<void> {
+  const saved = await ctx.client.studies.saved.list();
+  if (ctx.json) return ctx.io.out(JSON.stringify(saved, null, 2));
+  if (saved.length === 0)
+    return ctx.io.out('No saved studies: save one with iommu-lab study save <name | file.json>.');
+  ctx.io.out(
+    table(
+      ['id', 'study', 'revision', 'runs', 'title'],
+      saved.map((study) => [
+        study.id,
+        study.name,
+        number(study.revision),
+        number(fullSizeRuns(study.spec)),
+        study.title,
+      ]),
+    ),
+  );
+}
+
+/** What a study run ran, as the study column says it. */
+const ranStudy = (run: StudyRunView) =>
+  run.study === null
+    ? run.name
+    : 'builtin' in run.study
+      ? `${run.name} (built-in)`
+      : `${run.name} (saved, revision ${run.study.revision})`;
+
+/** The study runs, newest first: id, study, status (with progress while it runs), runs done, engine, created. */
+async function studyRunsCommand(ctx: Context, options: { name?: string; limit?: number }): Promise<void> {
+  const runs = await ctx.client.studies.runs(options);
+  if (ctx.json) return ctx.io.out(JSON.stringify(runs, null, 2));
+  if (runs.length === 0) return ctx.io.out(`No study runs${options.name ? ` of ${options.name}` : ''} yet.`);
+  ctx.io.out(
+    table(
+      ['id', 'study', 'status', 'runs done', 'engine', 'created'],
+      runs.map((run) => [
+        run.id,
+        ranStudy(run),
+        run.status === 'running' ? `running ${Math.floor(run.progress * 100)} %` : run.status,
+        `${number(run.done)}/${number(run.runs)}`,
+        run.engine,
+        run.createdAt.replace(/\.\d+Z$/, 'Z'),
+      ]),
+    ),
+  );
+}
+
+/**
+ * A study the command line names: a study file (.json), a built-in by name, or else a saved study's id.
+ */
+async function namedStudy(
+  ctx: Context,
+  study: string,
+): Promise<{ spec: StudySpec } | { builtin: StudySpec } | { saved: string }> {
+  if (/\.json$/i.test(study)) return { spec: (await readJsonObject(study, 'a study')) as StudySpec };
+  const builtin = (await ctx.client.studies.list()).find((spec) => spec.name === study);
+  return builtin ? { builtin } : { saved: study };
+}
+
+/** Saves a built-in (a copy to edit), a study file or a copy of a saved study; prints the new id. */
+async function studySaveCommand(ctx: Context, study: string): Promise<void> {
+  const named = await namedStudy(ctx, study);
+  const spec =
+    'spec' in named
+      ? named.spec
+      : 'builtin' in named
+        ? named.builtin
+        : (await ctx.client.studies.saved.get(named.saved)).spec;
+  savedStudyOut(ctx, 'saved', await ctx.client.studies.saved.save(spec));
+}
+
+async function studyImportCommand(ctx: Context, file: string): Promise<void> {
+  const document = await readJsonObject(file, 'a study file');
+  savedStudyOut(ctx, 'imported', await ctx.client.studies.saved.import(document));
+}
+
+/** A saved study's id on stdout (for scripts: ID=$(iommu-lab study save …)), what happened on stderr. */
+function savedStudyOut(ctx: Context, what: string, saved: SavedStudyView): void {
+  if (ctx.json) return ctx.io.out(JSON.stringify(saved, null, 2));
+  ctx.io.err(`${what} study ${saved.name} as ${saved.id}, revision ${saved.revision}`);
+  ctx.io.out(saved.id);
+}
+
+async function studyExportCommand(ctx: Context, id: string, options: { out?: string }): Promise<void> {
+  const file = await ctx.client.studies.saved.export(id);
+  const text = JSON.stringify(file, null, 2);
+  if (!options.out) return ctx.io.out(text);
+  await writeFile(options.out, `${text}\n`);
+  if (ctx.json) ctx.io.out(JSON.stringify({ study: id, revision: file.revision, out: options.out }));
+  else ctx.io.err(`wrote study ${file.study.name}, revision ${file.revision}, to ${options.out}`);
+}
+
+/**
+ * Runs a study (a built-in by name, a study file or a saved study's id), a bar per run, then writes its
+ * report to `out`.
+ */
 async function studyRunCommand(
   ctx: Context,
   study: string,
   options: { set: SweepParameter[]; engine?: 'local' | 'bullmq'; out: string },
 ): Promise<void> {
-  const spec = /\.json$/.test(study) ? (JSON.parse(await readFile(study, 'utf8')) as StudySpec) : study;
+  const named = await namedStudy(ctx, study);
   const startedAt = performance.now();
   const started = await ctx.client.studies.run({
-    study: spec,
+    study: 'spec' in named ? named.spec : 'builtin' in named ? named.builtin.name : named,
     ...(options.set.length > 0
       ? { set: Object.fromEntries(options.set.map((p) => [p.path, p.values])) }
       : {}),
@@ -795,11 +899,43 @@ export function buildProgram(run: (action: (ctx: Context) => Promise<void>) => P
     .description('The built-in studies')
     .action(() => run((ctx) => studyListCommand(ctx)));
   study
+    .command('saved')
+    .description('The saved studies, newest first, with their revisions')
+    .action(() => run((ctx) => studySavedCommand(ctx)));
+  study
+    .command('save')
+    .description('Save a study to run again and edit in revisions; prints its id')
+    .argument(
+      '<study>',
+      'a built-in study name (saves a copy), a study file (.json), or a saved study id (a copy)',
+    )
+    .action((name: string) => run((ctx) => studySaveCommand(ctx, name)));
+  study
+    .command('export')
+    .description('A saved study as a file to import elsewhere')
+    .argument('<id>', 'the saved study id (study saved)')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action((id: string, options: { out?: string }) => run((ctx) => studyExportCommand(ctx, id, options)));
+  study
+    .command('import')
+    .description('Import an exported study file as a new saved study; prints its id')
+    .argument('<file>', 'a file from study export (.study.iommu-lab.json)')
+    .action((file: string) => run((ctx) => studyImportCommand(ctx, file)));
+  study
+    .command('runs')
+    .description('The study runs, newest first: status, runs done, engine, and what each ran')
+    .option('--name <study>', 'only the runs of this study name')
+    .option('--limit <n>', 'at most this many', integer('--limit', 1, 200))
+    .action((options: { name?: string; limit?: number }) => run((ctx) => studyRunsCommand(ctx, options)));
+  study
     .command('run')
     .description(
       'Run a study, a progress bar per run, then write its report (HTML, CSV, SVG charts) to --out',
     )
-    .argument('<study>', 'a built-in study name (study list), or a study file (.json)')
+    .argument(
+      '<study>',
+      'a built-in study name (study list), a study file (.json), or a saved study id (study saved)',
+    )
     .option(
       '--set <path=v1,v2,...>',
       "values to sweep instead of the study's, for one of its parameters (repeatable)",
