@@ -148,17 +148,21 @@ describe('saved studies', () => {
       message: 'study file version 2 is not supported; this server reads version 1.',
     });
     expect(await refused({ ...file, version: 0 })).toMatchObject({ code: 'EVERSION', reason: 'too-old' });
-    const malformed = structuredClone(file);
-    malformed.study.parameters[0].path = 'workload/streams/0/count';
-    expect(await refused(malformed)).toMatchObject({
+    /** The file with its first parameter swept at another path. */
+    const sweeping = (path: string) => {
+      const changed = structuredClone(file);
+      changed.study.parameters[0].path = path;
+      return changed;
+    };
+    // Not a JSON pointer: the file is malformed, told with where in the file.
+    expect(await refused(sweeping('workload/streams/0/count'))).toMatchObject({
       statusCode: 422,
       code: 'EFORMAT',
       reason: 'malformed',
       path: '/study/parameters/0/path',
     });
-    const unrunnable = structuredClone(file);
-    unrunnable.study.parameters[0].path = '/workload/streams/0/nothing';
-    expect(await refused(unrunnable)).toMatchObject({
+    // A pointer to nothing in the experiments: a study that could not run.
+    expect(await refused(sweeping('/workload/streams/0/nothing'))).toMatchObject({
       statusCode: 422,
       code: 'EINVAL',
       reason: 'no-such-path',
