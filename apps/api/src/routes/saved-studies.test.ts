@@ -6,7 +6,7 @@
  * study runs are listed newest first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StudySpec } from '@iommu-lab/wire';
+import type { StudyFile, StudySpec } from '@iommu-lab/wire';
 import { type Running, call, startServer } from '../testing/harness';
 import { until } from '../testing/queue';
 
@@ -119,7 +119,7 @@ describe('saved studies', () => {
     expect(exported.headers.get('content-disposition')).toBe(
       'attachment; filename="pinning-vs-on-demand.study.iommu-lab.json"',
     );
-    const file = await exported.json();
+    const file = (await exported.json()) as StudyFile;
     expect(file).toEqual({
       format: 'iommu-lab/study-file',
       version: 1,
@@ -151,7 +151,7 @@ describe('saved studies', () => {
     /** The file with its first parameter swept at another path. */
     const sweeping = (path: string) => {
       const changed = structuredClone(file);
-      changed.study.parameters[0].path = path;
+      changed.study.parameters[0]!.path = path;
       return changed;
     };
     // Not a JSON pointer: the file is malformed, told with where in the file.
