@@ -49,6 +49,7 @@ describe('the OpenAPI document lists what each route really answers', () => {
       .sort();
     expect(with503).toEqual([
       'delete /api/v1/experiments/{experiment}',
+      'delete /api/v1/studies/saved/{study}',
       'patch /api/v1/experiments/{experiment}',
       'post /api/v1/experiments',
       'post /api/v1/experiments/import',
@@ -56,6 +57,9 @@ describe('the OpenAPI document lists what each route really answers', () => {
       'post /api/v1/experiments/{experiment}/sweeps',
       'post /api/v1/labs/{lab}/experiment',
       'post /api/v1/studies/runs',
+      'post /api/v1/studies/saved',
+      'post /api/v1/studies/saved/import',
+      'put /api/v1/studies/saved/{study}',
     ]);
     const sweeps = document.paths['/api/v1/experiments/{experiment}/sweeps']!.post!.responses['503']!;
     expect(JSON.stringify(sweeps)).toContain('EQUEUE');
