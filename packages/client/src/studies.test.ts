@@ -154,7 +154,7 @@ describe('studies from the CLI', () => {
       join(dir, 'saved-report'),
     ]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^study iotlb-reach done: 6 of 6 runs done/);
+    expect(result.stdout).toMatch(/^study iotlb-reach done: 6 of 6 runs answered \(6 done\)/);
     const [latest] = await client.studies.runs({ limit: 1 });
     expect(latest).toMatchObject({ title: 'IOTLB reach, revision 2', study: { saved: id, revision: 2 } });
 
