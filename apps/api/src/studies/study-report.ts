@@ -55,6 +55,9 @@ export function studyCsv(spec: StudySpec, rows: StudyRow[]): string {
   return [header.map(csvCell).join(','), ...lines].join('\n') + '\n';
 }
 
+/** Legend titles are axis-like titles with units: room for them whole. */
+const LEGEND = { titleLimit: 320, labelLimit: 320 };
+
 /** The chart as SVG: a line per series, a point per run (linked to `runUrl(run)`). */
 export async function chartSvg(
   spec: StudySpec,
@@ -108,8 +111,15 @@ export async function chartSvg(
                 type: 'nominal' as const,
                 title: series.title,
                 sort: spec.experiments.map((e) => e.label),
+                legend: LEGEND,
               }
-            : { field: 'series', type: 'ordinal' as const, title: series.title, sort: 'ascending' as const },
+            : {
+                field: 'series',
+                type: 'ordinal' as const,
+                title: series.title,
+                sort: 'ascending' as const,
+                legend: LEGEND,
+              },
       }
     : {};
   const xTitle = titled(x.label, x.unit);
@@ -163,6 +173,7 @@ export async function chartSvg(
                         field: 'outcome',
                         type: 'nominal',
                         title: 'stopped by',
+                        scale: { range: ['cross'] },
                         legend: { orient: 'bottom' },
                       },
                     },
