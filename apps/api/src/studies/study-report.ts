@@ -139,6 +139,7 @@ export async function chartSvg(
               type: 'nominal',
               title: xTitle,
               sort: x.values.map((value) => String(shownValue(x, value))),
+              axis: { labelAngle: 0 },
             },
             y: yEncoding,
             ...(series ? { xOffset: { field: 'series', sort: color.color!.sort } } : {}),
