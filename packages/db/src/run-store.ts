@@ -274,7 +274,8 @@ export class RunStore {
   }
 
   /** The run as it is: what the file says, with an end not yet written laid over it. */
-  view(run: Run): Run {
+  /** The run (or the columns of it that were read) with an end not yet written, as it will be. */
+  view<T extends { id: string }>(run: T): T {
     const end = this.pending.get(run.id);
     return end ? { ...run, ...end } : run;
   }

@@ -124,7 +124,7 @@ export const StudyRunView = Type.Object({
   title: Type.String(),
   engine: Type.Enum([...JOB_ENGINES]),
   status: Type.Enum(['running', 'done', 'failed']),
-  /** Transactions ended / total over its runs, 0…1. */
+  /** Transactions ended / total over its runs, 0…1; a run the emulator ended (livelock, refusal) counts whole. */
   progress: Type.Number(),
   runs: Type.Integer(),
   /** Runs that answered: done, or ended by the emulator's rules (a livelock, a profile's refusal). */

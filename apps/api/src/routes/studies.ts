@@ -24,7 +24,13 @@ import { figureOf, shownValue, valueAt } from '../studies/study-values';
 import { runOutcome } from '../studies/run-outcome';
 import { runFigures } from '../studies/study-values';
 import { type StudyRow, chartPng, chartSvg, studyCsv, studyHtml } from '../studies/study-report';
-import { type StudyRunRecord, WITH_SWEEPS, studyRun, viewOf } from '../studies/study-run-view';
+import {
+  type StudyRunResults,
+  WITH_SWEEPS,
+  studyRun,
+  studyRunResults,
+  viewOf,
+} from '../studies/study-run-view';
 import { findSavedStudy } from './saved-studies';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
@@ -32,7 +38,7 @@ const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
 export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { prisma } = app.db;
 
-  const rowsOf = (spec: StudySpec, run: StudyRunRecord): StudyRow[] =>
+  const rowsOf = (spec: StudySpec, run: StudyRunResults): StudyRow[] =>
     run.sweeps.flatMap((sweep, i) =>
       sweep.runs.map((stored) => {
         const view = app.db.runs.view(stored);
@@ -207,7 +213,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const run = await studyRun(app, request.params.study);
+      const run = await studyRunResults(app, request.params.study);
       const spec = run.spec as StudySpec;
       const view = viewOf(app, run);
       const html = await studyHtml(spec, rowsOf(spec, run), runUrl, view);
@@ -232,7 +238,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const run = await studyRun(app, request.params.study);
+      const run = await studyRunResults(app, request.params.study);
       const spec = run.spec as StudySpec;
       return reply.type('text/csv; charset=utf-8').send(studyCsv(spec, rowsOf(spec, run)));
     },
@@ -262,7 +268,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const run = await studyRun(app, request.params.study);
+      const run = await studyRunResults(app, request.params.study);
       const spec = run.spec as StudySpec;
       const index = Number.parseInt(request.params.chart, 10);
       if (index >= spec.charts.length)

@@ -21,7 +21,7 @@ describe('the kernel-profiles study', () => {
     for (const experiment of builtin.experiments)
       for (const stream of experiment.config.workload.streams) stream.count /= 4;
     const { done } = await runStudy(server, { study: builtin });
-    expect(done).toMatchObject({ status: 'done', runs: 18, done: 18 });
+    expect(done).toMatchObject({ status: 'done', runs: 18, done: 18, progress: 1 });
 
     const { rows } = await studyData(server, done);
     const at = (experiment: string, profile: string) =>

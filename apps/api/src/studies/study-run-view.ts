@@ -7,22 +7,54 @@ import type { StudySpec } from '@iommu-lab/wire';
 import { HttpError } from '../plugins/errors';
 import { ANSWERED, countOutcomes, runOutcome, studyStatus } from './run-outcome';
 
-/** What a study run's view is made from: its sweeps in the study's order, each with its runs. */
-export const WITH_SWEEPS = {
-  sweeps: { orderBy: { createdAt: 'asc' }, include: { runs: { orderBy: { createdAt: 'asc' } } } },
+/** What a run contributes to a study run's view: how it stands, not its results (a storm's series is MBs). */
+const RUN_STATE = {
+  id: true,
+  status: true,
+  error: true,
+  transactions: true,
+  totalTransactions: true,
+} as const;
+/** What a run contributes to the report: its state, its config (the swept values) and its figures. */
+const RUN_RESULTS = {
+  ...RUN_STATE,
+  config: true,
+  metrics: true,
+  simulatedNs: true,
+  faultRecords: true,
 } as const;
 
-export const studyRun = async (app: FastifyInstance, id: string) => {
-  const run = await app.db.prisma.studyRun.findUnique({ where: { id }, include: WITH_SWEEPS });
+const sweepsWith = <S extends object>(select: S) =>
+  ({
+    sweeps: { orderBy: { createdAt: 'asc' }, include: { runs: { orderBy: { createdAt: 'asc' }, select } } },
+  }) as const;
+
+/** What a study run's view is made from: its sweeps in the study's order, each with its runs' state. */
+export const WITH_SWEEPS = sweepsWith(RUN_STATE);
+const WITH_RESULTS = sweepsWith(RUN_RESULTS);
+
+const found = <T>(run: T | null, id: string): T => {
   if (!run) throw new HttpError(404, 'ENOENT', `no study run "${id}".`, 'no-such-study-run');
   return run;
 };
 
+export const studyRun = async (app: FastifyInstance, id: string) =>
+  found(await app.db.prisma.studyRun.findUnique({ where: { id }, include: WITH_SWEEPS }), id);
+
+/** The study run with what its report is made from. */
+export const studyRunResults = async (app: FastifyInstance, id: string) =>
+  found(await app.db.prisma.studyRun.findUnique({ where: { id }, include: WITH_RESULTS }), id);
+
 export type StudyRunRecord = Awaited<ReturnType<typeof studyRun>>;
+export type StudyRunResults = Awaited<ReturnType<typeof studyRunResults>>;
 
 export const viewOf = (app: FastifyInstance, run: StudyRunRecord) => {
   const runs = run.sweeps.flatMap((sweep) => sweep.runs.map((stored) => app.db.runs.view(stored)));
-  const ended = runs.reduce((sum, r) => sum + r.transactions, 0);
+  // A run the emulator ended (a livelock, a refusal) is as complete as the study needs it.
+  const ended = runs.reduce(
+    (sum, r) => sum + (ANSWERED.has(runOutcome(r)) ? r.totalTransactions : r.transactions),
+    0,
+  );
   const total = runs.reduce((sum, r) => sum + r.totalTransactions, 0);
   const spec = run.spec as StudySpec;
   const base = `/api/v1/studies/runs/${run.id}`;
