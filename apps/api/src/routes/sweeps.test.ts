@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Running, call, startServer } from '../testing/harness';
 import { REDIS_SERVER, requireDebianPackage } from '../testing/debian-package';
-import { type RedisProcess, startRedis } from '../testing/redis';
+import { serverOnQueue } from '../testing/redis';
 import { QUEUE_NAME } from '../runs/queue/protocol';
 
 interface Preset {
@@ -127,18 +127,10 @@ describe('parameter sweeps on the local worker pool', () => {
 const redisServer = requireDebianPackage('sweeps on BullMQ', REDIS_SERVER);
 
 describe.skipIf(!redisServer.present)('parameter sweeps on BullMQ (a real redis-server)', () => {
-  let redis: RedisProcess;
-  let server: Running;
-  beforeAll(async () => {
-    redis = await startRedis();
-    server = await startServer({ redisUrl: redis.url });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await redis?.stop();
-  });
+  const onQueue = serverOnQueue();
 
   it('with a queue configured, sweeps go through it by default and every run completes', async () => {
+    const { server } = onQueue;
     const experiment = await experimentFrom(server, 'sva-pri-vtd', 100);
     const started = await call(server.url, 'POST', `/api/v1/experiments/${experiment}/sweeps`, {
       parameters: [{ path: '/system/devices/0/pri/capacity', values: [2, 8, 32] }],
@@ -155,6 +147,7 @@ describe.skipIf(!redisServer.present)('parameter sweeps on BullMQ (a real redis-
   });
 
   it('a single run goes to the engine asked for: local by default, the queue on request', async () => {
+    const { server } = onQueue;
     const experiment = await experimentFrom(server, 'sva-pri-vtd', 40);
     const queued = await call(server.url, 'POST', `/api/v1/experiments/${experiment}/runs`, {
       engine: 'bullmq',
@@ -172,7 +165,7 @@ describe.skipIf(!redisServer.present)('parameter sweeps on BullMQ (a real redis-
     }
     // The queue has the one run asked of it, and only that one.
     const queue = new Queue(QUEUE_NAME, {
-      connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) },
+      connection: { host: '127.0.0.1', port: Number(new URL(onQueue.redis.url).port) },
     });
     const jobs = await queue.getJobs(['completed', 'active', 'waiting']);
     await queue.close();

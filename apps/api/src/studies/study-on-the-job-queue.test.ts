@@ -4,28 +4,19 @@
  * stopped as a livelock keeps its counts up to the stop (the queue's end message carries them), and a run
  * its kernel profile refused keeps the emulator's reason; both are answers, and the study is done.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, startServer } from '../testing/harness';
+import { describe, expect, it } from 'vitest';
 import { REDIS_SERVER, requireDebianPackage } from '../testing/debian-package';
-import { type RedisProcess, startRedis } from '../testing/redis';
+import { serverOnQueue } from '../testing/redis';
 import { builtinStudy, runStudy, studyData } from '../testing/studies';
 
 const redisPackage = requireDebianPackage('a study on the job queue', REDIS_SERVER);
 const LOST = 'page requests lost per delivered fault (requests)';
 
 describe.skipIf(!redisPackage.present)('a study on the job queue', () => {
-  let redis: RedisProcess;
-  let server: Running;
-  beforeAll(async () => {
-    redis = await startRedis();
-    server = await startServer({ redisUrl: redis.url });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await redis?.stop();
-  });
+  const queue = serverOnQueue();
 
   it('brings back a livelock with its counts and a refusal with its reason', async () => {
+    const { server } = queue;
     const study = await builtinStudy(server, 'pri-credits');
     // 64 devices, a quarter of the work, under mainline and under seed-5.13 (which refuses a bind alone).
     const many = study.experiments.find((e: { label: string }) => e.label === '64 devices');

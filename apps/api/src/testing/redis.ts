@@ -3,7 +3,9 @@
  * no persistence, stopped with the test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort } from './harness';
+import { afterAll, beforeAll } from 'vitest';
+import type { ServerOptions } from '../server';
+import { type Running, freePort, startServer } from './harness';
 
 export interface RedisProcess {
   url: string;
@@ -41,4 +43,21 @@ export async function startRedis(binary = process.env.REDIS_SERVER ?? 'redis-ser
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * A suite's server with its own queue worker on a redis-server of its own, started before its tests and
+ * stopped after them; `held.server` is the server while the tests run.
+ */
+export function serverOnQueue(options: Partial<ServerOptions> = {}) {
+  const held: { redis?: RedisProcess; server?: Running } = {};
+  beforeAll(async () => {
+    held.redis = await startRedis();
+    held.server = await startServer({ redisUrl: held.redis.url, ...options });
+  });
+  afterAll(async () => {
+    await held.server?.close();
+    await held.redis?.stop();
+  });
+  return held as { redis: RedisProcess; server: Running };
 }
