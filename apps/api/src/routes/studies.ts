@@ -20,48 +20,14 @@ import { HttpError } from '../plugins/errors';
 import { findEngine } from './experiment-views';
 import { BUILTIN_STUDIES } from '../studies/builtin';
 import { expandStudy, withValues } from '../studies/expand-study';
-import { figureOf, shownValue, valueAt } from '../studies/study-values';
-import { runOutcome } from '../studies/run-outcome';
-import { runFigures } from '../studies/study-values';
-import { type StudyRow, chartPng, chartSvg, studyCsv, studyHtml } from '../studies/study-report';
-import {
-  type StudyRunResults,
-  WITH_SWEEPS,
-  studyRun,
-  studyRunResults,
-  viewOf,
-} from '../studies/study-run-view';
+import { chartPng, chartSvg, studyCsv, studyHtml } from '../studies/study-report';
+import { WITH_SWEEPS, studyRows, studyRun, studyRunResults, viewOf } from '../studies/study-run-view';
 import { findSavedStudy } from './saved-studies';
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema };
 
 export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { prisma } = app.db;
-
-  const rowsOf = (spec: StudySpec, run: StudyRunResults): StudyRow[] =>
-    run.sweeps.flatMap((sweep, i) =>
-      sweep.runs.map((stored) => {
-        const view = app.db.runs.view(stored);
-        const outcome = runOutcome(view);
-        // A livelocked run's metrics are its counts up to the stop; /run/… reads the run itself.
-        const figures =
-          view.metrics && (outcome === 'done' || outcome === 'livelock')
-            ? { ...(view.metrics as object), run: runFigures(view) }
-            : null;
-        return {
-          experiment: spec.experiments[i]!.label,
-          run: view.id,
-          outcome,
-          reason: view.error ?? null,
-          values: Object.fromEntries(
-            spec.parameters.map((p) => [p.path, shownValue(p, valueAt(view.config, p.path))]),
-          ),
-          metrics: Object.fromEntries(
-            spec.metrics.map((m) => [m.pointer, figures ? figureOf(m, figures) : null]),
-          ),
-        };
-      }),
-    );
 
   /** The study a run names, and what the study run records of it (the saved study's revision, the built-in). */
   const studyNamed = async (study: StudyRunBodyType['study']) => {
@@ -216,7 +182,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const run = await studyRunResults(app, request.params.study);
       const spec = run.spec as StudySpec;
       const view = viewOf(app, run);
-      const html = await studyHtml(spec, rowsOf(spec, run), runUrl, view);
+      const html = await studyHtml(spec, studyRows(app, run), runUrl, view);
       if (request.query.download)
         reply.header('content-disposition', `attachment; filename="${spec.name}-${run.id}.html"`);
       return reply.type('text/html; charset=utf-8').send(html);
@@ -229,7 +195,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['studies'],
         summary:
-          "The study's data: a row per run (experiment, swept values, metrics with units, status, run id)",
+          "The study's data: a row per run (experiment, swept values, metrics with units, outcome, reason, run id)",
         params: StudyRunParams,
         response: {
           200: { description: 'CSV', content: { 'text/csv': { schema: Type.String() } } },
@@ -240,7 +206,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const run = await studyRunResults(app, request.params.study);
       const spec = run.spec as StudySpec;
-      return reply.type('text/csv; charset=utf-8').send(studyCsv(spec, rowsOf(spec, run)));
+      return reply.type('text/csv; charset=utf-8').send(studyCsv(spec, studyRows(app, run)));
     },
   );
 
@@ -278,7 +244,7 @@ export const studyRoutes: FastifyPluginAsyncTypebox = async (app) => {
           `study ${spec.name} has ${spec.charts.length} charts.`,
           'no-such-chart',
         );
-      const svg = await chartSvg(spec, index, rowsOf(spec, run), runUrl);
+      const svg = await chartSvg(spec, index, studyRows(app, run), runUrl);
       if (request.params.chart.endsWith('.png')) return reply.type('image/png').send(chartPng(svg) as never); // bytes: the schema's binary string
       return reply.type('image/svg+xml').send(svg);
     },

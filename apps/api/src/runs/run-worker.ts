@@ -2,8 +2,9 @@
  * One run, in a worker thread so the server stays responsive: builds the experiment's system with the
  * run's seed, runs its workload to the end, and sends fault records in batches with the progress. A
  * workload the emulator stops as a livelock (a page request queue overflow storm) fails the run with the
- * livelock's figures and metrics, after the records it made so far. The emulator never waits for the database: the main thread writes each batch and acknowledges it, and the
- * worker runs ahead by at most MAX_UNACKED batches, which bounds the memory a fast run can take.
+ * livelock's figures and metrics, after the records it made so far. The emulator never waits for the
+ * database: the main thread writes each batch and acknowledges it, and the worker runs ahead by at most
+ * MAX_UNACKED batches, which bounds the memory a fast run can take.
  */
 import { parentPort } from 'node:worker_threads';
 import { type SimSeriesAnswer, describeLivelock, isEmulatorError } from '@iommu-lab/emulator';

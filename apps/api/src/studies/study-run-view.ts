@@ -1,11 +1,14 @@
 /**
  * A study run as the API shows it (StudyRunView): its progress over the runs of its sweeps, and where its
- * report is. Finding one by id is a 404 when there is none.
+ * report is; and the rows its report is made of (a run each, with its outcome, swept values and figures).
+ * Finding one by id is a 404 when there is none.
  */
 import type { FastifyInstance } from 'fastify';
 import type { StudySpec } from '@iommu-lab/wire';
 import { HttpError } from '../plugins/errors';
 import { ANSWERED, countOutcomes, runOutcome, studyStatus } from './run-outcome';
+import type { StudyRow } from './study-report';
+import { figureOf, runFigures, shownValue, valueAt } from './study-values';
 
 /** What a run contributes to a study run's view: how it stands, not its results (a storm's series is MBs). */
 const RUN_STATE = {
@@ -83,4 +86,32 @@ export const viewOf = (app: FastifyInstance, run: StudyRunRecord) => {
       png: spec.charts.map((_, i) => `${base}/charts/${i}.png`),
     },
   };
+};
+
+/** A row per run, in the study's order of experiments: what the report, its CSV and its charts show. */
+export const studyRows = (app: FastifyInstance, run: StudyRunResults): StudyRow[] => {
+  const spec = run.spec as StudySpec;
+  return run.sweeps.flatMap((sweep, i) =>
+    sweep.runs.map((stored) => {
+      const view = app.db.runs.view(stored);
+      const outcome = runOutcome(view);
+      // A livelocked run's metrics are its counts up to the stop; /run/… reads the run itself.
+      const figures =
+        view.metrics && (outcome === 'done' || outcome === 'livelock')
+          ? { ...(view.metrics as object), run: runFigures(view) }
+          : null;
+      return {
+        experiment: spec.experiments[i]!.label,
+        run: view.id,
+        outcome,
+        reason: view.error ?? null,
+        values: Object.fromEntries(
+          spec.parameters.map((p) => [p.path, shownValue(p, valueAt(view.config, p.path))]),
+        ),
+        metrics: Object.fromEntries(
+          spec.metrics.map((m) => [m.pointer, figures ? figureOf(m, figures) : null]),
+        ),
+      };
+    }),
+  );
 };
