@@ -161,7 +161,7 @@ describe('studies from the CLI', () => {
     const runs = await cli(server.url, ['study', 'runs', '--name', 'iotlb-reach']);
     expect(runs.code).toBe(0);
     const [header, rule, first, ...rest] = runs.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^id\s+study\s+status\s+runs done\s+engine\s+created$/);
+    expect(header).toMatch(/^id\s+study\s+status\s+answered\s+engine\s+created$/);
     expect(rule).toMatch(/^[─ ]+$/);
     expect(first).toMatch(
       new RegExp(

@@ -529,14 +529,14 @@ const ranStudy = (run: StudyRunView) =>
       ? `${run.name} (built-in)`
       : `${run.name} (saved, revision ${run.study.revision})`;
 
-/** The study runs, newest first: id, study, status (with progress while it runs), runs done, engine, created. */
+/** The study runs, newest first: id, study, status (with progress while it runs), runs answered, engine, created. */
 async function studyRunsCommand(ctx: Context, options: { name?: string; limit?: number }): Promise<void> {
   const runs = await ctx.client.studies.runs(options);
   if (ctx.json) return ctx.io.out(JSON.stringify(runs, null, 2));
   if (runs.length === 0) return ctx.io.out(`No study runs${options.name ? ` of ${options.name}` : ''} yet.`);
   ctx.io.out(
     table(
-      ['id', 'study', 'status', 'runs done', 'engine', 'created'],
+      ['id', 'study', 'status', 'answered', 'engine', 'created'],
       runs.map((run) => [
         run.id,
         ranStudy(run),
@@ -923,7 +923,7 @@ export function buildProgram(run: (action: (ctx: Context) => Promise<void>) => P
     .action((file: string) => run((ctx) => studyImportCommand(ctx, file)));
   study
     .command('runs')
-    .description('The study runs, newest first: status, runs done, engine, and what each ran')
+    .description('The study runs, newest first: status, runs answered, engine, and what each ran')
     .option('--name <study>', 'only the runs of this study name')
     .option('--limit <n>', 'at most this many', integer('--limit', 1, 200))
     .action((options: { name?: string; limit?: number }) => run((ctx) => studyRunsCommand(ctx, options)));
