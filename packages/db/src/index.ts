@@ -12,6 +12,7 @@ export {
   type RunAttempt,
   RunStateError,
   type RunStatus,
+  type RunStop,
   RunStore,
   StaleAttemptError,
 } from './run-store';

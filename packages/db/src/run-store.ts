@@ -71,12 +71,30 @@ export interface RunAttempt {
   reason: string | null;
 }
 
+/**
+ * A failed run the emulator's own rules ended (Run.stoppedBy): it answered its question, unlike one the
+ * machine failed. `metrics`: a livelock's counts up to the stop.
+ */
+export interface RunStop {
+  by: 'livelock' | 'refusal';
+  metrics?: object;
+}
+
 interface PendingEnd {
   status: 'failed' | 'interrupted';
   error: string;
   finishedAt: Date;
-  /** A run the emulator stopped (a livelock): its metrics up to the stop. */
+  stoppedBy?: RunStop['by'];
   metrics?: object;
+}
+
+/** The columns a run's end writes besides its status. */
+function endColumns(error: string, stop: RunStop | undefined) {
+  return {
+    error,
+    ...(stop ? { stoppedBy: stop.by } : {}),
+    ...(stop?.metrics ? { metrics: stop.metrics } : {}),
+  };
 }
 
 export interface NewRun {
@@ -166,6 +184,7 @@ export class RunStore {
         attempts: attempts as object[],
         startedAt: now.startedAt ?? at,
         error: null,
+        stoppedBy: null,
         finishedAt: null,
       },
     });
@@ -203,7 +222,7 @@ export class RunStore {
       | {
           status: 'failed' | 'interrupted' | 'lost';
           error: string;
-          metrics?: object;
+          stop?: RunStop;
         },
   ): Promise<void> {
     const now = await this.prisma.run.findUnique({ where: { id: run } });
@@ -221,9 +240,8 @@ export class RunStore {
         ? { status: 'done', progress: 1, finishedAt: at, ...end.results }
         : {
             status: end.status === 'lost' ? 'interrupted' : end.status,
-            error: end.error,
             finishedAt: at,
-            ...(end.metrics ? { metrics: end.metrics } : {}),
+            ...endColumns(end.error, end.stop),
           };
     const { count } = await this.prisma.run.updateMany({
       where: { id: run, attempt, status: 'running' },
@@ -237,16 +255,11 @@ export class RunStore {
   }
 
   /**
-   * Ends a run that did not finish. Returns false when the end could not be written (it is then kept in
+   * Ends a run that did not finish; `stop` when the emulator's rules ended it. Returns false when the end could not be written (it is then kept in
    * memory, served by `view`, and written later); a refused transition still throws.
    */
-  async end(
-    run: string,
-    status: 'failed' | 'interrupted',
-    error: string,
-    metrics?: object,
-  ): Promise<boolean> {
-    const end: PendingEnd = { status, error, finishedAt: new Date(), ...(metrics ? { metrics } : {}) };
+  async end(run: string, status: 'failed' | 'interrupted', error: string, stop?: RunStop): Promise<boolean> {
+    const end: PendingEnd = { status, finishedAt: new Date(), ...endColumns(error, stop) };
     try {
       await this.move(run, status, endData(end));
       return true;
@@ -273,7 +286,6 @@ export class RunStore {
     return stale.map((run) => run.id);
   }
 
-  /** The run as it is: what the file says, with an end not yet written laid over it. */
   /** The run (or the columns of it that were read) with an end not yet written, as it will be. */
   view<T extends { id: string }>(run: T): T {
     const end = this.pending.get(run.id);

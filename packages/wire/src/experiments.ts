@@ -121,6 +121,10 @@ export const RunView = Type.Object({
   faultRecords: Type.Integer({ description: 'Fault records on disk.' }),
   simulatedNs: Type.Number(),
   error: Type.Union([Type.String(), Type.Null()]),
+  stoppedBy: Type.Union([Type.Enum(['livelock', 'refusal']), Type.Null()], {
+    description:
+      "A failed run the emulator's own rules ended, so it still answers its question: livelock (an overflow storm) or refusal (the config, or a step its kernel profile does not have). Null when it finished, or the machine failed it.",
+  }),
   metrics: Type.Union([Document, Type.Null()]),
   histograms: Type.Union([Document, Type.Null()]),
   config: Document,

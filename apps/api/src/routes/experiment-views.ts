@@ -35,6 +35,7 @@ export function runView(run: Run) {
     faultRecords: run.faultRecords,
     simulatedNs: run.simulatedNs,
     error: run.error,
+    stoppedBy: run.stoppedBy as 'livelock' | null,
     metrics: run.metrics as Record<string, unknown> | null,
     histograms: run.histograms as Record<string, unknown> | null,
     config: run.config as Record<string, unknown>,

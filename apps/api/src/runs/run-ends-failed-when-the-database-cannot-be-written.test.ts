@@ -40,7 +40,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-/** A live lab with its websocket open: it must outlive the run's failure. */
 /** Waits for `run` to end; it must have failed as on a full disk. Its view, and the count its reason gives. */
 async function fullDiskFailure(server: Running, run: string) {
   const failed = await until('the run to fail', async () => {
@@ -48,6 +47,8 @@ async function fullDiskFailure(server: Running, run: string) {
     return view.status === 'running' || view.status === 'queued' ? undefined : view;
   });
   expect(failed.status).toBe('failed');
+  // The machine failed it, not the emulator's rules: in a study it is a failure, not an answer.
+  expect(failed.stoppedBy).toBe(null);
   const [, onDisk] =
     /^ENOSPC: .*database or disk is full.*; (\d+) fault records of this run are on disk\.$/.exec(
       failed.error,
@@ -55,6 +56,7 @@ async function fullDiskFailure(server: Running, run: string) {
   return { failed, onDisk: onDisk! };
 }
 
+/** A live lab with its websocket open: it must outlive the run's failure. */
 async function liveLab(server: Running) {
   const lab = (await call(server.url, 'POST', `${API}/labs`, { preset: 'sva-pri-vtd' })).body.id as string;
   const stream = await StreamClient.open(wsUrl(server.url, `${API}/labs/${lab}/stream`));

@@ -18,6 +18,7 @@ import {
   type RunProgress,
   RunStateError,
   type RunStatus,
+  type RunStop,
   storageFailure,
 } from '@iommu-lab/db';
 import type { ExperimentConfig } from '@iommu-lab/wire';
@@ -58,14 +59,14 @@ export interface RunSink {
   append(run: string, rows: FaultRow[], progress: RunProgress): Promise<void>;
   finish(run: string, results: RunResults): Promise<void>;
   /**
-   * Ends a run that did not finish, with its metrics up to then when the emulator stopped it (a livelock);
-   * resolves its progress as recorded (null when unknown). Never rejects.
+   * Ends a run that did not finish; `stop` when the emulator's rules ended it, with a livelock's metrics
+   * up to the stop. Resolves its progress as recorded (null when unknown). Never rejects.
    */
   end(
     run: string,
     status: 'failed' | 'interrupted',
     error: string,
-    metrics?: object,
+    stop?: RunStop,
   ): Promise<RunProgressView | null>;
   /** Why `error` ended the run, in one sentence, given the records of it on disk. */
   reason(error: unknown, records: number): string;
@@ -111,10 +112,10 @@ export class DatabaseSink implements RunSink {
     run: string,
     status: 'failed' | 'interrupted',
     error: string,
-    metrics?: object,
+    stop?: RunStop,
   ): Promise<RunProgressView | null> {
     try {
-      await this.db.runs.end(run, status, error, metrics);
+      await this.db.runs.end(run, status, error, stop);
       return await this.db.runs.find(run);
     } catch (failure) {
       // Ended meanwhile by another process, or unreadable: the listeners still hear how it ended here.
@@ -297,11 +298,16 @@ export class RunManager {
       try {
         await this.sink.append(job.run, message.rows, message.progress);
       } catch (error) {
+        // Records it made are lost: the machine failed the run, whatever stopped the emulator.
         return this.end(job, 'failed', `${message.error} (${this.sink.reason(error, job.faultRecords)})`);
       }
       job.faultRecords += message.rows.length;
     }
-    return this.end(job, 'failed', message.error, message.metrics as object | undefined);
+    const stop = message.stoppedBy && {
+      by: message.stoppedBy,
+      ...(message.metrics ? { metrics: message.metrics as object } : {}),
+    };
+    return this.end(job, 'failed', message.error, stop);
   }
 
   /** Ends a run that did not finish; never rejects (an end the file cannot take waits in the run store). */
@@ -309,12 +315,12 @@ export class RunManager {
     job: Job,
     status: 'failed' | 'interrupted',
     error: string,
-    metrics?: object,
+    stop?: RunStop,
   ): Promise<void> {
     if (!this.active.delete(job.run) && status === 'failed') return;
     await job.worker?.terminate();
     job.worker = undefined;
-    const run = await this.sink.end(job.run, status, error, metrics);
+    const run = await this.sink.end(job.run, status, error, stop);
     this.tell(job, {
       status,
       progress: run?.progress ?? 0,

@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { type SimSeriesAnswer, describeLivelock, isEmulatorError } from '@iommu-lab/emulator';
 import type { ExperimentConfig } from '@iommu-lab/wire';
-import type { FaultRow, RunProgress } from '@iommu-lab/db';
+import type { FaultRow, RunProgress, RunStop } from '@iommu-lab/db';
 import { experimentSystem } from './experiment-system';
 import { FaultCollector } from './fault-collector';
 import { type Trace, traceRun } from './trace';
@@ -32,10 +32,18 @@ export type FromWorker =
     }
   | { type: 'trace'; trace: Trace }
   /**
-   * `rows`, `progress` and `metrics`: what the run did before it failed, when it got that far (a livelock:
-   * its counts up to the stop are the storm's figures, which a study charts).
+   * `stoppedBy`: the emulator's rules ended the run (a livelock, a refusal), not the machine. `rows`,
+   * `progress` and `metrics`: what the run did before it failed, when it got that far (a livelock: its
+   * counts up to the stop are the storm's figures, which a study charts).
    */
-  | { type: 'failed'; error: string; rows?: FaultRow[]; progress?: RunProgress; metrics?: unknown };
+  | {
+      type: 'failed';
+      error: string;
+      stoppedBy?: RunStop['by'];
+      rows?: FaultRow[];
+      progress?: RunProgress;
+      metrics?: unknown;
+    };
 
 const BATCH_ROWS = 10_000;
 const MAX_UNACKED = 4;
@@ -58,19 +66,18 @@ port.on('message', (message: ToWorker) => {
     } satisfies FromWorker);
   } else {
     run(message.config, message.seed, message.skipRows).catch((error: unknown) =>
-      port.postMessage({ type: 'failed', error: failure(error) } satisfies FromWorker),
+      port.postMessage({ type: 'failed', ...failure(error) } satisfies FromWorker),
     );
   }
 });
 
 /**
  * Why the run failed. The emulator's own refusals (a step the kernel profile does not have, a config the
- * rules reject) keep their code in front ("ECONFIG: config /features/0: …"), so a study tells a refusal
- * from a failure of the machine.
+ * rules reject) say so in `stoppedBy`, and keep their code in front ("ECONFIG: config /features/0: …").
  */
-function failure(error: unknown): string {
-  if (isEmulatorError(error)) return `${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
+function failure(error: unknown): { error: string; stoppedBy?: 'refusal' } {
+  if (isEmulatorError(error)) return { error: `${error.code}: ${error.message}`, stoppedBy: 'refusal' };
+  return { error: error instanceof Error ? error.message : String(error) };
 }
 
 /** After each batch sent: waits once MAX_UNACKED of them wait for the main thread to write them. */
@@ -112,6 +119,7 @@ async function run(config: ExperimentConfig, seed: number, skipRows: number): Pr
       await send(false);
       port.postMessage({
         type: 'failed',
+        stoppedBy: 'livelock',
         error: `${describeLivelock(iommu, queue, atNs, figures)}; ${workload.progress.ended} of ${workload.progress.total} transactions had ended.`,
         rows: collector.take(),
         progress: progress(),

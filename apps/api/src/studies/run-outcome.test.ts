@@ -3,21 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { runOutcome, studyStatus } from './run-outcome';
 
 describe('run outcomes in a study', () => {
-  it('tells a livelock and a kernel profile refusal from a failure of the machine', () => {
-    expect(
-      runOutcome({ status: 'failed', error: 'livelock: page request queue overflow storm on vtd0' }),
-    ).toBe('livelock');
-    expect(
-      runOutcome({
-        status: 'failed',
-        error:
-          'ECONFIG: config /features/0: iommu_dev_enable_feature() does not exist under kernel profile mainline.',
-      }),
-    ).toBe('refused');
-    expect(runOutcome({ status: 'failed', error: 'SQLITE_FULL: the database cannot be written' })).toBe(
-      'failed',
-    );
-    expect(runOutcome({ status: 'done', error: null })).toBe('done');
+  it("tells a livelock and a kernel profile refusal from a failure of the machine by the run's stoppedBy", () => {
+    expect(runOutcome({ status: 'failed', stoppedBy: 'livelock' })).toBe('livelock');
+    expect(runOutcome({ status: 'failed', stoppedBy: 'refusal' })).toBe('refused');
+    expect(runOutcome({ status: 'failed', stoppedBy: null })).toBe('failed');
+    expect(runOutcome({ status: 'interrupted', stoppedBy: null })).toBe('interrupted');
+    expect(runOutcome({ status: 'done', stoppedBy: null })).toBe('done');
   });
 
   it('a study is done when every run answered, failed when one was lost to the machine', () => {

@@ -2,17 +2,16 @@
  * How each run of a study ended, as a result of the study: a run the emulator stopped as a livelock (an
  * overflow storm, fault/livelock-detector.ts) or whose config its kernel profile refused (a step that
  * profile does not have, run-worker.ts `failure`) answered the question as much as a run that finished.
- * Only a failure of the machine (a full disk, a lost worker) leaves the study failed.
+ * Only a failure of the machine (a full disk, a lost worker) leaves the study failed. Which it was is the
+ * run's `stoppedBy`, set by whoever ended it, not read from the reason's words (a full disk's reason
+ * starts with a code too: "ENOSPC: the database cannot be written …").
  */
 export type RunOutcome = 'queued' | 'running' | 'done' | 'livelock' | 'refused' | 'failed' | 'interrupted';
 
-/** An emulator error code in front of the reason ("ECONFIG: …"), as run-worker.ts writes refusals. */
-const REFUSAL = /^E[A-Z]+: /;
-
-export function runOutcome(run: { status: string; error?: string | null }): RunOutcome {
+export function runOutcome(run: { status: string; stoppedBy: string | null }): RunOutcome {
   if (run.status !== 'failed') return run.status as RunOutcome;
-  if (run.error?.startsWith('livelock:')) return 'livelock';
-  if (run.error && REFUSAL.test(run.error)) return 'refused';
+  if (run.stoppedBy === 'livelock') return 'livelock';
+  if (run.stoppedBy === 'refusal') return 'refused';
   return 'failed';
 }
 

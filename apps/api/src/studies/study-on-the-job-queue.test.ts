@@ -50,9 +50,9 @@ describe.skipIf(!redisPackage.present)('a study on the job queue', () => {
     for (const capacity of [8, 128]) {
       const refused = at('64 devices, seed-5.13', capacity);
       expect(refused.outcome).toBe('refused');
-      // The queue's intake adds what it has on disk of a run that ended elsewhere.
-      expect(refused.reason).toMatch(
-        /^ECONFIG: config \/bindings\/0: SVA is not enabled on nic0; enable the SVA feature first\.; 0 fault records of this run are on disk\.$/,
+      // The emulator's own words, as on the server's pool: the intake's count on disk is for the machine's failures.
+      expect(refused.reason).toBe(
+        'ECONFIG: config /bindings/0: SVA is not enabled on nic0; enable the SVA feature first.',
       );
     }
   }, 180_000);

@@ -15,6 +15,7 @@ const RUN_STATE = {
   id: true,
   status: true,
   error: true,
+  stoppedBy: true,
   transactions: true,
   totalTransactions: true,
 } as const;

@@ -14,14 +14,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXPERIMENT_CONFIG_VERSION, type WorkerVersionType } from '@iommu-lab/wire';
-import type { FaultRow, RunProgress } from '@iommu-lab/db';
+import type { FaultRow, RunProgress, RunStop } from '@iommu-lab/db';
 import type { RunResults } from '../run-manager';
 
 /** The BullMQ queue of runs. */
 export const QUEUE_NAME = 'iommu-lab-runs';
 
 /** Bumped when a message, a key or the job's data changes shape. */
-export const PROTOCOL = 1;
+export const PROTOCOL = 2;
 
 const PREFIX = 'iommu-lab';
 export const KEYS = {
@@ -52,8 +52,8 @@ export type ResultMessage = Envelope &
     | { op: 'start' }
     | { op: 'batch'; rows: FaultRow[]; progress: RunProgress }
     | { op: 'finish'; results: RunResults }
-    /** `metrics`: a run the emulator stopped (a livelock) has its counts up to the stop. */
-    | { op: 'end'; status: 'failed' | 'interrupted'; error: string; metrics?: object }
+    /** `stop`: the emulator's rules ended the run (a livelock, with its counts up to the stop; a refusal). */
+    | { op: 'end'; status: 'failed' | 'interrupted'; error: string; stop?: RunStop }
     /** The worker will not run it (its versions differ from the job's); the run waits for another. */
     | { op: 'refuse'; reason: string }
   );

@@ -139,13 +139,18 @@ export class ResultIntake {
         await this.db.runs.endAttempt(run, attempt, { status: 'done', results: message.results });
         return { id, ok: true };
       case 'end': {
-        // The worker cannot know how many of its batches were committed when it lost Redis; the server can.
-        const records = (await this.db.runs.find(run))?.faultRecords ?? 0;
-        const error = `${message.error}; ${records} fault records of this run are on disk.`;
+        const { stop } = message;
+        let error = message.error;
+        if (!stop) {
+          // A failure of the machine: the worker cannot know how many of its batches were committed when
+          // it lost Redis; the server can. A run the emulator's rules stopped says why in its own words.
+          const records = (await this.db.runs.find(run))?.faultRecords ?? 0;
+          error = `${error}; ${records} fault records of this run are on disk.`;
+        }
         await this.db.runs.endAttempt(run, attempt, {
           status: message.status,
           error,
-          ...(message.metrics ? { metrics: message.metrics } : {}),
+          ...(stop ? { stop } : {}),
         });
         return { id, ok: true };
       }

@@ -8,7 +8,7 @@
  * ends the run failed (the end itself is delivered when Redis is back).
  */
 import type { Redis } from 'ioredis';
-import type { FaultRow, RunProgress } from '@iommu-lab/db';
+import type { FaultRow, RunProgress, RunStop } from '@iommu-lab/db';
 import type { RunProgressView, RunResults, RunSink } from '../run-manager';
 import { type Ack, KEYS, PROTOCOL, type ResultMessage } from './protocol';
 
@@ -127,10 +127,10 @@ export class ResultSink implements RunSink {
     run: string,
     status: 'failed' | 'interrupted',
     error: string,
-    metrics?: object,
+    stop?: RunStop,
   ): Promise<RunProgressView | null> {
     try {
-      await this.send(run, { op: 'end', status, error, ...(metrics ? { metrics } : {}) });
+      await this.send(run, { op: 'end', status, error, ...(stop ? { stop } : {}) });
     } catch {
       // Refused (taken by another attempt meanwhile), or Redis away: the message waits in ioredis's queue.
     }
