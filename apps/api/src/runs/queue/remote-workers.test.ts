@@ -13,7 +13,7 @@ import { REDIS_SERVER, requireDebianPackage } from '../../testing/debian-package
 import { type RedisProcess, startRedis } from '../../testing/redis';
 import { type WorkerProcess, startWorkerProcess } from '../../testing/worker-process';
 import { firstTouchExperiment, until, workerEnv } from '../../testing/queue';
-import { KEYS } from './protocol';
+import { KEYS, PROTOCOL } from './protocol';
 import { redisOptions } from './redis-connection';
 
 const API = '/api/v1';
@@ -96,7 +96,7 @@ describe.skipIf(!redisPackage.present)('queue workers with only REDIS_URL', () =
         cores: expect.any(Number),
         pid: workers.find((w) => w.id === worker.id)!.pid,
         version: {
-          protocol: 1,
+          protocol: PROTOCOL,
           configVersion: 1,
           emulator: expect.stringMatching(/^0\.1\.0\+[0-9a-f]{12}$/),
         },
