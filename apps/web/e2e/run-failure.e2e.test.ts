@@ -32,6 +32,9 @@ describe.skipIf(!browserPackage.present)('a run ended by a livelock, in Chromium
       const [run] = await dash.client.runs.list(experiment.id);
       expect(run!.error).toMatch(/^livelock: page request queue overflow storm on vtd0 \(PRQ\)/);
       expect(await row.getByTestId('run-error-text').textContent()).toBe(run!.error);
+      // The emulator's rule stopped it, not the machine.
+      expect(run!.stoppedBy).toBe('livelock');
+      expect(await row.getByTestId('run-stopped-by').textContent()).toBe('stopped: livelock');
       await dash.page.getByTestId('open-storm').click();
       const failure = dash.page.getByTestId('run-failure');
       await failure.waitFor();
